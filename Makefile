@@ -1,0 +1,57 @@
+# referral-hub: `make run` serves the demo, `make test` runs the suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+DEV    := .dev
+PG_URL ?= postgres://postgres@127.0.0.1:5432/referral_hub
+export DJANGO_SETTINGS_MODULE := referral_hub.settings
+
+.PHONY: run test bootstrap migrate seed lint typecheck bench fuzz loadtest worker clean help
+
+help:
+	@echo "make run       set up everything and serve the demo on 127.0.0.1:$(PORT)"
+	@echo "make test      the whole suite (SQLite, then PostgreSQL when reachable)"
+	@echo "make bench     benchmarks; results in docs/performance.md"
+
+$(BIN)/.installed: pyproject.toml
+	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/pip install -q --upgrade pip
+	@echo "installing dependencies into $(VENV) ..."
+	@$(BIN)/pip install -q -e '.[dev]'
+	@touch $@
+
+bootstrap: $(BIN)/.installed
+	@$(BIN)/python -m referral_hub.devkeys $(DEV)
+
+migrate: bootstrap
+	@ENV_FILE=$(DEV)/dev.env $(BIN)/python manage.py migrate --noinput -v 0
+
+seed: migrate
+	@ENV_FILE=$(DEV)/dev.env $(BIN)/python manage.py seed_demo
+
+run: seed
+	@echo "serving on http://127.0.0.1:$(PORT)/api/docs/  (demo password: $${DEMO_PASSWORD:-demo-password})"
+	@ENV_FILE=$(DEV)/dev.env ./scripts/run-dev.sh $(PORT)
+
+test: bootstrap
+	@ENV_FILE=$(DEV)/test.env ./scripts/test.sh
+
+lint: bootstrap
+	@$(BIN)/ruff check .
+	@$(BIN)/ruff format --check .
+
+typecheck: bootstrap
+	@ENV_FILE=$(DEV)/test.env $(BIN)/mypy core accounts agencies audit crypto clients consent referrals webhooks api referral_hub
+
+bench: bootstrap
+	@ENV_FILE=$(DEV)/test.env $(BIN)/python -m bench.run
+
+fuzz: bootstrap
+	@ENV_FILE=$(DEV)/test.env FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} $(BIN)/pytest tests/security/test_fuzz.py -q
+
+loadtest: bootstrap
+	@ENV_FILE=$(DEV)/test.env $(BIN)/python -m bench.loadtest
+
+clean:
+	rm -rf $(VENV) $(DEV)

@@ -1,0 +1,328 @@
+"""Writes for users, integrations, sign-in and refresh-token families."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts import totp
+from accounts.actor import Actor
+from accounts.models import Integration, LoginFailure, RefreshToken, TokenFamily, User
+from accounts.roles import ALL_SCOPES, Role
+from accounts.secrets import hash_secret, new_client_id, new_client_secret, secret_matches
+from agencies.models import Agency
+from audit.services import audit_record, audit_record_independent
+from core.errors import AuthenticationFailed, PermissionDenied, TooManyRequests, ValidationFailed
+
+
+def actor_for_user(user: User, *, auth_method: str) -> Actor:
+    return Actor(
+        kind="user",
+        agency_id=user.agency_id,
+        user_id=user.id,
+        role=user.role or None,
+        auth_method=auth_method,
+        username=user.username,
+    )
+
+
+def actor_for_integration(integration: Integration, *, auth_method: str) -> Actor:
+    return Actor(
+        kind="integration",
+        agency_id=integration.agency_id,
+        integration_id=integration.id,
+        scopes=frozenset(integration.scopes),
+        auth_method=auth_method,
+        username=integration.client_id,
+    )
+
+
+def anonymous_actor(label: str = "") -> Actor:
+    return Actor(kind="anonymous", agency_id=None, auth_method="none", username=label[:150])
+
+
+# --- Users ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def user_create(
+    *, actor: Actor, agency: Agency, username: str, password: str, role: str
+) -> User:
+    """Create a user in `agency` with one role."""
+    if role not in Role.values:
+        raise ValidationFailed(f"Unknown role; choose one of {', '.join(Role.values)}.", field="role")
+    if User.objects.filter(username=username).exists():
+        raise ValidationFailed("That username is taken.", field="username")
+    try:
+        validate_password(password)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(" ".join(exc.messages), field="password") from exc
+    user = User.objects.create_user(username=username, password=password, agency=agency, role=role)
+    audit_record(actor=actor, action="user.create", target=user, target_agency_id=agency.id)
+    return user
+
+
+@transaction.atomic
+def user_set_active(*, actor: Actor, user: User, active: bool) -> User:
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    if not active:
+        TokenFamily.objects.filter(user=user, revoked_at__isnull=True).update(
+            revoked_at=timezone.now(), revoked_reason="user_deactivated"
+        )
+    action = "user.activate" if active else "user.deactivate"
+    audit_record(actor=actor, action=action, target=user, target_agency_id=user.agency_id)
+    return user
+
+
+# --- Sign-in ----------------------------------------------------------------------------------
+
+
+def _throttled(username: str, ip: str) -> bool:
+    since = timezone.now() - timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_SECONDS)
+    recent = LoginFailure.objects.filter(at__gte=since)
+    return (
+        recent.filter(username=username).count() >= settings.LOGIN_FAILURE_LIMIT
+        or recent.filter(ip=ip).count() >= settings.LOGIN_FAILURE_IP_LIMIT
+    )
+
+
+def _fail(username: str, ip: str, reason: str, user: User | None = None) -> AuthenticationFailed:
+    LoginFailure.objects.create(username=username[:150], ip=ip[:64])
+    actor = actor_for_user(user, auth_method="password") if user else anonymous_actor(username)
+    audit_record_independent(actor=actor, action="auth.failed", reason=reason)
+    return AuthenticationFailed("Invalid credentials.", code="invalid_credentials")
+
+
+def _check_otp(user: User, otp: str | None, username: str, ip: str) -> None:
+    required = user.role in settings.MFA_REQUIRED_ROLES
+    if not user.mfa_enabled:
+        if required:
+            audit_record_independent(
+                actor=actor_for_user(user, auth_method="password"),
+                action="auth.failed",
+                reason="mfa_enrollment_required",
+            )
+            raise PermissionDenied(
+                "Your role requires multi-factor authentication; ask an operator to enrol you "
+                "(`manage.py enroll_totp USERNAME`).",
+                code="mfa_enrollment_required",
+            )
+        return
+    if not otp:
+        raise AuthenticationFailed("A one-time code (`otp`) is required.", code="mfa_required")
+    step = totp.matching_step(user.totp_secret, otp, after_step=user.totp_last_step)
+    if step is None:
+        raise _fail(username, ip, "bad_otp", user)
+    User.objects.filter(pk=user.pk).update(totp_last_step=step)
+
+
+def login_authenticate(*, username: str, password: str, otp: str | None, ip: str) -> User:
+    """Check password (and TOTP where enrolled or required); throttle and audit failures."""
+    if _throttled(username, ip):
+        audit_record_independent(
+            actor=anonymous_actor(username), action="auth.failed", reason="throttled"
+        )
+        raise TooManyRequests(
+            "Too many failed sign-ins; wait and try again.", code="login_throttled"
+        )
+    user = User.objects.select_related("agency").filter(username=username).first()
+    if user is None:
+        User().set_password(password)  # spend the same time as a real check
+        raise _fail(username, ip, "unknown_user")
+    if not user.check_password(password):
+        raise _fail(username, ip, "bad_password", user)
+    if not user.is_active or user.agency is None or not user.agency.is_active:
+        raise _fail(username, ip, "inactive", user)
+    _check_otp(user, otp, username, ip)
+    return user
+
+
+@transaction.atomic
+def token_family_start(
+    *, user: User, family_id: uuid.UUID, jti: str, expires_at: datetime
+) -> TokenFamily:
+    """A successful sign-in: a new token family and its first refresh token."""
+    family = TokenFamily.objects.create(id=family_id, user=user)
+    RefreshToken.objects.create(jti=jti, family=family, expires_at=expires_at)
+    audit_record(
+        actor=actor_for_user(user, auth_method="password"),
+        action="auth.login",
+        target=family,
+        target_agency_id=user.agency_id,
+    )
+    return family
+
+
+@dataclass(frozen=True)
+class Rotation:
+    user: User
+    family: TokenFamily
+
+
+def refresh_rotate(*, old_jti: str, new_jti: str, expires_at: datetime) -> Rotation:
+    """Rotate a refresh token. Presenting one already rotated revokes its whole family."""
+    with transaction.atomic():
+        token = (
+            RefreshToken.objects.select_for_update()
+            .select_related("family__user__agency")
+            .filter(jti=old_jti)
+            .first()
+        )
+        if token is None:
+            raise AuthenticationFailed("Unknown refresh token.", code="token_not_valid")
+        family, user = token.family, token.family.user
+        if token.used_at is None and family.revoked_at is None and _user_ok(user):
+            token.used_at = timezone.now()
+            token.save(update_fields=["used_at"])
+            RefreshToken.objects.create(jti=new_jti, family=family, expires_at=expires_at)
+            audit_record(
+                actor=actor_for_user(user, auth_method="refresh"),
+                action="auth.refresh",
+                target=family,
+                target_agency_id=user.agency_id,
+            )
+            return Rotation(user=user, family=family)
+        reused = token.used_at is not None and family.revoked_at is None
+        if reused:
+            TokenFamily.objects.filter(pk=family.pk).update(
+                revoked_at=timezone.now(), revoked_reason="refresh_reuse"
+            )
+            audit_record(
+                actor=actor_for_user(user, auth_method="refresh"),
+                action="auth.refresh_reuse",
+                target=family,
+                outcome="deny",
+                reason="refresh_reuse",
+            )
+    if not reused:
+        audit_record_independent(
+            actor=actor_for_user(user, auth_method="refresh"),
+            action="auth.failed",
+            target=family,
+            reason="family_revoked" if family.revoked_at else "inactive",
+        )
+    raise AuthenticationFailed(
+        "This refresh token is no longer valid; sign in again.", code="token_revoked"
+    )
+
+
+def _user_ok(user: User) -> bool:
+    return user.is_active and user.agency is not None and user.agency.is_active
+
+
+@transaction.atomic
+def family_revoke(*, jti: str) -> None:
+    """Sign out: revoke the family of this refresh token (and so its access tokens)."""
+    token = RefreshToken.objects.select_related("family__user").filter(jti=jti).first()
+    if token is None:
+        raise AuthenticationFailed("Unknown refresh token.", code="token_not_valid")
+    family = token.family
+    if family.revoked_at is None:
+        TokenFamily.objects.filter(pk=family.pk).update(
+            revoked_at=timezone.now(), revoked_reason="signed_out"
+        )
+    audit_record(
+        actor=actor_for_user(family.user, auth_method="refresh"),
+        action="auth.logout",
+        target=family,
+    )
+
+
+# --- MFA --------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def totp_enroll(*, actor: Actor, user: User) -> str:
+    """Start (or restart) enrolment; returns the provisioning URI to show once."""
+    user.totp_secret = totp.new_secret()
+    user.totp_confirmed = False
+    user.totp_last_step = 0
+    user.save(update_fields=["totp_secret", "totp_confirmed", "totp_last_step"])
+    audit_record(actor=actor, action="mfa.enroll", target=user)
+    return totp.provisioning_uri(user.totp_secret, user.username)
+
+
+@transaction.atomic
+def totp_confirm(*, actor: Actor, user: User, code: str) -> None:
+    step = totp.matching_step(user.totp_secret, code, after_step=user.totp_last_step)
+    if not user.totp_secret or step is None:
+        raise ValidationFailed("That code does not match; try the current one.", field="code")
+    user.totp_confirmed = True
+    user.totp_last_step = step
+    user.save(update_fields=["totp_confirmed", "totp_last_step"])
+    audit_record(actor=actor, action="mfa.confirm", target=user)
+
+
+# --- Integrations -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def integration_create(
+    *, actor: Actor, agency: Agency, name: str, scopes: list[str]
+) -> tuple[Integration, str]:
+    """Register a partner system; the plain secret is returned once and never stored."""
+    unknown = sorted(set(scopes) - ALL_SCOPES)
+    if unknown:
+        raise ValidationFailed(f"Unknown scopes: {', '.join(unknown)}.", field="scopes")
+    secret = new_client_secret()
+    integration = Integration.objects.create(
+        agency=agency,
+        name=name,
+        client_id=new_client_id(),
+        secret_hash=hash_secret(secret),
+        scopes=sorted(set(scopes)),
+    )
+    audit_record(
+        actor=actor, action="integration.create", target=integration, target_agency_id=agency.id
+    )
+    return integration, secret
+
+
+@transaction.atomic
+def integration_set_active(*, actor: Actor, integration: Integration, active: bool) -> Integration:
+    integration.is_active = active
+    integration.save(update_fields=["is_active", "updated_at"])
+    action = "integration.activate" if active else "integration.deactivate"
+    audit_record(
+        actor=actor, action=action, target=integration, target_agency_id=integration.agency_id
+    )
+    return integration
+
+
+def integration_authenticate(*, client_id: str, client_secret: str) -> Integration:
+    integration = (
+        Integration.objects.select_related("agency").filter(client_id=client_id).first()
+    )
+    ok = (
+        integration is not None
+        and secret_matches(client_secret, integration.secret_hash)
+        and integration.is_active
+        and integration.agency.is_active
+    )
+    if not ok or integration is None:
+        actor = (
+            actor_for_integration(integration, auth_method="client_credentials")
+            if integration
+            else anonymous_actor(client_id)
+        )
+        audit_record_independent(actor=actor, action="auth.failed", reason="bad_client_credentials")
+        raise AuthenticationFailed("Invalid client credentials.", code="invalid_client")
+    with transaction.atomic():
+        audit_record(
+            actor=actor_for_integration(integration, auth_method="client_credentials"),
+            action="auth.client_token",
+            target=integration,
+        )
+    return integration
+
+
+def new_jti() -> str:
+    return uuid.uuid4().hex

@@ -1,0 +1,83 @@
+"""Demo agencies, users and programs for `manage.py seed_demo` (idempotent)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import transaction
+
+from accounts.actor import system_actor
+from accounts.models import User
+from accounts.services import user_create
+from agencies.models import Agency, Program
+from agencies.services import agency_create
+
+
+@dataclass(frozen=True)
+class DemoAgency:
+    name: str
+    kind: str
+    vsp: bool
+    users: tuple[tuple[str, str], ...]
+    programs: tuple[tuple[str, str, str, tuple[str, ...]], ...]
+
+
+DEMO_AGENCIES = (
+    DemoAgency(
+        "Eastside Legal Clinic",
+        "legal_clinic",
+        False,
+        (("alice", "caseworker"), ("sam", "supervisor"), ("erin", "compliance_officer"), ("adam", "agency_admin")),
+        (
+            ("T-Visa and U-Visa Help", "immigration_legal", "Immigration relief for survivors.", ("en", "es")),
+            ("Protective Orders", "legal_services", "Help filing for protective orders.", ("en",)),
+        ),
+    ),
+    DemoAgency(
+        "Harbor Social Services",
+        "social_services",
+        False,
+        (("carol", "caseworker"),),
+        (("Case Management", "case_management", "Long-term case management.", ("en", "vi")),),
+    ),
+    DemoAgency(
+        "Safe Harbor Housing",
+        "housing",
+        False,
+        (("dave", "caseworker"),),
+        (
+            ("Emergency Shelter", "shelter", "Confidential emergency shelter.", ("en", "es")),
+            ("Transitional Housing", "housing", "Up to 24 months of housing.", ("en",)),
+        ),
+    ),
+    DemoAgency(
+        "Northside Survivor Center",
+        "social_services",
+        True,
+        (("vic", "caseworker"),),
+        (("Advocacy", "case_management", "Survivor advocacy and safety planning.", ("en", "fr")),),
+    ),
+)
+
+
+@transaction.atomic
+def seed_demo(password: str, log: callable = print) -> None:  # type: ignore[valid-type]
+    """Create what is missing; leave what exists alone."""
+    operator = system_actor("seed_demo")
+    for spec in DEMO_AGENCIES:
+        agency = Agency.objects.filter(name=spec.name).first()
+        if agency is None:
+            agency = agency_create(
+                actor=operator, name=spec.name, kind=spec.kind, is_victim_service_provider=spec.vsp
+            )
+            log(f"agency  {spec.name}")
+        for name, service_type, description, languages in spec.programs:
+            Program.objects.get_or_create(
+                agency=agency,
+                name=name,
+                defaults={"service_type": service_type, "description": description, "languages": list(languages)},
+            )
+        for username, role in spec.users:
+            if not User.objects.filter(username=username).exists():
+                user_create(actor=operator, agency=agency, username=username, password=password, role=role)
+                log(f"user    {username:<6} {role:<18} {spec.name}")

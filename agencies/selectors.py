@@ -1,0 +1,33 @@
+"""Reads of the agency directory (visible to every authenticated caller)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import Prefetch, QuerySet
+
+from accounts.actor import Actor
+from agencies.models import Agency, Program
+from core.errors import NotFound
+
+
+def agency_directory() -> QuerySet[Agency]:
+    """Active agencies with their programs (two queries for any page size)."""
+    return Agency.objects.filter(is_active=True).prefetch_related(
+        Prefetch("programs", queryset=Program.objects.order_by("name"))
+    )
+
+
+def agency_get(*, agency_id: uuid.UUID) -> Agency:
+    agency = agency_directory().filter(pk=agency_id).first()
+    if agency is None:
+        raise NotFound()
+    return agency
+
+
+def program_get_for(*, actor: Actor, program_id: uuid.UUID) -> Program:
+    """A program of the actor's own agency, else 404."""
+    program = Program.objects.filter(pk=program_id, agency_id=actor.agency_id).first()
+    if program is None or actor.agency_id is None:
+        raise NotFound()
+    return program

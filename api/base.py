@@ -1,0 +1,20 @@
+"""Small helpers shared by the v1 views."""
+
+from __future__ import annotations
+
+from rest_framework.request import Request
+
+from accounts.actor import Actor
+from core.errors import AuthenticationFailed
+
+
+def actor_of(request: Request) -> Actor:
+    """The authenticated actor (views behind a permission class always have one)."""
+    actor = request.user
+    if not isinstance(actor, Actor):
+        raise AuthenticationFailed()
+    return actor
+
+
+def client_ip(request: Request) -> str:
+    return str(request.META.get("REMOTE_ADDR", ""))[:64]

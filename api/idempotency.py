@@ -1,0 +1,121 @@
+"""`Idempotency-Key` on POST: a retry returns the first result and never does the work twice."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from accounts.actor import Actor
+from core.errors import ApplicationError, ValidationFailed
+from core.models import IdempotencyRecord
+
+HEADER = "Idempotency-Key"
+
+
+class IdempotencyMismatch(ApplicationError):
+    status = 422
+    code = "idempotency_key_reused"
+    title = "This Idempotency-Key was used with a different request body."
+
+
+def _fingerprint(request: Request) -> str:
+    body = json.dumps(request.data, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(f"{request.method} {request.path}\n{body}".encode()).hexdigest()
+
+
+def _actor_key(actor: Actor) -> str:
+    return f"{actor.kind}:{actor.id}"
+
+
+def idempotent(
+    replay: Callable[[Any, Request, str], Response] | None = None,
+) -> Callable[[Callable[..., Response]], Callable[..., Response]]:
+    """Decorate a view's `post`. With `replay`, only the created id is stored and the replay
+    re-renders it (bodies holding survivor data are never stored); otherwise the 2xx body is.
+    """
+
+    def decorator(handler: Callable[..., Response]) -> Callable[..., Response]:
+        @wraps(handler)
+        def wrapper(view: Any, request: Request, *args: Any, **kwargs: Any) -> Response:
+            key = request.headers.get(HEADER)
+            if key is None:
+                return handler(view, request, *args, **kwargs)
+            if not 1 <= len(key) <= 200:
+                raise ValidationFailed("Idempotency-Key must be 1-200 characters.")
+            actor_key, fingerprint = _actor_key(request.user), _fingerprint(request)
+            try:
+                with transaction.atomic():
+                    found = _find(actor_key, key)
+                    if found is not None:
+                        return _replay(view, request, found, fingerprint, replay)
+                    response = handler(view, request, *args, **kwargs)
+                    if 200 <= response.status_code < 300:
+                        _store(actor_key, key, request, fingerprint, response, replay)
+                    return response
+            except IntegrityError:
+                # A concurrent twin committed first: our work rolled back, theirs stands.
+                found = _find(actor_key, key)
+                if found is None:
+                    raise
+                return _replay(view, request, found, fingerprint, replay)
+
+        return wrapper
+
+    return decorator
+
+
+def _find(actor_key: str, key: str) -> IdempotencyRecord | None:
+    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
+    return IdempotencyRecord.objects.filter(
+        actor_key=actor_key, key=key, created_at__gte=cutoff
+    ).first()
+
+
+def _store(
+    actor_key: str,
+    key: str,
+    request: Request,
+    fingerprint: str,
+    response: Response,
+    replay: Callable[..., Response] | None,
+) -> None:
+    data = response.data if isinstance(response.data, dict) else {}
+    IdempotencyRecord.objects.filter(actor_key=actor_key, key=key).delete()  # expired twin
+    IdempotencyRecord.objects.create(
+        actor_key=actor_key,
+        key=key,
+        method=request.method or "POST",
+        path=request.path[:300],
+        fingerprint=fingerprint,
+        status_code=response.status_code,
+        resource_id=str(data.get("id", ""))[:64],
+        body=None if replay else response.data,
+    )
+
+
+def _replay(
+    view: Any,
+    request: Request,
+    record: IdempotencyRecord,
+    fingerprint: str,
+    replay: Callable[..., Response] | None,
+) -> Response:
+    if record.fingerprint != fingerprint:
+        raise IdempotencyMismatch()
+    if replay is not None:
+        response = replay(view, request, record.resource_id)
+        response.status_code = record.status_code
+    else:
+        response = Response(record.body, status=record.status_code)
+    response["Idempotent-Replayed"] = "true"
+    return response

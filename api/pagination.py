@@ -1,0 +1,18 @@
+"""Cursor pagination on every list: stable under inserts, no COUNT(*)."""
+
+from __future__ import annotations
+
+from rest_framework.pagination import CursorPagination
+
+
+class CreatedCursorPagination(CursorPagination):
+    """Newest first; `?page_size=` up to 100; `{next, previous, results}`."""
+
+    ordering = ("-created_at", "-id")
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class IdCursorPagination(CreatedCursorPagination):
+    ordering = ("-id",)

@@ -1,0 +1,29 @@
+"""Routes under /api/v1/. Each resource module owns its own views."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern, URLResolver, path
+
+from api.v1 import agencies, auth, me
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("auth/token", auth.TokenObtainApi.as_view(), name="auth-token"),
+    path("auth/token/refresh", auth.TokenRefreshApi.as_view(), name="auth-token-refresh"),
+    path("auth/token/revoke", auth.TokenRevokeApi.as_view(), name="auth-token-revoke"),
+    path("auth/client-token", auth.ClientTokenApi.as_view(), name="auth-client-token"),
+    path("auth/mfa/enroll", auth.MfaEnrollApi.as_view(), name="auth-mfa-enroll"),
+    path("auth/mfa/confirm", auth.MfaConfirmApi.as_view(), name="auth-mfa-confirm"),
+    path("me", me.MeApi.as_view(), name="me"),
+    path("agencies/", agencies.AgencyListApi.as_view(), name="agency-list"),
+    path("agencies/<uuid:agency_id>/", agencies.AgencyDetailApi.as_view(), name="agency-detail"),
+    path(
+        "agencies/<uuid:agency_id>/programs/",
+        agencies.ProgramCreateApi.as_view(),
+        name="program-create",
+    ),
+    path(
+        "agencies/<uuid:agency_id>/programs/<uuid:program_id>/",
+        agencies.ProgramUpdateApi.as_view(),
+        name="program-update",
+    ),
+]

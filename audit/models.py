@@ -1,0 +1,75 @@
+"""The append-only audit log: one hash chain per acting agency (or `platform`)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+
+class Outcome(models.TextChoices):
+    ALLOW = "allow"
+    DENY = "deny"
+    ERROR = "error"
+
+
+class AuditEvent(models.Model):
+    """One event. Rows are never updated or deleted (database triggers enforce it).
+
+    `canonical` holds the exact bytes that were hashed: `hash = SHA-256(prev_hash || canonical)`.
+    No survivor values are ever stored here: clients appear only as `subject_ref`, an HMAC
+    pseudonym of the client id.
+    """
+
+    id = models.BigAutoField(primary_key=True)  # global order across chains
+    event_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    chain = models.CharField(max_length=64)
+    seq = models.BigIntegerField()
+    occurred_at = models.DateTimeField()
+    actor_kind = models.CharField(max_length=16)
+    actor_id = models.CharField(max_length=64, blank=True)
+    actor_agency_id = models.UUIDField(null=True, blank=True)
+    actor_role = models.CharField(max_length=32, blank=True)
+    auth_method = models.CharField(max_length=32, blank=True)
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    subject_ref = models.CharField(max_length=64, blank=True)
+    target_agency_id = models.UUIDField(null=True, blank=True)
+    purpose = models.CharField(max_length=64, blank=True)
+    consent_id = models.UUIDField(null=True, blank=True)
+    categories = models.JSONField(default=list)
+    outcome = models.CharField(max_length=8, choices=Outcome.choices, default=Outcome.ALLOW)
+    reason = models.CharField(max_length=64, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    route = models.CharField(max_length=200, blank=True)
+    ip = models.CharField(max_length=64, blank=True)
+    user_agent = models.CharField(max_length=200, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+    canonical = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "seq"], name="audit_chain_seq_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["actor_agency_id", "id"], name="audit_actor_agency_idx"),
+            models.Index(fields=["target_agency_id", "id"], name="audit_target_agency_idx"),
+            models.Index(fields=["subject_ref", "id"], name="audit_subject_idx"),
+            models.Index(fields=["action", "id"], name="audit_action_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.chain}#{self.seq} {self.action}"
+
+
+class ChainHead(models.Model):
+    """The newest (seq, hash) of one chain; locked briefly to append."""
+
+    chain = models.CharField(max_length=64, primary_key=True)
+    seq = models.BigIntegerField(default=0)
+    hash = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return f"{self.chain}@{self.seq}"

@@ -1,0 +1,169 @@
+"""Writing audit events. Every state-changing service calls `audit_record` itself."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import connections, models, transaction
+from django.utils import timezone
+
+from accounts.actor import Actor
+from audit.canonical import GENESIS_HASH, canonical_bytes, chain_hash
+from audit.models import AuditEvent, ChainHead, Outcome
+from audit.pseudonym import subject_ref
+from core import context
+
+logger = logging.getLogger(__name__)
+
+Target = models.Model | tuple[str, Any] | None
+
+
+def _object_ref(target: Target) -> tuple[str, str]:
+    if target is None:
+        return "", ""
+    if isinstance(target, tuple):
+        return target[0], str(target[1])
+    return target._meta.label_lower, str(target.pk)
+
+
+def _clip(value: str, limit: int) -> str:
+    return (value or "")[:limit]
+
+
+def _build(
+    *,
+    actor: Actor,
+    action: str,
+    target: Target,
+    subject_id: uuid.UUID | str | None,
+    target_agency_id: uuid.UUID | None,
+    outcome: str,
+    reason: str,
+    purpose: str,
+    consent_id: uuid.UUID | None,
+    categories: Iterable[str],
+) -> dict[str, Any]:
+    ctx = context.current()
+    object_type, object_id = _object_ref(target)
+    return {
+        "event_id": str(uuid.uuid4()),
+        "chain": actor.chain,
+        "occurred_at": timezone.now().isoformat(timespec="microseconds"),
+        "actor_kind": actor.kind,
+        "actor_id": str(actor.id or actor.username or ""),
+        "actor_agency_id": str(actor.agency_id) if actor.agency_id else None,
+        "actor_role": actor.role or "",
+        "auth_method": actor.auth_method,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "subject_ref": subject_ref(subject_id),
+        "target_agency_id": str(target_agency_id) if target_agency_id else None,
+        "purpose": purpose or "",
+        "consent_id": str(consent_id) if consent_id else None,
+        "categories": sorted(set(categories)),
+        "outcome": outcome,
+        "reason": _clip(reason, 64),
+        "request_id": _clip(ctx.request_id, 64),
+        "route": _clip(ctx.route, 200),
+        "ip": _clip(ctx.ip, 64),
+        "user_agent": _clip(ctx.user_agent, 200),
+    }
+
+
+def _append(record: dict[str, Any], *, using: str) -> AuditEvent:
+    """Lock the chain head for one short step, link the record and insert it."""
+    chain = record["chain"]
+    with transaction.atomic(using=using):
+        heads = ChainHead.objects.using(using).select_for_update()
+        head = heads.filter(chain=chain).first()
+        if head is None:
+            ChainHead.objects.using(using).bulk_create(
+                [ChainHead(chain=chain, seq=0, hash=GENESIS_HASH)], ignore_conflicts=True
+            )
+            head = heads.get(chain=chain)
+        record = {**record, "seq": head.seq + 1, "prev_hash": head.hash}
+        canonical = canonical_bytes(record)
+        digest = chain_hash(head.hash, canonical)
+        event = AuditEvent(
+            **{k: v for k, v in record.items() if k != "occurred_at"},
+            occurred_at=timezone.datetime.fromisoformat(record["occurred_at"]),
+            hash=digest,
+            canonical=canonical,
+        )
+        event.save(using=using, force_insert=True)
+        ChainHead.objects.using(using).filter(chain=chain).update(seq=record["seq"], hash=digest)
+    return event
+
+
+def audit_record(
+    *,
+    actor: Actor,
+    action: str,
+    target: Target = None,
+    subject_id: uuid.UUID | str | None = None,
+    target_agency_id: uuid.UUID | None = None,
+    outcome: str = Outcome.ALLOW,
+    reason: str = "",
+    purpose: str = "",
+    consent_id: uuid.UUID | None = None,
+    categories: Iterable[str] = (),
+) -> AuditEvent:
+    """Append an event in the caller's transaction. Call it last, so the chain lock is brief."""
+    record = _build(
+        actor=actor,
+        action=action,
+        target=target,
+        subject_id=subject_id,
+        target_agency_id=target_agency_id,
+        outcome=outcome,
+        reason=reason,
+        purpose=purpose,
+        consent_id=consent_id,
+        categories=categories,
+    )
+    return _append(record, using="default")
+
+
+def independent_alias() -> str:
+    """The connection for events that must survive the current transaction's rollback."""
+    if connections["default"].in_atomic_block:
+        return settings.AUDIT_INDEPENDENT_ALIAS
+    return "default"
+
+
+def audit_record_independent(
+    *,
+    actor: Actor,
+    action: str,
+    target: Target = None,
+    subject_id: uuid.UUID | str | None = None,
+    target_agency_id: uuid.UUID | None = None,
+    outcome: str = Outcome.DENY,
+    reason: str = "",
+    purpose: str = "",
+    consent_id: uuid.UUID | None = None,
+    categories: Iterable[str] = (),
+) -> AuditEvent:
+    """Record a denied or failed attempt so that it survives the request's rollback.
+
+    Outside any transaction the default connection autocommits; inside one, the event goes
+    through the separate `audit` connection and commits on its own.
+    """
+    record = _build(
+        actor=actor,
+        action=action,
+        target=target,
+        subject_id=subject_id,
+        target_agency_id=target_agency_id,
+        outcome=outcome,
+        reason=reason,
+        purpose=purpose,
+        consent_id=consent_id,
+        categories=categories,
+    )
+    return _append(record, using=independent_alias())

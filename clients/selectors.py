@@ -1,0 +1,28 @@
+"""The one way to read client rows: scoped to the actor's own agency (others get 404)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import QuerySet
+
+from accounts.actor import Actor
+from accounts.roles import CASE_ROLES, Scope
+from clients.models import Client
+from core.errors import NotFound
+
+
+def client_qs_for(actor: Actor, *, write: bool = False) -> QuerySet[Client]:
+    """Clients the actor may see: its own agency's, for case roles or scoped integrations."""
+    scope = Scope.CLIENTS_WRITE if write else Scope.CLIENTS_READ
+    if actor.agency_id is None or not actor.may(roles=CASE_ROLES, scope=scope):
+        return Client.objects.none()
+    return Client.objects.filter(agency_id=actor.agency_id)
+
+
+def client_get_for(*, actor: Actor, client_id: uuid.UUID, write: bool = False) -> Client:
+    """One client of the actor's agency; missing and not-yours are the same 404."""
+    client = client_qs_for(actor, write=write).filter(pk=client_id).first()
+    if client is None:
+        raise NotFound()
+    return client

@@ -1,0 +1,77 @@
+"""Domain errors: raised by services and selectors, rendered as problem+json by `api/`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApplicationError(Exception):
+    """A refusal the caller can act on. `code` is stable; `detail` names no survivor data."""
+
+    status = 400
+    code = "invalid_request"
+    title = "The request could not be processed."
+
+    def __init__(self, detail: str | None = None, *, code: str | None = None, **extra: Any):
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        if code:
+            self.code = code
+        self.extra = extra
+
+
+class ValidationFailed(ApplicationError):
+    status = 400
+    code = "validation_error"
+    title = "The request body is not valid."
+
+    def __init__(self, detail: str | None = None, *, field: str | None = None, **extra: Any):
+        if field:
+            extra.setdefault("errors", [{"field": field, "message": detail or self.title}])
+        super().__init__(detail, **extra)
+
+
+class NotFound(ApplicationError):
+    """Missing and not-yours look the same (DESIGN §2.1)."""
+
+    status = 404
+    code = "not_found"
+    title = "Not found."
+
+
+class PermissionDenied(ApplicationError):
+    status = 403
+    code = "permission_denied"
+    title = "You do not have permission to perform this action."
+
+
+class Conflict(ApplicationError):
+    status = 409
+    code = "conflict"
+    title = "The request conflicts with the current state of the resource."
+
+
+class PreconditionFailed(ApplicationError):
+    status = 412
+    code = "precondition_failed"
+    title = "The resource has changed since you last read it."
+
+
+class AuthenticationFailed(ApplicationError):
+    status = 401
+    code = "authentication_failed"
+    title = "Authentication failed."
+
+
+class TooManyRequests(ApplicationError):
+    status = 429
+    code = "too_many_requests"
+    title = "Too many requests; slow down."
+
+
+class IntegrityFailure(ApplicationError):
+    """Stored data failed an integrity check (decryption, MAC). Fail closed."""
+
+    status = 500
+    code = "integrity_failure"
+    title = "Stored data failed an integrity check; the request was refused."

@@ -1,0 +1,214 @@
+"""Settings: every value comes from the environment; secrets have no defaults (fail closed)."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import dj_database_url
+
+from referral_hub.env import (
+    ConfigError,
+    env_bool,
+    env_int,
+    env_list,
+    env_required,
+    env_str,
+    load_env_file,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+load_env_file(os.environ.get("ENV_FILE"))
+
+SECRET_KEY = env_required("DJANGO_SECRET_KEY")
+if len(SECRET_KEY) < 32:
+    raise ConfigError("DJANGO_SECRET_KEY must be at least 32 characters of random data.")
+DEBUG = env_bool("DEBUG", default=False)
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "core",
+    "accounts",
+    "agencies",
+    "audit",
+    "crypto",
+    "clients",
+    "consent",
+    "referrals",
+    "webhooks",
+    "api",
+]
+
+MIDDLEWARE = [
+    "referral_hub.middleware.RequestContextMiddleware",
+    "referral_hub.middleware.BodySizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "referral_hub.middleware.SecurityHeadersMiddleware",
+]
+
+ROOT_URLCONF = "referral_hub.urls"
+WSGI_APPLICATION = "referral_hub.wsgi.application"
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {"context_processors": ["django.template.context_processors.request"]},
+    }
+]
+
+# --- Database -------------------------------------------------------------------------------
+_default_sqlite = f"sqlite:///{BASE_DIR / '.dev' / 'db.sqlite3'}"
+_db = dj_database_url.parse(
+    env_str("DATABASE_URL") or _default_sqlite,
+    conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
+    conn_health_checks=True,
+)
+if _db["ENGINE"] == "django.db.backends.sqlite3":
+    _db["CONN_MAX_AGE"] = 0
+    _db["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    _db["TEST"] = {"NAME": str(BASE_DIR / ".dev" / f"test-{os.getpid()}.sqlite3")}
+# "audit" is a second connection to the same database: denied and failed attempts are written
+# through it so that they survive the rollback of the request that was refused.
+_audit_db = {**_db, "TEST": {**_db.get("TEST", {}), "MIRROR": None}}
+DATABASES = {"default": _db, "audit": _audit_db}
+DATABASE_IS_POSTGRES = _db["ENGINE"].endswith("postgresql")
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / ".dev" / "static"
+
+# --- Request limits and security headers ----------------------------------------------------
+REQUEST_MAX_BYTES = env_int("REQUEST_MAX_BYTES", 256 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
+
+# --- Application settings -------------------------------------------------------------------
+ROLES_WITH_MFA_DEFAULT = "agency_admin,compliance_officer"
+MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", ROLES_WITH_MFA_DEFAULT)
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+LOGIN_FAILURE_IP_LIMIT = env_int("LOGIN_FAILURE_IP_LIMIT", 20)
+LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900)
+IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 24)
+CONSENT_MAX_DAYS = env_int("CONSENT_MAX_DAYS", 365)
+REFERRAL_RESPONSE_DAYS = env_int("REFERRAL_RESPONSE_DAYS", 10)
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+
+# --- Keys (no defaults: `make bootstrap` generates dev-only ones into .dev/) ---------------------
+AUDIT_PSEUDONYM_KEY = env_required("AUDIT_PSEUDONYM_KEY")
+AUDIT_SIGNING_KEY = env_required("AUDIT_SIGNING_KEY")  # base64 Ed25519 private key (32 bytes)
+AUDIT_INDEPENDENT_ALIAS = env_str("AUDIT_INDEPENDENT_ALIAS", "audit")
+AUDIT_CHECKPOINT_DIR = env_str("AUDIT_CHECKPOINT_DIR", str(BASE_DIR / ".dev" / "checkpoints"))
+FIELD_KEYS = os.environ.get("FIELD_KEYS")  # the key ring itself; FIELD_KEYS_FILE is a path
+FIELD_KEYS_FILE = env_str("FIELD_KEYS_FILE")
+FIELD_PRIMARY_KEY_ID = env_str("FIELD_PRIMARY_KEY_ID")
+if not (FIELD_KEYS or FIELD_KEYS_FILE):
+    raise ConfigError(
+        "No field-encryption keys: set FIELD_KEYS or FIELD_KEYS_FILE "
+        "(for local development run `make bootstrap`)."
+    )
+
+# --- JWT ------------------------------------------------------------------------------------
+JWT_SIGNING_KEY = env_required("JWT_SIGNING_KEY")
+if len(JWT_SIGNING_KEY) < 43:
+    raise ConfigError("JWT_SIGNING_KEY must hold at least 256 bits of random data (43+ chars).")
+JWT_ISSUER = env_str("JWT_ISSUER", "referral-hub")
+JWT_AUDIENCE = env_str("JWT_AUDIENCE", "referral-hub-api")
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=min(env_int("JWT_ACCESS_SECONDS", 300), 300)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(hours=env_int("JWT_REFRESH_HOURS", 12)),
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": JWT_SIGNING_KEY,
+    "VERIFYING_KEY": "",
+    "AUDIENCE": JWT_AUDIENCE,
+    "ISSUER": JWT_ISSUER,
+    "LEEWAY": 0,
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "sub",
+    "TOKEN_TYPE_CLAIM": "token_type",
+    "JTI_CLAIM": "jti",
+    "UPDATE_LAST_LOGIN": False,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+}
+
+# --- DRF and OpenAPI ------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.TokenAuthentication"],
+    # Deny by default: every view must name what it allows.
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.DenyAll"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.CreatedCursorPagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ActorRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "actor": env_str("THROTTLE_ACTOR_RATE", "1200/min"),
+        "anon": env_str("THROTTLE_ANON_RATE", "120/min"),
+    },
+    "EXCEPTION_HANDLER": "api.errors.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "referral-hub API",
+    "DESCRIPTION": "Consent-gated referral exchange between legal, social-services and housing agencies.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "ENUM_NAME_OVERRIDES": {},
+}
+
+# --- Logging: JSON lines, never request bodies ----------------------------------------------
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"context": {"()": "referral_hub.logging.RequestContextFilter"}},
+    "formatters": {"json": {"()": "referral_hub.logging.JsonFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "json", "filters": ["context"]}
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+        "django.db.backends": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The whole suite on SQLite, then on PostgreSQL when one is reachable
+# (TEST_DATABASE_URL, or the local server when CI is set).
+set -euo pipefail
+BIN=.venv/bin
+
+echo "== lint (ruff)"
+$BIN/ruff check .
+
+echo "== migrations are in sync"
+$BIN/python manage.py makemigrations --check --dry-run >/dev/null
+
+echo "== tests on SQLite"
+env -u DATABASE_URL $BIN/pytest "$@"
+
+pg_url="${TEST_DATABASE_URL:-}"
+if [[ -z "$pg_url" && -n "${CI:-}" ]]; then
+  pg_url="postgres://postgres@127.0.0.1:5432/referral_hub"
+fi
+if [[ -z "$pg_url" ]]; then
+  if $BIN/python scripts/pg_reachable.py "postgres://postgres@127.0.0.1:5432/referral_hub" 2>/dev/null; then
+    pg_url="postgres://postgres@127.0.0.1:5432/referral_hub"
+  fi
+fi
+if [[ -n "$pg_url" ]]; then
+  if ! $BIN/python scripts/pg_reachable.py "$pg_url"; then
+    echo "PostgreSQL at the configured URL is not reachable" >&2
+    exit 1
+  fi
+  echo "== tests on PostgreSQL"
+  DATABASE_URL="$pg_url" $BIN/pytest "$@"
+else
+  echo "== PostgreSQL not reachable: skipped the PostgreSQL run (set TEST_DATABASE_URL to include it)"
+fi

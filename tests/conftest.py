@@ -1,0 +1,186 @@
+"""Personas and API clients shared by every test.
+
+Eastside Legal Clinic: alice and bob (caseworkers), sam (supervisor), erin (compliance officer),
+adam (agency admin). Harbor Social Services: carol. Safe Harbor Housing: dave.
+Northside Survivor Center (victim service provider): vic.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+import pytest
+from django.db import connection
+from rest_framework.test import APIClient
+
+from accounts.actor import Actor
+from accounts.models import Integration, TokenFamily, User
+from accounts.services import actor_for_integration, actor_for_user, integration_create
+from agencies.models import Agency, Program
+from api import tokens
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings):  # type: ignore[no-untyped-def]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Inside the per-test transaction, "independent" audit writes use the same connection;
+    # tests of rollback survival switch this back to "audit" with transactional_db.
+    settings.AUDIT_INDEPENDENT_ALIAS = "default"
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+
+
+def _agency(name: str, kind: str, vsp: bool = False) -> Agency:
+    return Agency.objects.create(name=name, kind=kind, is_victim_service_provider=vsp)
+
+
+@pytest.fixture
+def eastside(db) -> Agency:  # type: ignore[no-untyped-def]
+    agency = _agency("Eastside Legal Clinic", "legal_clinic")
+    Program.objects.create(agency=agency, name="Protective Orders", service_type="legal_services")
+    return agency
+
+
+@pytest.fixture
+def harbor(db) -> Agency:  # type: ignore[no-untyped-def]
+    agency = _agency("Harbor Social Services", "social_services")
+    Program.objects.create(agency=agency, name="Case Management", service_type="case_management")
+    return agency
+
+
+@pytest.fixture
+def safehouse(db) -> Agency:  # type: ignore[no-untyped-def]
+    agency = _agency("Safe Harbor Housing", "housing")
+    Program.objects.create(
+        agency=agency, name="Emergency Shelter", service_type="shelter", response_days=3
+    )
+    return agency
+
+
+@pytest.fixture
+def northside(db) -> Agency:  # type: ignore[no-untyped-def]
+    return _agency("Northside Survivor Center", "social_services", vsp=True)
+
+
+def _user(username: str, agency: Agency | None, role: str) -> User:
+    return User.objects.create_user(username=username, password=PASSWORD, agency=agency, role=role)
+
+
+@pytest.fixture
+def alice(eastside: Agency) -> User:
+    return _user("alice", eastside, "caseworker")
+
+
+@pytest.fixture
+def bob(eastside: Agency) -> User:
+    return _user("bob", eastside, "caseworker")
+
+
+@pytest.fixture
+def sam(eastside: Agency) -> User:
+    return _user("sam", eastside, "supervisor")
+
+
+@pytest.fixture
+def erin(eastside: Agency) -> User:
+    return _user("erin", eastside, "compliance_officer")
+
+
+@pytest.fixture
+def adam(eastside: Agency) -> User:
+    return _user("adam", eastside, "agency_admin")
+
+
+@pytest.fixture
+def carol(harbor: Agency) -> User:
+    return _user("carol", harbor, "caseworker")
+
+
+@pytest.fixture
+def hank(harbor: Agency) -> User:
+    """Harbor's supervisor."""
+    return _user("hank", harbor, "supervisor")
+
+
+@pytest.fixture
+def dave(safehouse: Agency) -> User:
+    return _user("dave", safehouse, "caseworker")
+
+
+@pytest.fixture
+def vic(northside: Agency) -> User:
+    return _user("vic", northside, "caseworker")
+
+
+def access_token_for(user: User) -> str:
+    family = TokenFamily.objects.create(id=uuid.uuid4(), user=user)
+    return tokens.user_access(user, family)
+
+
+def client_for(user: User) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token_for(user)}")
+    return client
+
+
+@pytest.fixture
+def anon() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def api() -> Callable[[User | Integration], APIClient]:
+    """`api(alice)` -> an APIClient authenticated as that user (or integration)."""
+
+    def make(who: User | Integration) -> APIClient:
+        if isinstance(who, Integration):
+            client = APIClient()
+            client.credentials(HTTP_AUTHORIZATION=f"Bearer {tokens.integration_access(who)}")
+            return client
+        return client_for(who)
+
+    return make
+
+
+@pytest.fixture
+def make_integration() -> Callable[..., Integration]:
+    """`make_integration(agency, scopes=[...])` -> an active Integration."""
+
+    def make(agency: Agency, scopes: list[str] | tuple[str, ...] = ()) -> Integration:
+        integration, _secret = integration_create(
+            actor=Actor(kind="system", agency_id=None, username="test"),
+            agency=agency,
+            name=f"partner-{uuid.uuid4().hex[:6]}",
+            scopes=list(scopes),
+        )
+        return integration
+
+    return make
+
+
+def actor(who: User | Integration) -> Actor:
+    """The Actor a service would receive for this persona."""
+    if isinstance(who, Integration):
+        return actor_for_integration(who, auth_method="client_token")
+    return actor_for_user(who, auth_method="jwt")
+
+
+
+
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    """`@pytest.mark.postgres` tests are skipped when the suite runs on SQLite."""
+    from django.conf import settings
+
+    if settings.DATABASE_IS_POSTGRES:
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (runs in the PostgreSQL pass of make test)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
