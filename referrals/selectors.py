@@ -1,0 +1,80 @@
+"""The one way to read referrals: scoped to the sending or receiving agency (others: 404)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+
+from accounts.actor import Actor
+from accounts.roles import CASE_ROLES, Scope
+from core.errors import NotFound, ValidationFailed
+from referrals.models import Referral, ReferralMessage, ReferralStatus
+from referrals.states import RECIPIENT, SENDER
+
+INBOX = "inbox"
+OUTBOX = "outbox"
+
+
+def _may_read(actor: Actor) -> bool:
+    return actor.agency_id is not None and actor.may(roles=CASE_ROLES, scope=Scope.REFERRALS_READ)
+
+
+def referral_qs_for(actor: Actor, *, box: str | None = None) -> QuerySet[Referral]:
+    """Referrals the actor's agency sent (`outbox`) or received (`inbox`; never drafts)."""
+    if not _may_read(actor):
+        return Referral.objects.none()
+    sent = Q(sender_agency_id=actor.agency_id)
+    received = Q(recipient_agency_id=actor.agency_id) & ~Q(status=ReferralStatus.DRAFT)
+    scope = {INBOX: received, OUTBOX: sent, None: sent | received}.get(box)
+    if scope is None:
+        raise ValidationFailed("box must be inbox or outbox.", field="box")
+    return Referral.objects.filter(scope).select_related(
+        "sender_agency", "recipient_agency", "program"
+    )
+
+
+def referral_list_for(
+    actor: Actor,
+    *,
+    box: str | None = None,
+    status: str | None = None,
+    priority: str | None = None,
+    updated_after: datetime | None = None,
+) -> QuerySet[Referral]:
+    """The actor's referrals, filtered; the caller paginates (newest first)."""
+    qs = referral_qs_for(actor, box=box)
+    if status:
+        qs = qs.filter(status=status)
+    if priority:
+        qs = qs.filter(priority=priority)
+    if updated_after:
+        qs = qs.filter(updated_at__gt=updated_after)
+    return qs
+
+
+def referral_get_for(*, actor: Actor, referral_id: uuid.UUID) -> Referral:
+    """One referral the actor's agency sent or received; missing and not-yours are one 404."""
+    referral = (
+        referral_qs_for(actor).select_related("client", "consent").filter(pk=referral_id).first()
+    )
+    if referral is None:
+        raise NotFound()
+    return referral
+
+
+def party_of(actor: Actor, referral: Referral) -> str | None:
+    """`sender`, `recipient` or None (not a party)."""
+    if actor.agency_id is None:
+        return None
+    if actor.agency_id == referral.sender_agency_id:
+        return SENDER
+    if actor.agency_id == referral.recipient_agency_id:
+        return RECIPIENT
+    return None
+
+
+def referral_messages(*, referral: Referral) -> QuerySet[ReferralMessage]:
+    """Messages on a referral already scoped by `referral_get_for` (newest first)."""
+    return ReferralMessage.objects.filter(referral=referral).select_related("agency", "author_user")
