@@ -18,7 +18,9 @@ class UserManager(BaseUserManager["User"]):
         user.save()
         return user
 
-    def create_superuser(self, username: str, password: str | None = None, **fields: object) -> User:
+    def create_superuser(
+        self, username: str, password: str | None = None, **fields: object
+    ) -> User:
         fields.setdefault("is_staff", True)
         fields.setdefault("is_superuser", True)
         return self.create_user(username, password, **fields)
@@ -67,7 +69,9 @@ class User(AbstractBaseUser):
 class Integration(BaseModel):
     """A partner system that authenticates with client credentials."""
 
-    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="integrations")
+    agency = models.ForeignKey(
+        "agencies.Agency", on_delete=models.PROTECT, related_name="integrations"
+    )
     name = models.CharField(max_length=120)
     client_id = models.CharField(max_length=64, unique=True)
     secret_hash = models.CharField(max_length=64)
@@ -85,6 +89,9 @@ class TokenFamily(BaseModel):
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.CharField(max_length=32, blank=True)
 
+    def __str__(self) -> str:
+        return str(self.pk)
+
 
 class RefreshToken(models.Model):
     """A refresh token we issued (by `jti`); `used_at` is set when it is rotated."""
@@ -94,6 +101,9 @@ class RefreshToken(models.Model):
     issued_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.jti
 
 
 class LoginFailure(models.Model):
@@ -108,3 +118,6 @@ class LoginFailure(models.Model):
             models.Index(fields=["username", "at"], name="loginfail_user_at"),
             models.Index(fields=["ip", "at"], name="loginfail_ip_at"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.username}@{self.at:%Y-%m-%dT%H:%M}"

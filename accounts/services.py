@@ -52,12 +52,12 @@ def anonymous_actor(label: str = "") -> Actor:
 
 
 @transaction.atomic
-def user_create(
-    *, actor: Actor, agency: Agency, username: str, password: str, role: str
-) -> User:
+def user_create(*, actor: Actor, agency: Agency, username: str, password: str, role: str) -> User:
     """Create a user in `agency` with one role."""
     if role not in Role.values:
-        raise ValidationFailed(f"Unknown role; choose one of {', '.join(Role.values)}.", field="role")
+        raise ValidationFailed(
+            f"Unknown role; choose one of {', '.join(Role.values)}.", field="role"
+        )
     if User.objects.filter(username=username).exists():
         raise ValidationFailed("That username is taken.", field="username")
     try:
@@ -298,9 +298,7 @@ def integration_set_active(*, actor: Actor, integration: Integration, active: bo
 
 
 def integration_authenticate(*, client_id: str, client_secret: str) -> Integration:
-    integration = (
-        Integration.objects.select_related("agency").filter(client_id=client_id).first()
-    )
+    integration = Integration.objects.select_related("agency").filter(client_id=client_id).first()
     ok = (
         integration is not None
         and secret_matches(client_secret, integration.secret_hash)

@@ -30,7 +30,9 @@ def code_now(secret: str, at: float | None = None) -> str:
     return _code_at(secret, int((at if at is not None else time.time()) // STEP_SECONDS))
 
 
-def matching_step(secret: str, code: str, *, after_step: int, at: float | None = None) -> int | None:
+def matching_step(
+    secret: str, code: str, *, after_step: int, at: float | None = None
+) -> int | None:
     """The time step `code` belongs to (±1 step of drift), if newer than `after_step`."""
     now_step = int((at if at is not None else time.time()) // STEP_SECONDS)
     for step in (now_step - 1, now_step, now_step + 1):

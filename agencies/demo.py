@@ -27,9 +27,19 @@ DEMO_AGENCIES = (
         "Eastside Legal Clinic",
         "legal_clinic",
         False,
-        (("alice", "caseworker"), ("sam", "supervisor"), ("erin", "compliance_officer"), ("adam", "agency_admin")),
         (
-            ("T-Visa and U-Visa Help", "immigration_legal", "Immigration relief for survivors.", ("en", "es")),
+            ("alice", "caseworker"),
+            ("sam", "supervisor"),
+            ("erin", "compliance_officer"),
+            ("adam", "agency_admin"),
+        ),
+        (
+            (
+                "T-Visa and U-Visa Help",
+                "immigration_legal",
+                "Immigration relief for survivors.",
+                ("en", "es"),
+            ),
             ("Protective Orders", "legal_services", "Help filing for protective orders.", ("en",)),
         ),
     ),
@@ -75,9 +85,15 @@ def seed_demo(password: str, log: callable = print) -> None:  # type: ignore[val
             Program.objects.get_or_create(
                 agency=agency,
                 name=name,
-                defaults={"service_type": service_type, "description": description, "languages": list(languages)},
+                defaults={
+                    "service_type": service_type,
+                    "description": description,
+                    "languages": list(languages),
+                },
             )
         for username, role in spec.users:
             if not User.objects.filter(username=username).exists():
-                user_create(actor=operator, agency=agency, username=username, password=password, role=role)
+                user_create(
+                    actor=operator, agency=agency, username=username, password=password, role=role
+                )
                 log(f"user    {username:<6} {role:<18} {spec.name}")

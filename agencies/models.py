@@ -67,7 +67,9 @@ class Program(BaseModel):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint(fields=["agency", "name"], name="program_unique_name_per_agency")
+            models.UniqueConstraint(
+                fields=["agency", "name"], name="program_unique_name_per_agency"
+            )
         ]
 
     def __str__(self) -> str:

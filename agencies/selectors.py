@@ -25,8 +25,10 @@ def agency_get(*, agency_id: uuid.UUID) -> Agency:
     return agency
 
 
-def program_get_for(*, actor: Actor, program_id: uuid.UUID) -> Program:
+def program_get_for(*, actor: Actor, agency_id: uuid.UUID, program_id: uuid.UUID) -> Program:
     """A program of the actor's own agency, else 404."""
+    if agency_id != actor.agency_id:
+        raise NotFound()
     program = Program.objects.filter(pk=program_id, agency_id=actor.agency_id).first()
     if program is None or actor.agency_id is None:
         raise NotFound()

@@ -34,7 +34,9 @@ class TokenAuthentication(authentication.BaseAuthentication):
         try:
             claims = decode_access(header[1].decode())
         except (AuthenticationFailed, UnicodeDecodeError) as exc:
-            raise exceptions.AuthenticationFailed("The access token is invalid or expired.") from exc
+            raise exceptions.AuthenticationFailed(
+                "The access token is invalid or expired."
+            ) from exc
         actor = self._resolve(claims)
         if actor is None:
             raise exceptions.AuthenticationFailed("The credentials are no longer valid.")

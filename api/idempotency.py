@@ -12,6 +12,8 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -20,6 +22,13 @@ from core.errors import ApplicationError, ValidationFailed
 from core.models import IdempotencyRecord
 
 HEADER = "Idempotency-Key"
+IDEMPOTENCY_PARAMETER = OpenApiParameter(
+    HEADER,
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="A unique key: a retry with it returns the first result instead of redoing it.",
+)
 
 
 class IdempotencyMismatch(ApplicationError):
@@ -69,7 +78,7 @@ def idempotent(
                     raise
                 return _replay(view, request, found, fingerprint, replay)
 
-        return wrapper
+        return extend_schema(parameters=[IDEMPOTENCY_PARAMETER])(wrapper)  # type: ignore[no-any-return]
 
     return decorator
 

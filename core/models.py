@@ -37,5 +37,10 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["actor_key", "key"], name="idempotency_actor_key_unique")
+            models.UniqueConstraint(
+                fields=["actor_key", "key"], name="idempotency_actor_key_unique"
+            )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_key} {self.key}"

@@ -20,7 +20,7 @@ def _database() -> str | None:
         executor = MigrationExecutor(connection)
         if executor.migration_plan(executor.loader.graph.leaf_nodes()):
             return "migrations pending"
-    except Exception:  # noqa: BLE001 - any failure means "not ready"
+    except Exception:
         return "database unreachable"
     return None
 
@@ -33,6 +33,10 @@ def _keys() -> str | None:
 
 def readyz(request: HttpRequest) -> JsonResponse:
     """Ready to serve: database reachable, migrations applied, keys loaded."""
-    problems = {name: err for name, check in (("database", _database), ("keys", _keys)) if (err := check())}
+    problems = {
+        name: err for name, check in (("database", _database), ("keys", _keys)) if (err := check())
+    }
     status = 503 if problems else 200
-    return JsonResponse({"status": "not_ready" if problems else "ready", "problems": problems}, status=status)
+    return JsonResponse(
+        {"status": "not_ready" if problems else "ready", "problems": problems}, status=status
+    )

@@ -80,6 +80,9 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         if request.path.startswith("/api/") and not request.path.startswith("/api/docs"):
             response.setdefault("Cache-Control", "no-store")
-            response.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
+            response.setdefault(
+                "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"
+            )
+        response.setdefault("X-Frame-Options", "DENY")
         response.setdefault("Permissions-Policy", "interest-cohort=()")
         return response

@@ -90,7 +90,10 @@ AUTH_USER_MODEL = "accounts.User"
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 
@@ -126,6 +129,20 @@ IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 24)
 CONSENT_MAX_DAYS = env_int("CONSENT_MAX_DAYS", 365)
 REFERRAL_RESPONSE_DAYS = env_int("REFERRAL_RESPONSE_DAYS", 10)
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", default=False)
+# Webhook delivery (docs/operations.md "Webhook worker").
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
+WEBHOOK_RETRY_HOURS = env_int("WEBHOOK_RETRY_HOURS", 72)
+WEBHOOK_BACKOFF_BASE_SECONDS = env_int("WEBHOOK_BACKOFF_BASE_SECONDS", 30)
+WEBHOOK_BACKOFF_CAP_SECONDS = env_int("WEBHOOK_BACKOFF_CAP_SECONDS", 6 * 3600)
+WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 60)
+WEBHOOK_BATCH_SIZE = env_int("WEBHOOK_BATCH_SIZE", 20)
+WEBHOOK_POLL_SECONDS = env_int("WEBHOOK_POLL_SECONDS", 2)
+WEBHOOK_SECRET_GRACE_HOURS = env_int("WEBHOOK_SECRET_GRACE_HOURS", 24)
+# Scheduled jobs in the worker loop: seconds between runs (0 disables a job).
+JOB_REFERRAL_EXPIRE_SECONDS = env_int("JOB_REFERRAL_EXPIRE_SECONDS", 300)
+JOB_REFERRAL_REMIND_SECONDS = env_int("JOB_REFERRAL_REMIND_SECONDS", 3600)
+JOB_CONSENT_EXPIRE_SECONDS = env_int("JOB_CONSENT_EXPIRE_SECONDS", 300)
+JOB_AUDIT_CHECKPOINT_SECONDS = env_int("JOB_AUDIT_CHECKPOINT_SECONDS", 3600)
 
 # --- Keys (no defaults: `make bootstrap` generates dev-only ones into .dev/) ---------------------
 AUDIT_PSEUDONYM_KEY = env_required("AUDIT_PSEUDONYM_KEY")
@@ -185,7 +202,9 @@ REST_FRAMEWORK = {
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "referral-hub API",
-    "DESCRIPTION": "Consent-gated referral exchange between legal, social-services and housing agencies.",
+    "DESCRIPTION": (
+        "Consent-gated referral exchange between legal, social-services and housing agencies."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],

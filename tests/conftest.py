@@ -35,6 +35,44 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
+# --- Audit triggers vs. the flush of transactional tests --------------------------------------
+# The audit tables reject UPDATE/DELETE/TRUNCATE (audit/migrations/0003). pytest-django ends every
+# `transaction=True` / `transactional_db` test by flushing all tables (TRUNCATE on PostgreSQL,
+# DELETE on SQLite), which the triggers would refuse. For those tests only:
+#   1. `_audit_triggers_lifted` depends on `transactional_db`, so its teardown runs BEFORE the
+#      flush: it drops the triggers (as the test DB owner/superuser);
+#   2. `pytest_runtest_teardown` below runs AFTER every fixture (so after the flush) and
+#      reinstalls them, so the next test sees an append-only table again.
+# For every other test the autouse fixture costs one marker lookup and touches no database.
+
+
+@pytest.fixture(autouse=True)
+def _audit_triggers_flushable(request):  # type: ignore[no-untyped-def]
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction"))
+    if transactional or "transactional_db" in request.fixturenames:
+        request.getfixturevalue("_audit_triggers_lifted")
+
+
+@pytest.fixture
+def _audit_triggers_lifted(request, transactional_db, django_db_blocker):  # type: ignore[no-untyped-def]
+    yield
+    from audit import triggers
+
+    with django_db_blocker.unblock():
+        triggers.uninstall(connection)
+    request.node._audit_triggers_blocker = django_db_blocker
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item, nextitem):  # type: ignore[no-untyped-def]
+    yield
+    blocker = getattr(item, "_audit_triggers_blocker", None)
+    if blocker is not None:
+        from audit import triggers
+
+        with blocker.unblock():
+            triggers.install(connection)
 
 
 def _agency(name: str, kind: str, vsp: bool = False) -> Agency:
@@ -170,8 +208,6 @@ def actor(who: User | Integration) -> Actor:
     if isinstance(who, Integration):
         return actor_for_integration(who, auth_method="client_token")
     return actor_for_user(who, auth_method="jwt")
-
-
 
 
 def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]

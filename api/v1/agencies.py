@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from agencies import selectors, services
 from agencies.models import AgencyKind, CapacityStatus, ServiceType
 from api.base import actor_of
+from api.idempotency import idempotent
 from api.pagination import CreatedCursorPagination
 from api.permissions import Authenticated, allow
 from api.serializers import StrictInput
@@ -50,7 +51,9 @@ class ProgramCreateInput(StrictInput):
     capacity_status = serializers.ChoiceField(
         choices=CapacityStatus.choices, required=False, default=CapacityStatus.AVAILABLE
     )
-    response_days = serializers.IntegerField(min_value=1, max_value=90, required=False, allow_null=True)
+    response_days = serializers.IntegerField(
+        min_value=1, max_value=90, required=False, allow_null=True
+    )
 
 
 class ProgramUpdateInput(ProgramCreateInput):
@@ -96,6 +99,7 @@ class ProgramCreateApi(APIView):
     permission_classes = [allow(roles=("agency_admin",))]
 
     @extend_schema(request=ProgramCreateInput, responses={201: ProgramOutput})
+    @idempotent()
     def post(self, request: Request, agency_id: uuid.UUID) -> Response:
         actor = actor_of(request)
         agency = selectors.agency_get(agency_id=agency_id)
@@ -113,7 +117,7 @@ class ProgramUpdateApi(APIView):
     @extend_schema(request=ProgramUpdateInput, responses={200: ProgramOutput})
     def patch(self, request: Request, agency_id: uuid.UUID, program_id: uuid.UUID) -> Response:
         actor = actor_of(request)
-        program = selectors.program_get_for(actor=actor, program_id=program_id)
+        program = selectors.program_get_for(actor=actor, agency_id=agency_id, program_id=program_id)
         data = ProgramUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         program = services.program_update(actor=actor, program=program, **data.validated_data)

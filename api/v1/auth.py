@@ -153,11 +153,16 @@ class ClientTokenApi(APIView):
 class MfaEnrollApi(APIView):
     """Start TOTP enrolment; the provisioning URI is shown once."""
 
-    permission_classes = [Authenticated, allow(roles=("caseworker", "supervisor", "agency_admin", "compliance_officer"))]
+    permission_classes = [
+        Authenticated,
+        allow(roles=("caseworker", "supervisor", "agency_admin", "compliance_officer")),
+    ]
 
     @extend_schema(
         request=None,
-        responses={200: inline_serializer("MfaEnrollOutput", {"otpauth_uri": serializers.CharField()})},
+        responses={
+            200: inline_serializer("MfaEnrollOutput", {"otpauth_uri": serializers.CharField()})
+        },
     )
     def post(self, request: Request) -> Response:
         actor = actor_of(request)
@@ -168,7 +173,10 @@ class MfaEnrollApi(APIView):
 class MfaConfirmApi(APIView):
     """Confirm TOTP enrolment with a current code."""
 
-    permission_classes = [Authenticated, allow(roles=("caseworker", "supervisor", "agency_admin", "compliance_officer"))]
+    permission_classes = [
+        Authenticated,
+        allow(roles=("caseworker", "supervisor", "agency_admin", "compliance_officer")),
+    ]
 
     @extend_schema(request=MfaConfirmInput, responses={204: None})
     def post(self, request: Request) -> Response:

@@ -26,7 +26,7 @@ class Command(BaseCommand):
         agency = find_agency(opts["agency"])
         password = sys.stdin.readline().rstrip("\n")
         if not password:
-            raise CommandError("Pipe the password on standard input, e.g. `printf %s \"$PW\" | ...`.")
+            raise CommandError('Pipe the password on standard input, e.g. `printf %s "$PW" | ...`.')
         try:
             user = user_create(
                 actor=system_actor("operator"),
@@ -45,7 +45,7 @@ def find_agency(name_or_id: str) -> Agency:
     if agency is None:
         try:
             agency = Agency.objects.filter(pk=name_or_id).first()
-        except Exception:  # noqa: BLE001 - not a UUID
+        except Exception:
             agency = None
     if agency is None:
         raise CommandError(f"No agency named {name_or_id!r}; create it with create_agency.")

@@ -19,7 +19,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if not settings.DEBUG and not opts["force"]:
-            raise CommandError("DEBUG is off: this looks like production. Use --force to seed anyway.")
+            raise CommandError(
+                "DEBUG is off: this looks like production. Use --force to seed anyway."
+            )
         password = os.environ.get("DEMO_PASSWORD", "demo-password")
         seed_demo(password, log=self.stdout.write)
-        self.stdout.write(self.style.SUCCESS("demo data ready (password: $DEMO_PASSWORD or demo-password)"))
+        self.stdout.write(
+            self.style.SUCCESS("demo data ready (password: $DEMO_PASSWORD or demo-password)")
+        )
