@@ -27,3 +27,30 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="program-update",
     ),
 ]
+
+# --- Webhooks (issue 7) ---------------------------------------------------------------------
+from api.v1 import webhooks as webhooks_v1  # noqa: E402
+
+urlpatterns += [
+    path("webhooks/", webhooks_v1.WebhookListCreateApi.as_view(), name="webhook-list"),
+    path(
+        "webhooks/deliveries/<uuid:delivery_id>/redeliver",
+        webhooks_v1.WebhookRedeliverApi.as_view(),
+        name="webhook-redeliver",
+    ),
+    path(
+        "webhooks/<uuid:subscription_id>/",
+        webhooks_v1.WebhookDetailApi.as_view(),
+        name="webhook-detail",
+    ),
+    path(
+        "webhooks/<uuid:subscription_id>/rotate-secret",
+        webhooks_v1.WebhookRotateSecretApi.as_view(),
+        name="webhook-rotate-secret",
+    ),
+    path(
+        "webhooks/<uuid:subscription_id>/deliveries/",
+        webhooks_v1.WebhookDeliveryListApi.as_view(),
+        name="webhook-deliveries",
+    ),
+]

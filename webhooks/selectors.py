@@ -1,0 +1,63 @@
+"""Reads, scoped to the actor's agency: anything else is NotFound (never 403)."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import Prefetch, QuerySet
+
+from accounts.actor import Actor
+from core.errors import NotFound
+from webhooks.models import Delivery, DeliveryAttempt, Subscription
+
+ATTEMPTS_SHOWN = 10
+
+
+def subscription_qs_for(*, actor: Actor) -> QuerySet[Subscription]:
+    if actor.agency_id is None:
+        return Subscription.objects.none()
+    return Subscription.objects.filter(agency_id=actor.agency_id)
+
+
+def subscription_get_for(*, actor: Actor, subscription_id: uuid.UUID) -> Subscription:
+    found = subscription_qs_for(actor=actor).filter(id=subscription_id).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def delivery_qs_for(*, actor: Actor, subscription: Subscription) -> QuerySet[Delivery]:
+    """Deliveries of one (already scoped) subscription, each with its attempts."""
+    return _with_attempts(
+        Delivery.objects.filter(subscription=subscription, subscription__agency_id=actor.agency_id)
+    )
+
+
+def _with_attempts(qs: QuerySet[Delivery]) -> QuerySet[Delivery]:
+    """Each delivery's latest attempts as `recent_attempts` (one extra query per page)."""
+    attempts = DeliveryAttempt.objects.order_by("-id")[:ATTEMPTS_SHOWN]
+    return qs.select_related("event").prefetch_related(
+        Prefetch("attempts", queryset=attempts, to_attr="recent_attempts")
+    )
+
+
+def delivery_with_attempts(*, actor: Actor, delivery_id: uuid.UUID) -> Delivery:
+    """One delivery of the actor's agency, rendered with its latest attempts."""
+    qs = Delivery.objects.filter(id=delivery_id, subscription__agency_id=actor.agency_id)
+    found = _with_attempts(qs).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def delivery_get_for(*, actor: Actor, delivery_id: uuid.UUID) -> Delivery:
+    if actor.agency_id is None:
+        raise NotFound()
+    found = (
+        Delivery.objects.select_related("subscription", "event")
+        .filter(id=delivery_id, subscription__agency_id=actor.agency_id)
+        .first()
+    )
+    if found is None:
+        raise NotFound()
+    return found
