@@ -97,3 +97,46 @@ def seed_demo(password: str, log: callable = print) -> None:  # type: ignore[val
                     actor=operator, agency=agency, username=username, password=password, role=role
                 )
                 log(f"user    {username:<6} {role:<18} {spec.name}")
+    _seed_demo_clients(operator, log)
+
+
+# Obviously synthetic people for alice's agency (never real data).
+DEMO_CLIENTS = (
+    {
+        "identity": {
+            "given_name": "Testa",
+            "family_name": "Demoperson",
+            "date_of_birth": "1990-01-01",
+        },
+        "demographics": {"preferred_language": "en", "household_size": 2},
+    },
+    {
+        "identity": {
+            "given_name": "Sample",
+            "family_name": "Fictional",
+            "preferred_name": "Sam",
+            "date_of_birth": "1985-06-15",
+        },
+        "contact": {"safe_contact_instructions": "Demo only: text before calling."},
+    },
+    {
+        "identity": {
+            "given_name": "Placeholder",
+            "family_name": "Example",
+            "date_of_birth": "2000-12-31",
+        }
+    },
+)
+
+
+def _seed_demo_clients(operator: object, log: callable) -> None:  # type: ignore[valid-type]
+    """Three synthetic clients at Eastside, only if it has none yet."""
+    from clients.models import Client
+    from clients.services import client_create
+
+    agency = Agency.objects.filter(name="Eastside Legal Clinic").first()
+    if agency is None or Client.objects.filter(agency=agency).exists():
+        return
+    for data in DEMO_CLIENTS:
+        client_create(actor=operator, agency=agency, data=data)  # type: ignore[arg-type]
+    log(f"clients {len(DEMO_CLIENTS)} synthetic demo clients at {agency.name}")

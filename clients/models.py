@@ -7,8 +7,18 @@ from django.db import models
 from core.models import BaseModel
 
 
+def _sealed() -> models.BinaryField:
+    """One encrypted field: a crypto envelope bound to (table, column, row, agency), or NULL."""
+    return models.BinaryField(null=True, blank=True, editable=False)
+
+
 class Client(BaseModel):
-    """A person served by one agency (the owner). Erased clients keep only this row's ids."""
+    """A person served by one agency (the owner). Erased clients keep only this row's ids.
+
+    Every survivor value is an AES-256-GCM envelope under the client's own data key
+    (crypto.DataKey); columns are named `<category>_<field>` after clients/categories.py.
+    `search_index` is a truncated, agency-keyed blind index of name + date of birth.
+    """
 
     agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="clients")
     created_by = models.ForeignKey(
@@ -16,9 +26,28 @@ class Client(BaseModel):
     )
     erased_at = models.DateTimeField(null=True, blank=True)
 
+    identity_given_name = _sealed()
+    identity_family_name = _sealed()
+    identity_preferred_name = _sealed()
+    identity_date_of_birth = _sealed()
+    contact_phone = _sealed()
+    contact_email = _sealed()
+    contact_address = _sealed()
+    contact_safe_contact_instructions = _sealed()
+    demographics_gender = _sealed()
+    demographics_preferred_language = _sealed()
+    demographics_household_size = _sealed()
+    safety_risk_notes = _sealed()
+    immigration_status = _sealed()
+    immigration_notes = _sealed()
+    health_notes = _sealed()
+    # NULL (not "") when unsearchable or erased, so no two such clients "share" an index value.
+    search_index = models.CharField(max_length=16, null=True, blank=True, editable=False)  # noqa: DJ001
+
     class Meta:
         indexes = [
-            models.Index(fields=["agency", "-created_at", "-id"], name="client_agency_created_idx")
+            models.Index(fields=["agency", "-created_at", "-id"], name="client_agency_created_idx"),
+            models.Index(fields=["agency", "search_index"], name="client_agency_search_idx"),
         ]
 
     def __str__(self) -> str:

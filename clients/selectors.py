@@ -17,7 +17,7 @@ def client_qs_for(actor: Actor, *, write: bool = False) -> QuerySet[Client]:
     scope = Scope.CLIENTS_WRITE if write else Scope.CLIENTS_READ
     if actor.agency_id is None or not actor.may(roles=CASE_ROLES, scope=scope):
         return Client.objects.none()
-    return Client.objects.filter(agency_id=actor.agency_id)
+    return Client.objects.filter(agency_id=actor.agency_id).select_related("data_key")
 
 
 def client_get_for(*, actor: Actor, client_id: uuid.UUID, write: bool = False) -> Client:

@@ -2,6 +2,10 @@
 
 FIELD_KEYS:      "id1:base64key,id2:base64key" (primary: FIELD_PRIMARY_KEY_ID, else the first)
 FIELD_KEYS_FILE: JSON {"primary": "id", "keys": {"id": "base64key", ...}}
+
+The ring is cached per process; a file-based ring is re-read when the file changes (so a
+`rotate_keys` run reaches every running process without a restart). An env-based ring changes
+only on restart.
 """
 
 from __future__ import annotations
@@ -9,9 +13,12 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import os
+import re
+import secrets
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 
@@ -63,7 +70,13 @@ def parse_file(path: str, primary: str | None) -> KeyRing:
     return _ring(primary or str(data.get("primary", "")), keys)
 
 
+_KEY_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
 def _ring(primary: str, keys: dict[str, bytes]) -> KeyRing:
+    bad = [kid for kid in keys if not _KEY_ID.match(kid)]
+    if bad:
+        raise KeyRingError("KEK ids must be 1-64 characters of A-Z a-z 0-9 . _ -")
     if not keys:
         raise KeyRingError("The key ring is empty.")
     if primary not in keys:
@@ -71,13 +84,60 @@ def _ring(primary: str, keys: dict[str, bytes]) -> KeyRing:
     return KeyRing(primary_id=primary, keys=keys)
 
 
-@lru_cache(maxsize=1)
+_cache: dict[str, Any] = {"source": None, "ring": None}
+
+
+def _source() -> tuple[Any, ...]:
+    """What the ring was loaded from; a different value means "load again"."""
+    path = settings.FIELD_KEYS_FILE
+    try:
+        stamp = os.stat(path).st_mtime_ns if path and not settings.FIELD_KEYS else None
+    except OSError:
+        stamp = None
+    return (settings.FIELD_KEYS, path, stamp, settings.FIELD_PRIMARY_KEY_ID)
+
+
 def load_keyring() -> KeyRing:
+    """The current key ring (cached; re-read when its source changes). Raises KeyRingError."""
+    source = _source()
+    if _cache["source"] == source and _cache["ring"] is not None:
+        return _cache["ring"]  # type: ignore[no-any-return]
     if settings.FIELD_KEYS:
-        return parse_env(settings.FIELD_KEYS, settings.FIELD_PRIMARY_KEY_ID)
-    if settings.FIELD_KEYS_FILE:
-        return parse_file(settings.FIELD_KEYS_FILE, settings.FIELD_PRIMARY_KEY_ID)
-    raise KeyRingError("No field keys configured (FIELD_KEYS or FIELD_KEYS_FILE).")
+        ring = parse_env(settings.FIELD_KEYS, settings.FIELD_PRIMARY_KEY_ID)
+    elif settings.FIELD_KEYS_FILE:
+        ring = parse_file(settings.FIELD_KEYS_FILE, settings.FIELD_PRIMARY_KEY_ID)
+    else:
+        raise KeyRingError("No field keys configured (FIELD_KEYS or FIELD_KEYS_FILE).")
+    _cache.update(source=source, ring=ring)
+    return ring
+
+
+def _cache_clear() -> None:
+    _cache.update(source=None, ring=None)
+
+
+load_keyring.cache_clear = _cache_clear  # type: ignore[attr-defined]
+
+
+def new_key_id() -> str:
+    return "k" + secrets.token_hex(6)
+
+
+def write_key_file(path: str, ring: KeyRing) -> None:
+    """Atomically replace the key file (mode 0600) with `ring`."""
+    data = {
+        "primary": ring.primary_id,
+        "keys": {kid: base64.b64encode(key).decode() for kid, key in ring.keys.items()},
+    }
+    target = Path(path)
+    tmp = target.with_name(f".{target.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(json.dumps(data, indent=2))
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, target)
+    _cache_clear()
 
 
 def keyring_status() -> str | None:

@@ -51,6 +51,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
     "referral_hub.middleware.SecurityHeadersMiddleware",
+    # Unwrapped data keys live for one request only (each client's DEK unwrapped at most once).
+    "crypto.scope.KeyScopeMiddleware",
 ]
 
 ROOT_URLCONF = "referral_hub.urls"

@@ -210,6 +210,38 @@ def actor(who: User | Integration) -> Actor:
     return actor_for_user(who, auth_method="jwt")
 
 
+@pytest.fixture
+def make_client(db) -> Callable[..., object]:  # type: ignore[no-untyped-def]
+    """`make_client(agency, given_name="Ana", family_name="Canary", ...)` -> an encrypted Client.
+
+    Field names are flat (`phone`, `risk_notes`, ...) or `<category>_<field>` where a name is
+    ambiguous (`immigration_notes`, `health_notes`). Defaults give a searchable identity.
+    """
+    from clients.fields import SPECS
+    from clients.services import client_create
+
+    by_name: dict[str, tuple[str, str]] = {}
+    for spec in SPECS:
+        by_name[spec.column] = (spec.category, spec.name)
+        by_name.setdefault(spec.name, (spec.category, spec.name))
+
+    def make(agency: Agency, **fields: object) -> object:
+        values = {"given_name": "Test", "family_name": "Person", "date_of_birth": "1990-01-01"}
+        values.update(fields)
+        data: dict[str, dict[str, object]] = {}
+        for key, value in values.items():
+            category, name = by_name[key]
+            data.setdefault(category, {})[name] = value
+        return client_create(
+            actor=Actor(kind="system", agency_id=None, username="test"), agency=agency, data=data
+        )
+
+    return make
+
+
+client_of = make_client
+
+
 def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
     """`@pytest.mark.postgres` tests are skipped when the suite runs on SQLite."""
     from django.conf import settings

@@ -1,0 +1,83 @@
+"""Audited reads of client fields by the owning agency (detail, list page, search)."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+from typing import Any
+
+from accounts.actor import Actor
+from audit.services import audit_record
+from clients.categories import ALL_CATEGORIES, Category
+from clients.disclosure import client_fields
+from clients.models import Client
+from clients.search import same_person, search_index_for
+from clients.selectors import client_qs_for
+from crypto.scope import key_scope
+
+SEARCH_LIMIT = 20
+
+
+def client_read(*, actor: Actor, client: Client) -> dict[str, dict[str, object]]:
+    """Every category of one client (or {} once erased); audited as `client.read`."""
+    with key_scope():
+        fields = client_fields(client=client, categories=ALL_CATEGORIES, actor=actor)
+    audit_record(
+        actor=actor,
+        action="client.read",
+        target=client,
+        subject_id=client.pk,
+        target_agency_id=client.agency_id,
+        categories=list(fields),
+        reason="erased" if client.erased_at else "",
+    )
+    return fields
+
+
+def client_identities(*, actor: Actor, clients: Sequence[Client]) -> dict[Any, dict[str, object]]:
+    """{client id: identity fields} for one list page; one `client.list` audit event."""
+    with key_scope():
+        out = {
+            c.pk: client_fields(client=c, categories=[Category.IDENTITY], actor=actor).get(
+                Category.IDENTITY, {}
+            )
+            for c in clients
+        }
+    audit_record(
+        actor=actor,
+        action="client.list",
+        target=("clients.client", ""),
+        categories=[Category.IDENTITY] if clients else [],
+        reason=f"count={len(clients)}",
+    )
+    return out
+
+
+def client_search(
+    *, actor: Actor, given_name: str, family_name: str, date_of_birth: datetime.date
+) -> list[tuple[Client, dict[str, object]]]:
+    """Exact (normalised) name + date-of-birth matches within the actor's agency only."""
+    wanted = {
+        "given_name": given_name,
+        "family_name": family_name,
+        "date_of_birth": date_of_birth.isoformat(),
+    }
+    matches: list[tuple[Client, dict[str, object]]] = []
+    qs = client_qs_for(actor)
+    if actor.agency_id is not None:
+        with key_scope():
+            index = search_index_for(agency_id=actor.agency_id, **wanted)
+            for candidate in qs.filter(search_index=index, erased_at__isnull=True)[:200]:
+                identity = client_fields(
+                    client=candidate, categories=[Category.IDENTITY], actor=actor
+                )
+                if same_person(identity[Category.IDENTITY], wanted):
+                    matches.append((candidate, identity[Category.IDENTITY]))
+    audit_record(
+        actor=actor,
+        action="client.search",
+        target=("clients.client", ""),
+        categories=[Category.IDENTITY],
+        reason=f"matches={len(matches[:SEARCH_LIMIT])}",
+    )
+    return matches[:SEARCH_LIMIT]

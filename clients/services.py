@@ -1,0 +1,154 @@
+"""Writes to client records: create, update, erase. Each one is transactional and audited."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.actor import Actor
+from accounts.roles import CASE_ROLES, Role, Scope
+from audit.services import audit_record
+from clients.disclosure import client_fields
+from clients.fields import COLUMNS, SPECS_BY_CATEGORY, TABLE
+from clients.models import Client
+from clients.search import search_index_for
+from core.errors import NotFound, PermissionDenied, ValidationFailed
+from crypto.datakeys import dek_destroy, dek_new
+from crypto.scope import key_scope
+from crypto.service import seal
+
+IDENTITY_KEYS = ("given_name", "family_name", "date_of_birth")
+
+
+def _check_shape(data: dict[str, Any]) -> None:
+    """Reject unknown categories or fields (the API validates too; seeding and scripts do not)."""
+    for category, values in data.items():
+        specs = SPECS_BY_CATEGORY.get(category)
+        if specs is None or not isinstance(values, dict):
+            raise ValidationFailed("Unknown data category.", field=str(category))
+        unknown = set(values) - {s.name for s in specs}
+        if unknown:
+            raise ValidationFailed("Unknown field.", field=f"{category}.{sorted(unknown)[0]}")
+
+
+def _owning_agency(actor: Actor, agency: Any) -> uuid.UUID:
+    if actor.kind == "system":
+        if agency is None:
+            raise ValidationFailed("A system actor must name the owning agency.", field="agency")
+        return agency.pk  # type: ignore[no-any-return]
+    if actor.agency_id is None or not actor.may(roles=CASE_ROLES, scope=Scope.CLIENTS_WRITE):
+        raise PermissionDenied()
+    if agency is not None and agency.pk != actor.agency_id:
+        raise NotFound()
+    return actor.agency_id
+
+
+def _check_writer(actor: Actor, client: Client) -> None:
+    if actor.kind == "system":
+        return
+    if not actor.may(roles=CASE_ROLES, scope=Scope.CLIENTS_WRITE):
+        raise PermissionDenied()
+    if client.agency_id != actor.agency_id:
+        raise NotFound()
+
+
+def _seal_into(client: Client, data: dict[str, Any]) -> list[str]:
+    """Encrypt the given values onto the instance; return the columns changed."""
+    changed = []
+    for category, values in data.items():
+        for spec in SPECS_BY_CATEGORY[category]:
+            if spec.name in values:
+                text = spec.to_text(values[spec.name])
+                blob = seal(
+                    client=client, table=TABLE, column=spec.column, row_id=client.pk, value=text
+                )
+                setattr(client, spec.column, blob)
+                changed.append(spec.column)
+    return changed
+
+
+def _reindex(client: Client, identity: dict[str, Any]) -> None:
+    client.search_index = search_index_for(
+        agency_id=client.agency_id, **{k: identity.get(k) for k in IDENTITY_KEYS}
+    )
+
+
+@transaction.atomic
+def client_create(*, actor: Actor, agency: Any = None, data: dict[str, Any]) -> Client:
+    """Create a client of the actor's agency with its own data key; every value encrypted."""
+    _check_shape(data)
+    client = Client(
+        id=uuid.uuid4(), agency_id=_owning_agency(actor, agency), created_by_id=actor.user_id
+    )
+    with key_scope():
+        data_key = dek_new(client=client)
+        _seal_into(client, data)
+        _reindex(client, dict(data.get("identity", {})))
+        client.save(force_insert=True)
+        data_key.save(force_insert=True)
+    client.data_key = data_key
+    audit_record(
+        actor=actor,
+        action="client.create",
+        target=client,
+        subject_id=client.pk,
+        target_agency_id=client.agency_id,
+        categories=[c for c in data if data[c]],
+    )
+    return client
+
+
+@transaction.atomic
+def client_update(*, actor: Actor, client: Client, data: dict[str, Any]) -> Client:
+    """Change the given fields (None or "" clears one); other fields stay as they are."""
+    _check_shape(data)
+    _check_writer(actor, client)
+    locked = Client.objects.select_for_update().select_related("data_key").get(pk=client.pk)
+    if locked.erased_at is not None:
+        raise NotFound()
+    with key_scope():
+        changed = _seal_into(locked, data)
+        if "identity" in data:
+            _reindex(locked, client_fields(client=locked, categories=["identity"])["identity"])
+            changed.append("search_index")
+        locked.save(update_fields=[*changed, "updated_at"])
+    audit_record(
+        actor=actor,
+        action="client.update",
+        target=locked,
+        subject_id=locked.pk,
+        target_agency_id=locked.agency_id,
+        categories=[c for c in data if data[c]],
+    )
+    return locked
+
+
+@transaction.atomic
+def client_erase(*, actor: Actor, client: Client) -> Client:
+    """Crypto-shred a client: destroy its DEK, drop every ciphertext and the blind index.
+
+    Irreversible. Anything sealed under the client's key elsewhere (referral reasons,
+    messages) becomes unreadable too. The audit trail keeps only pseudonymous references.
+    """
+    if actor.kind != "system" and not actor.has_role(Role.SUPERVISOR):
+        raise PermissionDenied("Only a supervisor may erase a client.")
+    _check_writer(actor, client)
+    locked = Client.objects.select_for_update().get(pk=client.pk)
+    if locked.erased_at is None:
+        for column in COLUMNS:
+            setattr(locked, column, None)
+        locked.search_index = None
+        locked.erased_at = timezone.now()
+        locked.save(update_fields=[*COLUMNS, "search_index", "erased_at", "updated_at"])
+        dek_destroy(client=locked)
+        audit_record(
+            actor=actor,
+            action="client.erase",
+            target=locked,
+            subject_id=locked.pk,
+            target_agency_id=locked.agency_id,
+        )
+    return locked

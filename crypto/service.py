@@ -1,0 +1,104 @@
+"""Encrypt and decrypt any text of a client under that client's data key.
+
+`seal`/`unseal` are the one entry point for every encrypted value (client fields, referral
+reasons, messages): AES-256-GCM under a key derived from the client's DEK by HKDF with
+`table|column`, associated data binding (format version, table, column, row id, owning agency).
+
+`unseal` on an erased client raises `ClientErased` (410, code `client_erased`); callers that
+render erased records check `client.erased_at` first. Any other failure raises an
+`IntegrityFailure` subclass (500) after writing a `crypto.decrypt_failed` audit event.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from accounts.actor import Actor, system_actor
+from core.errors import IntegrityFailure
+from crypto import envelope, scope
+from crypto.datakeys import dek_ensure, dek_for
+from crypto.errors import DataKeyMissing, DecryptionFailed
+
+
+def field_context(*, table: str, column: str, row_id: Any, agency_id: Any) -> bytes:
+    """The associated data of one stored value (the envelope header is prepended to it)."""
+    return envelope.context_bytes("rh-field", "v1", table, column, str(row_id), str(agency_id))
+
+
+def derive_field_key(dek: bytes, table: str, column: str) -> bytes:
+    info = envelope.context_bytes("rh-fenc", "v1", table, column)
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(dek)
+
+
+def _aead(client: Any, table: str, column: str) -> tuple[str, AESGCM]:
+    key_id, dek = dek_for(client)
+    current = scope.current()
+    cache_key = (client.pk, table, column)
+    aead = current.aeads.get(cache_key)
+    if aead is None:
+        aead = AESGCM(derive_field_key(dek, table, column))
+        current.aeads[cache_key] = aead
+    return key_id, aead
+
+
+def seal(*, client: Any, table: str, column: str, row_id: Any, value: str | None) -> bytes | None:
+    """Encrypt `value` (None stays None) for (table, column, row_id) of this client."""
+    if value is None:
+        return None
+    try:
+        key_id, aead = _aead(client, table, column)
+    except DataKeyMissing:
+        dek_ensure(client=client)
+        key_id, aead = _aead(client, table, column)
+    ctx = field_context(table=table, column=column, row_id=row_id, agency_id=client.agency_id)
+    return envelope.seal(aead, key_id, value.encode(), ctx)
+
+
+def unseal(
+    *,
+    client: Any,
+    table: str,
+    column: str,
+    row_id: Any,
+    blob: bytes | memoryview | None,
+    actor: Actor | None = None,
+) -> str | None:
+    """Decrypt what `seal` produced for exactly this location; None stays None."""
+    if blob is None:
+        return None
+    try:
+        parsed = envelope.parse(bytes(blob))
+        key_id, aead = _aead(client, table, column)
+        if parsed.key_id != key_id:
+            raise DecryptionFailed()
+        ctx = field_context(table=table, column=column, row_id=row_id, agency_id=client.agency_id)
+        return envelope.open_(aead, parsed, ctx).decode()
+    except IntegrityFailure as exc:
+        report_failure(client=client, table=table, row_id=row_id, error=exc, actor=actor)
+        raise
+    except UnicodeDecodeError:
+        error = DecryptionFailed()
+        report_failure(client=client, table=table, row_id=row_id, error=error, actor=actor)
+        raise error from None
+
+
+def report_failure(
+    *, client: Any, table: str, row_id: Any, error: IntegrityFailure, actor: Actor | None = None
+) -> None:
+    """Audit a failed decrypt on the independent connection (it survives the rollback)."""
+    from audit.services import audit_record_independent
+
+    audit_record_independent(
+        actor=actor or system_actor("crypto"),
+        action="crypto.decrypt_failed",
+        target=(table, row_id),
+        subject_id=client.pk if isinstance(client.pk, uuid.UUID) else None,
+        target_agency_id=client.agency_id,
+        outcome="error",
+        reason=error.code,
+    )
