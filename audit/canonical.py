@@ -17,3 +17,13 @@ def canonical_bytes(record: dict[str, Any]) -> bytes:
 def chain_hash(prev_hash: str, canonical: bytes) -> str:
     """`SHA-256(prev_hash || canonical)` with prev_hash as raw bytes."""
     return hashlib.sha256(bytes.fromhex(prev_hash) + canonical).hexdigest()
+
+
+CHECKPOINT_FORMAT = "referral-hub-audit-checkpoint/1"
+
+
+def checkpoint_message(*, chain: str, seq: int, head_hash: str, time: str) -> bytes:
+    """The exact bytes an Ed25519 checkpoint signature covers: (chain, seq, head hash, time)."""
+    return canonical_bytes(
+        {"format": CHECKPOINT_FORMAT, "chain": chain, "seq": seq, "hash": head_hash, "time": time}
+    )

@@ -73,3 +73,25 @@ class ChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.chain}@{self.seq}"
+
+
+class Checkpoint(models.Model):
+    """A signed statement "chain C had head hash H at seq N at time T" (Ed25519).
+
+    Also published as a JSON file outside the database (`AUDIT_CHECKPOINT_DIR`), so a tail
+    truncated or rewritten by someone with database access is still detected.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    chain = models.CharField(max_length=64)
+    seq = models.BigIntegerField()
+    head_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField()
+    key_id = models.CharField(max_length=16)
+    signature = models.CharField(max_length=128)
+
+    class Meta:
+        indexes = [models.Index(fields=["chain", "-seq"], name="audit_checkpoint_chain_idx")]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.chain}@{self.seq}"

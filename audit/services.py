@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -75,28 +76,39 @@ def _build(
     }
 
 
-def _append(record: dict[str, Any], *, using: str) -> AuditEvent:
-    """Lock the chain head for one short step, link the record and insert it."""
-    chain = record["chain"]
-    with transaction.atomic(using=using):
-        heads = ChainHead.objects.using(using).select_for_update()
-        head = heads.filter(chain=chain).first()
-        if head is None:
+_ADVANCE = "UPDATE audit_chainhead SET seq = seq + 1 WHERE chain = %s RETURNING seq, hash"
+
+
+def _advance_head(using: str, chain: str) -> tuple[int, str]:
+    """Lock the chain head (row lock until commit) and reserve the next seq: one statement."""
+    with connections[using].cursor() as cursor:
+        cursor.execute(_ADVANCE, [chain])
+        row = cursor.fetchone()
+        if row is None:
             ChainHead.objects.using(using).bulk_create(
                 [ChainHead(chain=chain, seq=0, hash=GENESIS_HASH)], ignore_conflicts=True
             )
-            head = heads.get(chain=chain)
-        record = {**record, "seq": head.seq + 1, "prev_hash": head.hash}
+            cursor.execute(_ADVANCE, [chain])
+            row = cursor.fetchone()
+    return int(row[0]), str(row[1])
+
+
+def _append(record: dict[str, Any], *, using: str) -> AuditEvent:
+    """Take the chain lock, link the record, insert it and move the head; held until commit."""
+    chain = record["chain"]
+    with transaction.atomic(using=using, savepoint=False):
+        seq, prev_hash = _advance_head(using, chain)
+        record = {**record, "seq": seq, "prev_hash": prev_hash}
         canonical = canonical_bytes(record)
-        digest = chain_hash(head.hash, canonical)
+        digest = chain_hash(prev_hash, canonical)
         event = AuditEvent(
             **{k: v for k, v in record.items() if k != "occurred_at"},
-            occurred_at=timezone.datetime.fromisoformat(record["occurred_at"]),
+            occurred_at=datetime.fromisoformat(record["occurred_at"]),
             hash=digest,
             canonical=canonical,
         )
         event.save(using=using, force_insert=True)
-        ChainHead.objects.using(using).filter(chain=chain).update(seq=record["seq"], hash=digest)
+        ChainHead.objects.using(using).filter(chain=chain).update(hash=digest)
     return event
 
 

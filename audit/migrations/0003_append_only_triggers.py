@@ -1,0 +1,19 @@
+"""Append-only: triggers reject UPDATE, DELETE and TRUNCATE on audit events and checkpoints."""
+
+from django.db import migrations
+
+from audit import triggers
+
+
+def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
+    triggers.install(schema_editor.connection)
+
+
+def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
+    triggers.uninstall(schema_editor.connection)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("audit", "0002_checkpoint")]
+
+    operations = [migrations.RunPython(forwards, backwards)]

@@ -1,0 +1,192 @@
+"""Recompute every chain from the stored canonical bytes and check it against signed checkpoints.
+
+Detects an edited row (hash mismatch), a deleted row (seq gap), reordered rows (seq/prev_hash
+out of place) and a tail truncated after a checkpoint (the checkpoint names a seq the chain no
+longer reaches, or a different hash at that seq). Checkpoints come from the table and, when
+present, from the published files in `AUDIT_CHECKPOINT_DIR` (which a database superuser cannot
+reach). Streams rows in chunks: memory stays flat however long the chains are.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from audit import signing
+from audit.canonical import GENESIS_HASH, checkpoint_message
+from audit.checkpoints import checkpoint_payload
+from audit.models import AuditEvent, ChainHead, Checkpoint
+
+CHUNK = 5000
+_CHECKPOINT_KEYS = ("chain", "seq", "hash", "time", "key_id", "source", "signature_valid")
+
+
+@dataclass
+class ChainReport:
+    chain: str
+    events_checked: int = 0
+    last_seq: int = 0
+    valid: bool = True
+    first_broken_seq: int | None = None
+    reason: str = ""
+    checkpoint: dict[str, Any] | None = None
+
+    def broken(self, seq: int, reason: str) -> None:
+        if self.valid:
+            self.valid, self.first_broken_seq, self.reason = False, seq, reason
+
+
+@dataclass
+class Report:
+    valid: bool
+    chains: list[ChainReport] = field(default_factory=list)
+    events_checked: int = 0
+    first_broken: dict[str, Any] | None = None
+    last_checkpoint: dict[str, Any] | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _published(chain: str) -> dict[str, Any] | None:
+    path = Path(settings.AUDIT_CHECKPOINT_DIR) / chain / "latest.json"
+    try:
+        data: dict[str, Any] = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return data
+
+
+def _signed_ok(cp: dict[str, Any]) -> bool:
+    message = checkpoint_message(
+        chain=cp["chain"], seq=int(cp["seq"]), head_hash=cp["hash"], time=cp["time"]
+    )
+    return signing.signature_valid(message, str(cp.get("signature", "")))
+
+
+def _checkpoints(chain: str) -> list[dict[str, Any]]:
+    """The newest checkpoint in the table and the newest published file (they may differ)."""
+    found = []
+    row = Checkpoint.objects.filter(chain=chain).order_by("-seq", "-id").first()
+    if row is not None:
+        found.append({**checkpoint_payload(row), "source": "table"})
+    published = _published(chain)
+    if published is not None:
+        found.append({**published, "source": "published"})
+    return found
+
+
+class _ChainWalk:
+    """State of one chain while its rows stream past."""
+
+    def __init__(self, chain: str, deep: bool) -> None:
+        self.report = ChainReport(chain=chain)
+        self.expected_seq = 1
+        self.prev = GENESIS_HASH
+        self.deep = deep
+        self.checkpoints = _checkpoints(chain)
+        self.at_seq = {int(cp["seq"]): cp for cp in self.checkpoints}
+        for cp in self.checkpoints:
+            cp["signature_valid"] = _signed_ok(cp)
+            if not cp["signature_valid"]:
+                self.report.broken(int(cp["seq"]), f"checkpoint signature invalid ({cp['source']})")
+
+    def row(self, seq: int, prev_hash: str, digest: str, canonical: bytes | memoryview) -> None:
+        report = self.report
+        if not report.valid:
+            return
+        if seq != self.expected_seq:
+            reason = "missing events (seq gap)" if seq > self.expected_seq else "rows out of order"
+            report.broken(self.expected_seq, reason)
+            return
+        if prev_hash != self.prev:
+            report.broken(seq, "prev_hash does not link to the previous event")
+            return
+        h = hashlib.sha256(bytes.fromhex(self.prev))
+        h.update(canonical)
+        computed = h.hexdigest()
+        if computed != digest:
+            report.broken(seq, "hash does not match the stored canonical bytes")
+            return
+        if self.deep and not self._deep_ok(seq, prev_hash, canonical):
+            return
+        cp = self.at_seq.get(seq)
+        if cp is not None and cp["hash"] != computed:
+            report.broken(seq, f"hash differs from the signed checkpoint ({cp['source']})")
+            return
+        report.events_checked += 1
+        report.last_seq = seq
+        self.expected_seq = seq + 1
+        self.prev = computed
+
+    def _deep_ok(self, seq: int, prev_hash: str, canonical: bytes | memoryview) -> bool:
+        record = json.loads(bytes(canonical))
+        stored = {"chain": self.report.chain, "seq": seq, "prev_hash": prev_hash}
+        for key, value in stored.items():
+            if record.get(key) != value:
+                self.report.broken(seq, f"canonical {key} differs from the row")
+                return False
+        return True
+
+    def finish(self, head_seq: int) -> ChainReport:
+        report = self.report
+        if report.valid and head_seq > report.last_seq:
+            report.broken(report.last_seq + 1, "truncated: the chain head is ahead of the events")
+        for cp in self.checkpoints:
+            if report.valid and int(cp["seq"]) > report.last_seq:
+                report.broken(report.last_seq + 1, f"truncated after checkpoint ({cp['source']})")
+        if self.checkpoints:
+            best = max(self.checkpoints, key=lambda c: (int(c["seq"]), c["source"] == "table"))
+            report.checkpoint = {k: best[k] for k in _CHECKPOINT_KEYS if k in best}
+        return report
+
+
+def _rows(chains: list[str] | None) -> Iterator[tuple[str, int, str, str, Any]]:
+    qs = AuditEvent.objects.all()
+    if chains is not None:
+        qs = qs.filter(chain__in=chains)
+    fields = ("chain", "seq", "prev_hash", "hash", "canonical")
+    return qs.order_by("chain", "seq").values_list(*fields).iterator(chunk_size=CHUNK)
+
+
+def _known_chains(chains: Iterable[str] | None) -> set[str]:
+    if chains is not None:
+        return set(chains)
+    known = set(ChainHead.objects.values_list("chain", flat=True))
+    return known | set(Checkpoint.objects.values_list("chain", flat=True).distinct())
+
+
+def verify_chains(chains: list[str] | None = None, *, deep: bool = False) -> Report:
+    """Verify the given chains (all when None); report the first broken (chain, seq)."""
+    heads = dict(ChainHead.objects.values_list("chain", "seq"))
+    walks: dict[str, _ChainWalk] = {}
+    for chain, seq, prev_hash, digest, canonical in _rows(chains):
+        walk = walks.get(chain)
+        if walk is None:
+            walk = walks[chain] = _ChainWalk(chain, deep)
+        walk.row(seq, prev_hash, digest, canonical)
+    for chain in sorted(_known_chains(chains) - walks.keys()):
+        walks[chain] = _ChainWalk(chain, deep)
+    return _report([walk.finish(heads.get(c, 0)) for c, walk in sorted(walks.items())])
+
+
+def _report(chain_reports: list[ChainReport]) -> Report:
+    broken = next((c for c in chain_reports if not c.valid), None)
+    checkpoints = [c.checkpoint for c in chain_reports if c.checkpoint]
+    return Report(
+        valid=broken is None,
+        chains=chain_reports,
+        events_checked=sum(c.events_checked for c in chain_reports),
+        first_broken=(
+            {"chain": broken.chain, "seq": broken.first_broken_seq, "reason": broken.reason}
+            if broken
+            else None
+        ),
+        last_checkpoint=max(checkpoints, key=lambda c: c["time"]) if checkpoints else None,
+    )

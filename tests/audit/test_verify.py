@@ -1,0 +1,145 @@
+"""Verification detects edits, deletions, reordering and truncation after a checkpoint."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from accounts.actor import SYSTEM
+from audit.checkpoints import checkpoint_all
+from audit.models import AuditEvent, Checkpoint
+from audit.services import audit_record
+from audit.verify import verify_chains
+from tests.audit.tamper import as_superuser
+from tests.conftest import actor
+
+
+@pytest.fixture
+def chain(alice, carol):  # type: ignore[no-untyped-def]
+    """Five events in Eastside's chain, two in Harbor's; returns Eastside's chain name."""
+    for n in range(5):
+        audit_record(actor=actor(alice), action=f"test.step{n}")
+    for _ in range(2):
+        audit_record(actor=actor(carol), action="test.other")
+    return str(alice.agency_id)
+
+
+def _row(chain: str, seq: int) -> AuditEvent:
+    return AuditEvent.objects.get(chain=chain, seq=seq)
+
+
+def test_an_untouched_log_verifies(chain):
+    checkpoint_all(actor=SYSTEM)
+    report = verify_chains()
+    assert report.valid, report.first_broken
+    assert report.first_broken is None
+    assert report.events_checked == AuditEvent.objects.count()
+    assert report.last_checkpoint is not None and report.last_checkpoint["signature_valid"]
+    call_command("audit_verify")
+
+
+def test_it_detects_an_edited_row(chain):
+    row = _row(chain, 3)
+    edited = bytes(row.canonical).replace(b"test.step2", b"test.stepX")
+    as_superuser(
+        "UPDATE audit_auditevent SET canonical = %s, action = %s WHERE id = %s",
+        [edited, "test.stepX", row.id],
+    )
+    report = verify_chains([chain])
+    assert not report.valid
+    assert report.first_broken == {
+        "chain": chain,
+        "seq": 3,
+        "reason": report.first_broken["reason"],
+    }
+    assert "hash" in report.first_broken["reason"]
+    with pytest.raises(CommandError):
+        call_command("audit_verify")
+
+
+def test_it_detects_a_recomputed_tail_through_the_checkpoint(chain):
+    """A superuser who edits a row AND recomputes all later hashes is caught by the checkpoint."""
+    import hashlib
+
+    checkpoint_all(actor=SYSTEM)
+    prev = _row(chain, 2).hash
+    for seq in range(3, 6):
+        row = _row(chain, seq)
+        canonical = bytes(row.canonical)
+        if seq == 3:
+            canonical = canonical.replace(b"test.step2", b"test.stepX")
+        digest = hashlib.sha256(bytes.fromhex(prev) + canonical).hexdigest()
+        as_superuser(
+            "UPDATE audit_auditevent SET canonical = %s, prev_hash = %s, hash = %s WHERE id = %s",
+            [canonical, prev, digest, row.id],
+        )
+        prev = digest
+    report = verify_chains([chain])
+    assert report.first_broken["seq"] == 5
+    assert "checkpoint" in report.first_broken["reason"]
+
+
+def test_it_detects_a_deleted_row(chain):
+    as_superuser("DELETE FROM audit_auditevent WHERE id = %s", [_row(chain, 2).id])
+    report = verify_chains()
+    assert report.first_broken["chain"] == chain
+    assert report.first_broken["seq"] == 2
+    assert "gap" in report.first_broken["reason"]
+
+
+def test_it_detects_reordered_rows(chain):
+    a, b = _row(chain, 2), _row(chain, 3)
+    as_superuser("UPDATE audit_auditevent SET seq = -1 WHERE id = %s", [a.id])
+    as_superuser("UPDATE audit_auditevent SET seq = 2 WHERE id = %s", [b.id])
+    as_superuser("UPDATE audit_auditevent SET seq = 3 WHERE id = %s", [a.id])
+    report = verify_chains([chain])
+    assert report.first_broken["seq"] == 2
+
+
+def test_it_detects_a_tail_truncated_after_a_checkpoint(chain):
+    checkpoint_all(actor=SYSTEM)
+    as_superuser("DELETE FROM audit_auditevent WHERE chain = %s AND seq >= 4", [chain])
+    as_superuser(
+        "UPDATE audit_chainhead SET seq = 3, hash = %s WHERE chain = %s",
+        [_row(chain, 3).hash, chain],
+    )
+    report = verify_chains([chain])
+    assert report.first_broken["seq"] == 4
+    assert "truncated after checkpoint" in report.first_broken["reason"]
+
+
+def test_the_published_checkpoint_catches_truncation_even_when_table_checkpoints_go(chain):
+    checkpoint_all(actor=SYSTEM)
+    as_superuser("DELETE FROM audit_checkpoint")
+    as_superuser("DELETE FROM audit_auditevent WHERE chain = %s AND seq = 5", [chain])
+    as_superuser(
+        "UPDATE audit_chainhead SET seq = 4, hash = %s WHERE chain = %s",
+        [_row(chain, 4).hash, chain],
+    )
+    report = verify_chains([chain])
+    assert report.first_broken["seq"] == 5
+    assert "(published)" in report.first_broken["reason"]
+
+
+def test_a_forged_checkpoint_signature_is_reported(chain, settings):
+    (cp, *_rest) = [c for c in checkpoint_all(actor=SYSTEM) if c.chain == chain]
+    as_superuser(
+        "UPDATE audit_checkpoint SET signature = %s WHERE id = %s", ["A" * 86 + "==", cp.id]
+    )
+    Path(settings.AUDIT_CHECKPOINT_DIR, chain, "latest.json").unlink()
+    report = verify_chains([chain])
+    assert not report.valid
+    assert "signature" in report.first_broken["reason"]
+
+
+def test_checkpoints_are_published_as_files(chain, settings):
+    created = checkpoint_all(actor=SYSTEM)
+    assert chain in {c.chain for c in created}
+    data = json.loads(Path(settings.AUDIT_CHECKPOINT_DIR, chain, "latest.json").read_text())
+    assert data["seq"] == 5 and data["hash"] == _row(chain, 5).hash
+    assert checkpoint_all(actor=SYSTEM) == []  # nothing moved: nothing new
+    assert Checkpoint.objects.filter(chain=chain).count() == 1
+    call_command("audit_checkpoint")
