@@ -44,8 +44,12 @@ lint: bootstrap
 typecheck: bootstrap
 	@ENV_FILE=$(DEV)/test.env $(BIN)/mypy core accounts agencies audit crypto clients consent referrals webhooks api referral_hub
 
+# Benchmarks run on the local PostgreSQL when it answers (BENCH_DATABASE_URL to choose), else SQLite.
 bench: bootstrap
-	@ENV_FILE=$(DEV)/test.env $(BIN)/python -m bench.run
+	@url="$${BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/referral_hub_bench}"; \
+	if $(BIN)/python scripts/pg_reachable.py "$$url" 2>/dev/null; then export DATABASE_URL="$$url"; \
+	else echo "PostgreSQL not reachable: benchmarking on SQLite"; fi; \
+	ENV_FILE=$(DEV)/test.env $(BIN)/python -m bench.run $(ONLY)
 
 fuzz: bootstrap
 	@ENV_FILE=$(DEV)/test.env FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-300} $(BIN)/pytest tests/security/test_fuzz.py -q

@@ -171,7 +171,7 @@ def refresh_rotate(*, old_jti: str, new_jti: str, expires_at: datetime) -> Rotat
     """Rotate a refresh token. Presenting one already rotated revokes its whole family."""
     with transaction.atomic():
         token = (
-            RefreshToken.objects.select_for_update()
+            RefreshToken.objects.select_for_update(of=("self",))
             .select_related("family__user__agency")
             .filter(jti=old_jti)
             .first()

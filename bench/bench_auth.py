@@ -1,0 +1,86 @@
+"""Cost of authentication: the same directory read with a JWT and without one (in-process)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.harness import interleaved, ready, row
+
+
+def run() -> list[dict[str, Any]]:
+    vendor = ready()
+    from django.test import Client
+    from django.urls import path
+    from rest_framework.permissions import AllowAny
+    from rest_framework_simplejwt.authentication import JWTAuthentication
+
+    from accounts.models import TokenFamily, User
+    from agencies.models import Agency, Program
+    from api import tokens
+    from api.v1.agencies import AgencyDetailApi
+
+    agency = Agency.objects.create(name="Bench Agency", kind="other")
+    Program.objects.create(agency=agency, name="P", service_type="other")
+    user = User.objects.create_user(
+        username="bench", password=None, agency=agency, role="caseworker"
+    )
+    family = TokenFamily.objects.create(user=user)
+    bearer = f"Bearer {tokens.user_access(user, family)}"
+
+    class OpenAgencyDetail(AgencyDetailApi):
+        """Bench-only twin: the same view without authentication."""
+
+        authentication_classes: list[type] = []
+        permission_classes = [AllowAny]
+        throttle_classes: list[type] = []
+
+    from bench import bench_urls
+
+    class StockJwtAgencyDetail(OpenAgencyDetail):
+        """Bench-only twin: simplejwt's stock authentication (ORM user lookup) for comparison."""
+
+        authentication_classes = [JWTAuthentication]
+
+    bench_urls.urlpatterns[:] = [
+        path("open/<uuid:agency_id>/", OpenAgencyDetail.as_view()),
+        path("stock/<uuid:agency_id>/", StockJwtAgencyDetail.as_view()),
+        path("jwt/<uuid:agency_id>/", AgencyDetailApi.as_view()),
+    ]
+    client = Client()
+    open_url, jwt_url = f"/open/{agency.id}/", f"/jwt/{agency.id}/"
+
+    def open_read() -> None:
+        assert client.get(open_url).status_code == 200
+
+    def stock_read() -> None:
+        assert client.get(f"/stock/{agency.id}/", HTTP_AUTHORIZATION=bearer).status_code == 200
+
+    def jwt_read() -> None:
+        assert client.get(jwt_url, HTTP_AUTHORIZATION=bearer).status_code == 200
+
+    from django.test.utils import override_settings
+
+    with override_settings(ROOT_URLCONF="bench.bench_urls"):
+        rates = interleaved({"open": open_read, "stock": stock_read, "jwt": jwt_read})
+    ratio = rates["jwt"] / rates["open"]
+    return [
+        row("Auth", f"unauthenticated agency read ({vendor})", rates["open"], "req/s"),
+        row(
+            "Auth",
+            f"JWT-authenticated agency read ({vendor})",
+            rates["jwt"],
+            "req/s",
+            baseline="unauthenticated",
+            ratio=ratio,
+            note="one query resolves user, agency and token family",
+        ),
+        row(
+            "Auth",
+            f"simplejwt stock JWTAuthentication read ({vendor})",
+            rates["stock"],
+            "req/s",
+            baseline="unauthenticated",
+            ratio=rates["stock"] / rates["open"],
+            note="ORM user lookup; no agency or family check (reference only)",
+        ),
+    ]
