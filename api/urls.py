@@ -54,3 +54,41 @@ urlpatterns += [
         name="webhook-deliveries",
     ),
 ]
+
+# --- Referrals and the accounting of disclosures (issue 6) ------------------------------------
+from api.v1 import disclosures as disclosures_v1  # noqa: E402
+from api.v1 import referrals as referrals_v1  # noqa: E402
+
+urlpatterns += [
+    path("referrals/", referrals_v1.ReferralCollectionApi.as_view(), name="referral-list"),
+    path(
+        "referrals/<uuid:referral_id>/",
+        referrals_v1.ReferralDetailApi.as_view(),
+        name="referral-detail",
+    ),
+    path(
+        "referrals/<uuid:referral_id>/transitions",
+        referrals_v1.ReferralTransitionApi.as_view(),
+        name="referral-transition",
+    ),
+    path(
+        "referrals/<uuid:referral_id>/assign",
+        referrals_v1.ReferralAssignApi.as_view(),
+        name="referral-assign",
+    ),
+    path(
+        "referrals/<uuid:referral_id>/messages/",
+        referrals_v1.ReferralMessagesApi.as_view(),
+        name="referral-messages",
+    ),
+    path(
+        "referrals/<uuid:referral_id>/fhir",
+        referrals_v1.ReferralFhirApi.as_view(),
+        name="referral-fhir",
+    ),
+    path(
+        "clients/<uuid:client_id>/disclosures",
+        disclosures_v1.ClientDisclosuresApi.as_view(),
+        name="client-disclosures",
+    ),
+]

@@ -1,0 +1,199 @@
+"""Writes on referrals: create, transition, assign, messages, deadlines (the public facade).
+
+Each write is transactional, audited in the same transaction, and emits outbox events.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.actor import Actor
+from accounts.models import User
+from accounts.roles import CASE_ROLES, Role
+from agencies.models import Agency, Program, ServiceType
+from audit.services import audit_record
+from clients.models import Client
+from consent.models import Consent
+from consent.policy import consent_is_active
+from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from referrals.deadlines import referral_expire_due, referral_remind_due_soon
+from referrals.events import emit_requested
+from referrals.messaging import referral_message_add
+from referrals.models import Priority, Referral, ReferralStatus
+from referrals.sealing import seal_text
+from referrals.selectors import party_of
+from referrals.states import RECIPIENT, TERMINAL
+from referrals.transitions import (
+    REASON_MAX,
+    check_version,
+    history,
+    locked_row,
+    may_write,
+    referral_transition,
+    response_deadline_for,
+)
+
+__all__ = [
+    "referral_assign",
+    "referral_create",
+    "referral_expire_due",
+    "referral_fhir_viewed",
+    "referral_message_add",
+    "referral_remind_due_soon",
+    "referral_transition",
+    "response_deadline_for",
+]
+
+
+def _own_client(actor: Actor, client_id: uuid.UUID) -> Client:
+    client = Client.objects.filter(
+        pk=client_id, agency_id=actor.agency_id, erased_at__isnull=True
+    ).first()
+    if client is None:
+        raise ValidationFailed("No such client in your agency.", field="client")
+    return client
+
+
+def _recipient(actor: Actor, agency_id: uuid.UUID, program_id: uuid.UUID | None):  # type: ignore[no-untyped-def]
+    agency = Agency.objects.filter(pk=agency_id, is_active=True).first()
+    if agency is None or agency.id == actor.agency_id:
+        raise ValidationFailed(
+            "The recipient must be another active agency.", field="recipient_agency"
+        )
+    program = None
+    if program_id is not None:
+        program = Program.objects.filter(pk=program_id, agency=agency).first()
+        if program is None:
+            raise ValidationFailed("The program must belong to the recipient.", field="program")
+    return agency, program
+
+
+def _consent(client: Client, recipient: Agency, consent_id: uuid.UUID, at: datetime) -> Consent:
+    consent = Consent.objects.filter(pk=consent_id, client=client).first()
+    if (
+        consent is None
+        or consent.recipient_agency_id != recipient.id
+        or not consent_is_active(consent, at)
+    ):
+        raise Conflict(
+            "An active consent from this client to this recipient is required.",
+            code="consent_required",
+        )
+    return consent
+
+
+@transaction.atomic
+def referral_create(
+    *,
+    actor: Actor,
+    client_id: uuid.UUID,
+    recipient_agency_id: uuid.UUID,
+    consent_id: uuid.UUID,
+    service_type: str,
+    reason: str,
+    priority: str = Priority.ROUTINE,
+    program_id: uuid.UUID | None = None,
+    draft: bool = False,
+) -> Referral:
+    """Send (or draft) a referral of one of the actor's clients, under an active consent."""
+    may_write(actor)
+    if service_type not in ServiceType.values:
+        raise ValidationFailed("Unknown service type.", field="service_type")
+    if priority not in Priority.values:
+        raise ValidationFailed("Unknown priority.", field="priority")
+    if not reason.strip() or len(reason) > REASON_MAX:
+        raise ValidationFailed(
+            f"A reason of 1-{REASON_MAX} characters is required.", field="reason"
+        )
+    now = timezone.now()
+    client = _own_client(actor, client_id)
+    recipient, program = _recipient(actor, recipient_agency_id, program_id)
+    consent = _consent(client, recipient, consent_id, now)
+    status = ReferralStatus.DRAFT if draft else ReferralStatus.REQUESTED
+    referral = Referral(
+        id=uuid.uuid4(),
+        sender_agency_id=actor.agency_id,
+        sender_user_id=actor.user_id,
+        sender_integration_id=actor.integration_id,
+        recipient_agency=recipient,
+        program=program,
+        client=client,
+        consent=consent,
+        service_type=service_type,
+        priority=priority,
+        status=status,
+        response_deadline=None if draft else response_deadline_for(program=program, at=now),
+    )
+    referral.reason = seal_text(
+        client=client, model=Referral, column="reason", row_id=referral.id, value=reason
+    )
+    referral.save(force_insert=True)
+    history(actor=actor, referral=referral, source="", target=status, reason="")
+    if not draft:
+        emit_requested(referral)
+    audit_record(
+        actor=actor,
+        action="referral.create",
+        target=referral,
+        subject_id=client.id,
+        target_agency_id=recipient.id,
+        consent_id=consent.id,
+        purpose=consent.purpose,
+        reason=status,
+    )
+    return referral
+
+
+@transaction.atomic
+def referral_assign(
+    *, actor: Actor, referral: Referral, assignee_id: uuid.UUID, expected_version: int | None = None
+) -> Referral:
+    """The recipient's supervisor assigns the referral to one of the recipient's case staff."""
+    if party_of(actor, referral) is None:
+        raise NotFound()
+    if party_of(actor, referral) != RECIPIENT or not actor.has_role(Role.SUPERVISOR):
+        raise PermissionDenied("Only a supervisor at the recipient agency can assign referrals.")
+    assignee = User.objects.filter(
+        pk=assignee_id,
+        agency_id=referral.recipient_agency_id,
+        is_active=True,
+        role__in=CASE_ROLES,
+    ).first()
+    if assignee is None:
+        raise ValidationFailed(
+            "The assignee must be an active caseworker or supervisor of your agency.",
+            field="assignee",
+        )
+    locked = locked_row(referral)
+    check_version(actor, locked, expected_version, None)
+    if locked.status in TERMINAL or locked.status == ReferralStatus.DRAFT:
+        raise Conflict("This referral is closed; it cannot be assigned.", code="referral_closed")
+    locked.assignee = assignee
+    locked.version += 1
+    locked.save(update_fields=["assignee", "version", "updated_at"])
+    audit_record(
+        actor=actor,
+        action="referral.assign",
+        target=locked,
+        subject_id=locked.client_id,
+        target_agency_id=locked.recipient_agency_id,
+    )
+    return locked
+
+
+def referral_fhir_viewed(*, actor: Actor, referral: Referral) -> None:
+    """Audit a read of the FHIR view (it carries ids and states only, no client fields)."""
+    if party_of(actor, referral) is None:
+        raise NotFound()
+    audit_record(
+        actor=actor,
+        action="referral.read",
+        target=referral,
+        subject_id=referral.client_id,
+        target_agency_id=referral.recipient_agency_id,
+        reason="fhir",
+    )

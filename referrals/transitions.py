@@ -1,0 +1,161 @@
+"""Moving a referral along its state machine: lock, check, save, history, outbox, audit."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.actor import Actor
+from accounts.roles import CASE_ROLES, Scope
+from agencies.models import Program
+from audit.services import audit_record, audit_record_independent
+from core.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
+from referrals.events import emit_requested, emit_status_changed
+from referrals.models import Referral, ReferralStatus, ReferralTransition
+from referrals.sealing import seal_text
+from referrals.selectors import party_of
+from referrals.states import REASON_REQUIRED, SYSTEM, allowed_moves, is_allowed
+
+REASON_MAX = 4000
+
+
+def response_deadline_for(*, program: Program | None, at: datetime) -> datetime:
+    """The recipient program's response window, else `REFERRAL_RESPONSE_DAYS`."""
+    days = (program.response_days if program else None) or settings.REFERRAL_RESPONSE_DAYS
+    return at + timedelta(days=days)
+
+
+def may_write(actor: Actor) -> None:
+    if actor.agency_id is None or not actor.may(roles=CASE_ROLES, scope=Scope.REFERRALS_WRITE):
+        raise PermissionDenied("Your role or integration scopes do not allow changing referrals.")
+
+
+def history(
+    *, actor: Actor, referral: Referral, source: str, target: str, reason: str
+) -> ReferralTransition:
+    row = ReferralTransition(
+        id=uuid.uuid4(),
+        referral=referral,
+        actor_kind=actor.kind,
+        actor_user_id=actor.user_id,
+        actor_integration_id=actor.integration_id,
+        actor_agency_id=actor.agency_id,
+        from_status=source,
+        to_status=target,
+    )
+    row.reason = seal_text(
+        client=referral.client,
+        model=ReferralTransition,
+        column="reason",
+        row_id=row.id,
+        value=reason,
+    )
+    row.save(force_insert=True)
+    return row
+
+
+def _deny(actor: Actor, referral: Referral, code: str) -> None:
+    """Audit a refused transition so it survives the rollback."""
+    audit_record_independent(
+        actor=actor,
+        action="referral.transition",
+        target=referral,
+        subject_id=referral.client_id,
+        target_agency_id=referral.recipient_agency_id,
+        reason=code,
+    )
+
+
+def locked_row(referral: Referral) -> Referral:
+    return (
+        Referral.objects.select_for_update(of=("self",))
+        .select_related("client")
+        .get(pk=referral.pk)
+    )
+
+
+def check_version(
+    actor: Actor, locked: Referral, expected: int | None, if_match: int | None
+) -> None:
+    if if_match is not None and locked.version != if_match:
+        _deny(actor, locked, "precondition_failed")
+        raise PreconditionFailed(current_version=locked.version)
+    if expected is not None and locked.version != expected:
+        _deny(actor, locked, "stale_version")
+        raise Conflict(
+            "The referral changed since you read it; re-read it and retry.",
+            code="stale_version",
+            current_version=locked.version,
+        )
+
+
+@transaction.atomic
+def referral_transition(
+    *,
+    actor: Actor,
+    referral: Referral,
+    to: str,
+    reason: str = "",
+    expected_version: int | None = None,
+    if_match: int | None = None,
+) -> Referral:
+    """Move a referral along the DESIGN §4 state machine, as the sender, recipient or system."""
+    if to not in ReferralStatus.values:
+        raise ValidationFailed("Unknown status.", field="to")
+    if len(reason) > REASON_MAX:
+        raise ValidationFailed(f"The reason is limited to {REASON_MAX} characters.", field="reason")
+    party = SYSTEM if actor.kind == "system" else party_of(actor, referral)
+    if party is None:
+        raise NotFound()
+    if party != SYSTEM:
+        may_write(actor)
+    locked = locked_row(referral)  # concurrent transitions queue here; the loser sees a new version
+    check_version(actor, locked, expected_version, if_match)
+    source = locked.status
+    if not is_allowed(source=source, target=to, party=party):
+        _deny(actor, locked, "illegal_transition")
+        raise Conflict(
+            f"A referral in status {source} cannot move to {to} by the {party}.",
+            code="illegal_transition",
+            status=source,
+            allowed=allowed_moves(source=source, party=party),
+        )
+    if to in REASON_REQUIRED and not reason.strip():
+        raise ValidationFailed(f"A reason is required to move to {to}.", field="reason")
+    return _apply(actor=actor, referral=locked, source=source, target=to, reason=reason)
+
+
+def _apply(*, actor: Actor, referral: Referral, source: str, target: str, reason: str) -> Referral:
+    now = timezone.now()
+    referral.status = target
+    referral.version += 1
+    referral.status_reason = seal_text(
+        client=referral.client,
+        model=Referral,
+        column="status_reason",
+        row_id=referral.id,
+        value=reason,
+    )
+    fields = ["status", "version", "status_reason", "updated_at"]
+    if target == ReferralStatus.REQUESTED:
+        referral.response_deadline = response_deadline_for(program=referral.program, at=now)
+        fields.append("response_deadline")
+    referral.save(update_fields=fields)
+    history(actor=actor, referral=referral, source=source, target=target, reason=reason)
+    if target == ReferralStatus.REQUESTED:
+        emit_requested(referral)
+    else:
+        emit_status_changed(referral, source=source)
+    audit_record(
+        actor=actor,
+        action="referral.transition",
+        target=referral,
+        subject_id=referral.client_id,
+        target_agency_id=referral.recipient_agency_id,
+        reason=target,
+    )
+    return referral
