@@ -55,6 +55,27 @@ urlpatterns += [
     ),
 ]
 
+# --- Consent (issue 5) ----------------------------------------------------------------------
+from api.v1 import consents as consents_v1  # noqa: E402
+
+urlpatterns += [
+    path(
+        "clients/<uuid:client_id>/consents/",
+        consents_v1.ConsentListCreateApi.as_view(),
+        name="consent-list",
+    ),
+    path(
+        "consents/<uuid:consent_id>/",
+        consents_v1.ConsentDetailApi.as_view(),
+        name="consent-detail",
+    ),
+    path(
+        "consents/<uuid:consent_id>/revoke",
+        consents_v1.ConsentRevokeApi.as_view(),
+        name="consent-revoke",
+    ),
+]
+
 # --- Referrals and the accounting of disclosures (issue 6) ------------------------------------
 from api.v1 import disclosures as disclosures_v1  # noqa: E402
 from api.v1 import referrals as referrals_v1  # noqa: E402
@@ -91,4 +112,26 @@ urlpatterns += [
         disclosures_v1.ClientDisclosuresApi.as_view(),
         name="client-disclosures",
     ),
+]
+
+# --- Clients (issue 4) ----------------------------------------------------------------------
+from api.v1 import clients as clients_v1  # noqa: E402
+
+urlpatterns += [
+    path("clients/", clients_v1.ClientListCreateApi.as_view(), name="client-list"),
+    path("clients/search", clients_v1.ClientSearchApi.as_view(), name="client-search"),
+    path("clients/<uuid:client_id>/", clients_v1.ClientDetailApi.as_view(), name="client-detail"),
+    path(
+        "clients/<uuid:client_id>/erase", clients_v1.ClientEraseApi.as_view(), name="client-erase"
+    ),
+]
+
+# --- Audit (issue 3) ------------------------------------------------------------------------
+from api.v1 import audit as audit_v1  # noqa: E402
+
+urlpatterns += [
+    path("audit/events/", audit_v1.AuditEventListApi.as_view(), name="audit-events"),
+    path("audit/verify", audit_v1.AuditVerifyApi.as_view(), name="audit-verify"),
+    path("audit/exports", audit_v1.AuditExportCreateApi.as_view(), name="audit-exports"),
+    path("audit/public-key", audit_v1.AuditPublicKeyApi.as_view(), name="audit-public-key"),
 ]

@@ -1,0 +1,107 @@
+"""Reading consents: the client's own agency sees them; a recipient sees only what it relies on."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from accounts.actor import Actor
+from accounts.roles import CASE_ROLES, Scope
+from clients.models import Client
+from consent import recipients
+from consent.models import Consent, ConsentStatus
+from core.errors import NotFound, ValidationFailed
+
+
+def consent_qs_for_client(*, client: Client) -> QuerySet[Consent]:
+    """Consents of a client already scoped by `clients.selectors.client_get_for`."""
+    return (
+        Consent.objects.filter(client=client)
+        .select_related("client", "recipient_agency")
+        .prefetch_related("history")
+    )
+
+
+def _owner_may_read(actor: Actor) -> bool:
+    return actor.may(roles=CASE_ROLES, scope=Scope.CLIENTS_READ)
+
+
+def _recipient_may_read(actor: Actor) -> bool:
+    return actor.may(roles=CASE_ROLES, scope=Scope.CLIENTS_READ) or actor.may(
+        roles=CASE_ROLES, scope=Scope.REFERRALS_READ
+    )
+
+
+def consent_get_for(*, actor: Actor, consent_id: uuid.UUID) -> Consent:
+    """One consent: the client's agency, or a recipient a referral relies on; otherwise 404."""
+    consent = (
+        Consent.objects.select_related("client", "recipient_agency")
+        .prefetch_related("history")
+        .filter(pk=consent_id)
+        .first()
+    )
+    if consent is None or actor.agency_id is None:
+        raise NotFound()
+    if consent.client.agency_id == actor.agency_id and _owner_may_read(actor):
+        return consent
+    if (
+        consent.recipient_agency_id == actor.agency_id
+        and _recipient_may_read(actor)
+        and recipients.recipient_relies_on(consent, actor.agency_id)
+    ):
+        return consent
+    raise NotFound()
+
+
+def consent_shows_detail(*, actor: Actor, consent: Consent) -> bool:
+    """Only the client's own agency sees survivor free text (purpose detail, revoke reason)."""
+    return consent.client.agency_id == actor.agency_id and _owner_may_read(actor)
+
+
+def consent_get_for_revoke(*, actor: Actor, consent_id: uuid.UUID) -> Consent:
+    """A consent the actor's agency recorded for its own client (recipients get 404)."""
+    consent = Consent.objects.select_related("client").filter(pk=consent_id).first()
+    if consent is None or actor.agency_id is None or consent.client.agency_id != actor.agency_id:
+        raise NotFound()
+    if not actor.may(roles=CASE_ROLES, scope=Scope.CONSENT_WRITE):
+        raise NotFound()
+    return consent
+
+
+def consent_client_get_for(*, actor: Actor, client_id: uuid.UUID) -> Client:
+    """A client of the actor's agency that the actor may record consent for; else 404.
+
+    Like `clients.selectors.client_get_for`, scoped to the actor's agency, but gated by the
+    `consent:write` integration scope rather than `clients:*`.
+    """
+    if actor.agency_id is None or not actor.may(roles=CASE_ROLES, scope=Scope.CONSENT_WRITE):
+        raise NotFound()
+    client = Client.objects.filter(agency_id=actor.agency_id, pk=client_id).first()
+    if client is None:
+        raise NotFound()
+    return client
+
+
+def consent_filter(rows: QuerySet[Consent], **params: str) -> QuerySet[Consent]:
+    """`status` (as shown: expiry by time counts) and `recipient_agency_id` list filters."""
+    now = timezone.now()
+    wanted = params.get("status")
+    if wanted == ConsentStatus.ACTIVE:
+        rows = rows.filter(status=ConsentStatus.ACTIVE, expires_at__gt=now)
+    elif wanted == ConsentStatus.EXPIRED:
+        rows = rows.filter(
+            Q(status=ConsentStatus.EXPIRED) | Q(status=ConsentStatus.ACTIVE, expires_at__lte=now)
+        )
+    elif wanted in (ConsentStatus.REVOKED, ConsentStatus.REFUSED):
+        rows = rows.filter(status=wanted)
+    elif wanted:
+        raise ValidationFailed("Unknown status.", field="status")
+    recipient = params.get("recipient_agency_id")
+    if recipient:
+        try:
+            rows = rows.filter(recipient_agency_id=uuid.UUID(recipient))
+        except ValueError:
+            raise ValidationFailed("Not a UUID.", field="recipient_agency_id") from None
+    return rows
