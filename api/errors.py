@@ -95,8 +95,9 @@ def _api_exception(exc: exceptions.APIException, ctx: dict[str, Any]) -> Respons
         auth_header = view.get_authenticate_header(request) if view and request else None
         headers["WWW-Authenticate"] = auth_header or 'Bearer realm="api"'
         exc.status_code = 401
-    if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
-        headers["Retry-After"] = str(int(exc.wait) + 1)
+    wait = getattr(exc, "wait", None)
+    if isinstance(exc, exceptions.Throttled) and wait is not None:
+        headers["Retry-After"] = str(int(wait) + 1)
     detail = str(exc.detail) if not isinstance(exc.detail, dict | list) else ""
     title = detail or "Request failed."
     return _respond(problem(exc.status_code, code, title, detail), headers)

@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from accounts.actor import Actor
+from api.base import actor_of
 from core.errors import ApplicationError, ValidationFailed
 from core.models import IdempotencyRecord
 
@@ -61,7 +62,7 @@ def idempotent(
                 return handler(view, request, *args, **kwargs)
             if not 1 <= len(key) <= 200:
                 raise ValidationFailed("Idempotency-Key must be 1-200 characters.")
-            actor_key, fingerprint = _actor_key(request.user), _fingerprint(request)
+            actor_key, fingerprint = _actor_key(actor_of(request)), _fingerprint(request)
             try:
                 with transaction.atomic():
                     found = _find(actor_key, key)

@@ -8,7 +8,7 @@ from rest_framework.pagination import CursorPagination
 class CreatedCursorPagination(CursorPagination):
     """Newest first; `?page_size=` up to 100; `{next, previous, results}`."""
 
-    ordering = ("-created_at", "-id")
+    ordering: tuple[str, ...] = ("-created_at", "-id")
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 100

@@ -45,7 +45,7 @@ def integration_access(integration: Integration) -> str:
 
 def decode_refresh(raw: str) -> dict[str, Any]:
     try:
-        return dict(RefreshToken(raw).payload)
+        return dict(RefreshToken(raw).payload)  # type: ignore[arg-type]
     except TokenError as exc:
         raise AuthenticationFailed(
             "The refresh token is invalid or expired.", code="token_not_valid"
@@ -54,7 +54,7 @@ def decode_refresh(raw: str) -> dict[str, Any]:
 
 def decode_access(raw: str) -> dict[str, Any]:
     try:
-        return dict(AccessToken(raw).payload)
+        return dict(AccessToken(raw).payload)  # type: ignore[arg-type]
     except TokenError as exc:
         raise AuthenticationFailed(
             "The access token is invalid or expired.", code="token_not_valid"

@@ -12,11 +12,20 @@ class ApplicationError(Exception):
     code = "invalid_request"
     title = "The request could not be processed."
 
-    def __init__(self, detail: str | None = None, *, code: str | None = None, **extra: Any):
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        target: tuple[str, Any] | None = None,
+        **extra: Any,
+    ):
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         if code:
             self.code = code
+        # (type, id) of the object refused, for the `authz.denied` audit event; never rendered.
+        self.target = target
         self.extra = extra
 
 

@@ -23,7 +23,7 @@ class JsonFormatter(logging.Formatter):
     """One JSON object per line; extra fields pass through, the request object never does."""
 
     def format(self, record: logging.LogRecord) -> str:
-        out = {
+        out: dict[str, object] = {
             "ts": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,

@@ -130,7 +130,9 @@ LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900)
 IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 24)
 CONSENT_MAX_DAYS = env_int("CONSENT_MAX_DAYS", 365)
 REFERRAL_RESPONSE_DAYS = env_int("REFERRAL_RESPONSE_DAYS", 10)
-REFERRAL_REMINDER_HOURS = env_int("REFERRAL_REMINDER_HOURS", 48)  # `referral.response_due_soon` lead
+REFERRAL_REMINDER_HOURS = env_int(
+    "REFERRAL_REMINDER_HOURS", 48
+)  # `referral.response_due_soon` lead
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", default=False)
 # Webhook delivery (docs/operations.md "Webhook worker").
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
@@ -214,7 +216,14 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    "ENUM_NAME_OVERRIDES": {},
+    # Choice sets shared by several serializers get one stable component name each.
+    "ENUM_NAME_OVERRIDES": {
+        "ReferralStatusEnum": "referrals.models.ReferralStatus",
+        "ConsentStatusEnum": "consent.models.ConsentStatus",
+        "DeliveryStatusEnum": "webhooks.models.DeliveryStatus",
+        "CapacityStatusEnum": "agencies.models.CapacityStatus",
+        "AuditOutcomeEnum": "audit.models.Outcome",
+    },
 }
 
 # --- Logging: JSON lines, never request bodies ----------------------------------------------

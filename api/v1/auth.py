@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
+from typing import cast
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
@@ -53,9 +56,8 @@ class MfaConfirmInput(StrictInput):
 
 
 def _lifetime() -> int:
-    from django.conf import settings
-
-    return int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds())
+    lifetime = cast(timedelta, settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"])
+    return int(lifetime.total_seconds())
 
 
 def _pair(user: User, family: TokenFamily, refresh: str) -> Response:
@@ -166,7 +168,7 @@ class MfaEnrollApi(APIView):
     )
     def post(self, request: Request) -> Response:
         actor = actor_of(request)
-        user = User.objects.get(pk=actor.user_id)
+        user = User.objects.get(pk=str(actor.user_id))
         return Response({"otpauth_uri": services.totp_enroll(actor=actor, user=user)})
 
 
@@ -183,6 +185,6 @@ class MfaConfirmApi(APIView):
         actor = actor_of(request)
         data = MfaConfirmInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = User.objects.get(pk=actor.user_id)
+        user = User.objects.get(pk=str(actor.user_id))
         services.totp_confirm(actor=actor, user=user, code=data.validated_data["code"])
         return Response(status=status.HTTP_204_NO_CONTENT)

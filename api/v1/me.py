@@ -31,7 +31,7 @@ class MeApi(APIView):
     @extend_schema(responses={200: MeOutput})
     def get(self, request: Request) -> Response:
         actor = actor_of(request)
-        agency = Agency.objects.only("id", "name").get(pk=actor.agency_id)
+        agency = Agency.objects.only("id", "name").get(pk=str(actor.agency_id))
         return Response(
             MeOutput(
                 {
