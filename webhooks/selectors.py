@@ -28,6 +28,8 @@ def subscription_get_for(*, actor: Actor, subscription_id: uuid.UUID) -> Subscri
 
 def delivery_qs_for(*, actor: Actor, subscription: Subscription) -> QuerySet[Delivery]:
     """Deliveries of one (already scoped) subscription, each with its attempts."""
+    if actor.agency_id is None:
+        return Delivery.objects.none()
     return _with_attempts(
         Delivery.objects.filter(subscription=subscription, subscription__agency_id=actor.agency_id)
     )
@@ -43,6 +45,8 @@ def _with_attempts(qs: QuerySet[Delivery]) -> QuerySet[Delivery]:
 
 def delivery_with_attempts(*, actor: Actor, delivery_id: uuid.UUID) -> Delivery:
     """One delivery of the actor's agency, rendered with its latest attempts."""
+    if actor.agency_id is None:
+        raise NotFound()
     qs = Delivery.objects.filter(id=delivery_id, subscription__agency_id=actor.agency_id)
     found = _with_attempts(qs).first()
     if found is None:

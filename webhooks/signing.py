@@ -58,7 +58,7 @@ def secret_encrypt(
 
 
 def secret_decrypt(
-    key_id: str, blob: bytes, *, subscription_id: uuid.UUID, agency_id: uuid.UUID
+    key_id: str, blob: bytes | memoryview, *, subscription_id: uuid.UUID, agency_id: uuid.UUID
 ) -> str:
     """The plaintext secret, or IntegrityFailure (fail closed: never sign with a guess)."""
     blob = bytes(blob)
