@@ -17,13 +17,19 @@ INBOX = "inbox"
 OUTBOX = "outbox"
 
 
-def _may_read(actor: Actor) -> bool:
-    return actor.agency_id is not None and actor.may(roles=CASE_ROLES, scope=Scope.REFERRALS_READ)
+def _may(actor: Actor, write: bool) -> bool:
+    scope = Scope.REFERRALS_WRITE if write else Scope.REFERRALS_READ
+    return actor.agency_id is not None and actor.may(roles=CASE_ROLES, scope=scope)
 
 
-def referral_qs_for(actor: Actor, *, box: str | None = None) -> QuerySet[Referral]:
-    """Referrals the actor's agency sent (`outbox`) or received (`inbox`; never drafts)."""
-    if not _may_read(actor):
+def referral_qs_for(
+    actor: Actor, *, box: str | None = None, write: bool = False
+) -> QuerySet[Referral]:
+    """Referrals the actor's agency sent (`outbox`) or received (`inbox`; never drafts).
+
+    `write=True` checks the `referrals:write` scope instead of `referrals:read` (integrations).
+    """
+    if not _may(actor, write):
         return Referral.objects.none()
     sent = Q(sender_agency_id=actor.agency_id)
     received = Q(recipient_agency_id=actor.agency_id) & ~Q(status=ReferralStatus.DRAFT)
@@ -54,11 +60,10 @@ def referral_list_for(
     return qs
 
 
-def referral_get_for(*, actor: Actor, referral_id: uuid.UUID) -> Referral:
+def referral_get_for(*, actor: Actor, referral_id: uuid.UUID, write: bool = False) -> Referral:
     """One referral the actor's agency sent or received; missing and not-yours are one 404."""
-    referral = (
-        referral_qs_for(actor).select_related("client", "consent").filter(pk=referral_id).first()
-    )
+    qs = referral_qs_for(actor, write=write).select_related("client", "consent")
+    referral = qs.filter(pk=referral_id).first()
     if referral is None:
         raise NotFound()
     return referral

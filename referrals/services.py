@@ -30,6 +30,7 @@ from referrals.states import RECIPIENT, TERMINAL
 from referrals.transitions import (
     REASON_MAX,
     check_version,
+    deny,
     history,
     locked_row,
     may_write,
@@ -148,11 +149,23 @@ def referral_create(
     return referral
 
 
-@transaction.atomic
 def referral_assign(
     *, actor: Actor, referral: Referral, assignee_id: uuid.UUID, expected_version: int | None = None
 ) -> Referral:
     """The recipient's supervisor assigns the referral to one of the recipient's case staff."""
+    try:
+        return _assign(
+            actor=actor, referral=referral, assignee_id=assignee_id, expected=expected_version
+        )
+    except Conflict as refusal:
+        deny(actor, referral, refusal.code)
+        raise
+
+
+@transaction.atomic
+def _assign(
+    *, actor: Actor, referral: Referral, assignee_id: uuid.UUID, expected: int | None
+) -> Referral:
     if party_of(actor, referral) is None:
         raise NotFound()
     if party_of(actor, referral) != RECIPIENT or not actor.has_role(Role.SUPERVISOR):
@@ -169,7 +182,7 @@ def referral_assign(
             field="assignee",
         )
     locked = locked_row(referral)
-    check_version(actor, locked, expected_version, None)
+    check_version(actor, locked, expected, None)
     if locked.status in TERMINAL or locked.status == ReferralStatus.DRAFT:
         raise Conflict("This referral is closed; it cannot be assigned.", code="referral_closed")
     locked.assignee = assignee

@@ -58,8 +58,8 @@ def history(
     return row
 
 
-def _deny(actor: Actor, referral: Referral, code: str) -> None:
-    """Audit a refused transition so it survives the rollback."""
+def deny(actor: Actor, referral: Referral, code: str) -> None:
+    """Audit a refused change after its transaction rolled back (independent connection)."""
     audit_record_independent(
         actor=actor,
         action="referral.transition",
@@ -82,10 +82,8 @@ def check_version(
     actor: Actor, locked: Referral, expected: int | None, if_match: int | None
 ) -> None:
     if if_match is not None and locked.version != if_match:
-        _deny(actor, locked, "precondition_failed")
         raise PreconditionFailed(current_version=locked.version)
     if expected is not None and locked.version != expected:
-        _deny(actor, locked, "stale_version")
         raise Conflict(
             "The referral changed since you read it; re-read it and retry.",
             code="stale_version",
@@ -93,7 +91,6 @@ def check_version(
         )
 
 
-@transaction.atomic
 def referral_transition(
     *,
     actor: Actor,
@@ -103,7 +100,34 @@ def referral_transition(
     expected_version: int | None = None,
     if_match: int | None = None,
 ) -> Referral:
-    """Move a referral along the DESIGN §4 state machine, as the sender, recipient or system."""
+    """Move a referral along the DESIGN §4 state machine, as the sender, recipient or system.
+
+    Refusals for state or version (409/412) are audited as denied and survive the rollback.
+    """
+    try:
+        return _transition(
+            actor=actor,
+            referral=referral,
+            to=to,
+            reason=reason,
+            expected_version=expected_version,
+            if_match=if_match,
+        )
+    except (Conflict, PreconditionFailed) as refusal:
+        deny(actor, referral, refusal.code)
+        raise
+
+
+@transaction.atomic
+def _transition(
+    *,
+    actor: Actor,
+    referral: Referral,
+    to: str,
+    reason: str,
+    expected_version: int | None,
+    if_match: int | None,
+) -> Referral:
     if to not in ReferralStatus.values:
         raise ValidationFailed("Unknown status.", field="to")
     if len(reason) > REASON_MAX:
@@ -117,11 +141,10 @@ def referral_transition(
     check_version(actor, locked, expected_version, if_match)
     source = locked.status
     if not is_allowed(source=source, target=to, party=party):
-        _deny(actor, locked, "illegal_transition")
         raise Conflict(
             f"A referral in status {source} cannot move to {to} by the {party}.",
             code="illegal_transition",
-            status=source,
+            current_status=source,
             allowed=allowed_moves(source=source, party=party),
         )
     if to in REASON_REQUIRED and not reason.strip():

@@ -63,7 +63,9 @@ def _summary(referral: Any, code: int = status.HTTP_200_OK) -> Response:
 
 
 def _replay_referral(view: Any, request: Request, resource_id: str) -> Response:
-    referral = referral_get_for(actor=actor_of(request), referral_id=uuid.UUID(resource_id))
+    referral = referral_get_for(
+        actor=actor_of(request), referral_id=uuid.UUID(resource_id), write=True
+    )
     return _summary(referral, status.HTTP_201_CREATED)
 
 
@@ -103,7 +105,7 @@ class ReferralCollectionApi(GenericAPIView):
             reason=fields["reason"],
             draft=fields["draft"],
         )
-        return _summary(referral_get_for(actor=actor_of(request), referral_id=referral.id), 201)
+        return _summary(referral, status.HTTP_201_CREATED)
 
 
 class ReferralDetailApi(APIView):
@@ -136,13 +138,13 @@ class ReferralTransitionApi(APIView):
         data.is_valid(raise_exception=True)
         referral = services.referral_transition(
             actor=actor,
-            referral=referral_get_for(actor=actor, referral_id=referral_id),
+            referral=referral_get_for(actor=actor, referral_id=referral_id, write=True),
             to=data.validated_data["to"],
             reason=data.validated_data["reason"],
             expected_version=data.validated_data["version"],
             if_match=_if_match(request),
         )
-        return _summary(referral_get_for(actor=actor, referral_id=referral.id))
+        return _summary(referral)
 
 
 class ReferralAssignApi(APIView):
@@ -162,12 +164,12 @@ class ReferralAssignApi(APIView):
             assignee_id=data.validated_data["assignee"],
             expected_version=data.validated_data["version"],
         )
-        return _summary(referral_get_for(actor=actor, referral_id=referral.id))
+        return _summary(referral)
 
 
 def _replay_message(view: Any, request: Request, resource_id: str) -> Response:
     actor = actor_of(request)
-    referral = referral_get_for(actor=actor, referral_id=view.kwargs["referral_id"])
+    referral = referral_get_for(actor=actor, referral_id=view.kwargs["referral_id"], write=True)
     messages = list(referral_messages(referral=referral).filter(pk=resource_id))
     shown = referral_messages_read(actor=actor, referral=referral, messages=messages)
     return Response(ReferralMessageOutput(shown[0]).data, status=status.HTTP_201_CREATED)
@@ -194,7 +196,7 @@ class ReferralMessagesApi(GenericAPIView):
     @idempotent(replay=_replay_message)
     def post(self, request: Request, referral_id: uuid.UUID) -> Response:
         actor = actor_of(request)
-        referral = referral_get_for(actor=actor, referral_id=referral_id)
+        referral = referral_get_for(actor=actor, referral_id=referral_id, write=True)
         data = ReferralMessageInput(data=request.data)
         data.is_valid(raise_exception=True)
         message = services.referral_message_add(

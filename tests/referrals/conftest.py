@@ -1,4 +1,4 @@
-"""Referral fixtures: Ana (an Eastside client), her consents, and referrals to Safe Harbor Housing."""
+"""Referral fixtures: Ana (an Eastside client), her consents, referrals to Safe Harbor Housing."""
 
 from __future__ import annotations
 
@@ -34,8 +34,11 @@ def make_consent() -> Callable[..., Consent]:
     """`make_consent(client, recipient, categories=[...], days=30)` -> an active Consent."""
 
     def make(
-        client: Client, recipient: Agency, categories: tuple[str, ...] = ("identity", "contact"),
-        days: int = 30, **extra: Any,
+        client: Client,
+        recipient: Agency,
+        categories: tuple[str, ...] = ("identity", "contact"),
+        days: int = 30,
+        **extra: Any,
     ) -> Consent:
         now = timezone.now()
         return Consent.objects.create(
