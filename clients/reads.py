@@ -63,7 +63,7 @@ def client_search(
         "date_of_birth": date_of_birth.isoformat(),
     }
     matches: list[tuple[Client, dict[str, object]]] = []
-    qs = client_qs_for(actor)
+    qs = client_qs_for(actor).select_related("data_key")
     if actor.agency_id is not None:
         with key_scope():
             index = search_index_for(agency_id=actor.agency_id, **wanted)

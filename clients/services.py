@@ -17,6 +17,7 @@ from clients.models import Client
 from clients.search import search_index_for
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from crypto.datakeys import dek_destroy, dek_new
+from crypto.errors import ClientErased
 from crypto.scope import key_scope
 from crypto.service import seal
 
@@ -106,9 +107,11 @@ def client_update(*, actor: Actor, client: Client, data: dict[str, Any]) -> Clie
     """Change the given fields (None or "" clears one); other fields stay as they are."""
     _check_shape(data)
     _check_writer(actor, client)
-    locked = Client.objects.select_for_update().select_related("data_key").get(pk=client.pk)
+    locked = (
+        Client.objects.select_for_update(of=("self",)).select_related("data_key").get(pk=client.pk)
+    )
     if locked.erased_at is not None:
-        raise NotFound()
+        raise ClientErased()
     with key_scope():
         changed = _seal_into(locked, data)
         if "identity" in data:

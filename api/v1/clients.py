@@ -208,7 +208,7 @@ class ClientListCreateApi(GenericAPIView):
         return [Writer() if self.request.method == "POST" else Reader()]
 
     def get_queryset(self) -> QuerySet[Client]:
-        return client_qs_for(actor_of(self.request))
+        return client_qs_for(actor_of(self.request)).select_related("data_key")
 
     @extend_schema(responses={200: ClientSummaryOutput(many=True)})
     def get(self, request: Request) -> Response:

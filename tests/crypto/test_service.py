@@ -13,7 +13,9 @@ from crypto.errors import ClientErased, DecryptionFailed, MalformedCiphertext
 from crypto.scope import key_scope
 
 
-def _seal(client, value="Canary-Sealed-Text", table="referrals_referral", column="reason", row=None):
+def _seal(
+    client, value="Canary-Sealed-Text", table="referrals_referral", column="reason", row=None
+):
     row = row or uuid.uuid4()
     blob = service.seal(client=client, table=table, column=column, row_id=row, value=value)
     return blob, row
@@ -24,7 +26,9 @@ def test_it_round_trips_text(eastside, make_client):
     blob, row = _seal(client)
     assert b"Canary" not in blob
     assert (
-        service.unseal(client=client, table="referrals_referral", column="reason", row_id=row, blob=blob)
+        service.unseal(
+            client=client, table="referrals_referral", column="reason", row_id=row, blob=blob
+        )
         == "Canary-Sealed-Text"
     )
 
@@ -54,7 +58,9 @@ def test_seal_creates_a_data_key_for_a_client_without_one(eastside):
 
     client = Client.objects.create(agency=eastside)
     blob, row = _seal(client)
-    assert service.unseal(client=client, table="referrals_referral", column="reason", row_id=row, blob=blob)
+    assert service.unseal(
+        client=client, table="referrals_referral", column="reason", row_id=row, blob=blob
+    )
 
 
 def test_garbage_is_a_clean_error(eastside, make_client):
@@ -72,7 +78,9 @@ def test_unseal_after_erase_raises_client_erased(eastside, make_client, sam):
     client_erase(actor=actor(sam), client=client)
     client.refresh_from_db()
     with pytest.raises(ClientErased):
-        service.unseal(client=client, table="referrals_referral", column="reason", row_id=row, blob=blob)
+        service.unseal(
+            client=client, table="referrals_referral", column="reason", row_id=row, blob=blob
+        )
     assert client_fields(client=client, categories=["identity"]) == {}
 
 

@@ -1,0 +1,109 @@
+"""Duplicate search: normalised exact match via blind indexes, own agency only, no false hits."""
+
+from __future__ import annotations
+
+import pytest
+
+from audit.models import AuditEvent
+from clients.models import Client
+from crypto.blind import normalise
+
+URL = "/api/v1/clients/search"
+
+
+def _search(api, who, given, family, dob="1987-03-14"):
+    response = api(who).post(
+        URL, {"given_name": given, "family_name": family, "date_of_birth": dob}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    return [r["id"] for r in response.json()["results"]]
+
+
+@pytest.mark.parametrize(
+    ("given", "family"),
+    [
+        ("José", "Núñez"),
+        ("jose", "nunez"),
+        ("  JOSÉ ", "NUÑEZ"),
+        ("Jose\u0301", "Nun\u0303ez"),  # combining accents
+        ("ｊｏｓｅ", "ｎｕｎｅｚ"),  # full-width forms (NFKC)
+    ],
+)
+def test_search_ignores_case_accents_and_spaces(api, alice, eastside, make_client, given, family):
+    client = make_client(
+        eastside, given_name="José", family_name="Núñez", date_of_birth="1987-03-14"
+    )
+    assert _search(api, alice, given, family) == [str(client.pk)]
+
+
+def test_inner_spaces_are_collapsed(api, alice, eastside, make_client):
+    client = make_client(
+        eastside, given_name="Mary  Ann", family_name="de la Cruz", date_of_birth="1987-03-14"
+    )
+    assert _search(api, alice, "mary ann", "De  La   Cruz") == [str(client.pk)]
+
+
+def test_a_different_birth_date_or_name_does_not_match(api, alice, eastside, make_client):
+    make_client(eastside, given_name="Ana", family_name="Lopez", date_of_birth="1987-03-14")
+    assert _search(api, alice, "Ana", "Lopez", "1987-03-15") == []
+    assert _search(api, alice, "Anna", "Lopez") == []
+
+
+def test_search_never_crosses_agencies(api, alice, carol, eastside, harbor, make_client):
+    ours = make_client(eastside, given_name="Ana", family_name="Lopez", date_of_birth="1987-03-14")
+    theirs = make_client(harbor, given_name="Ana", family_name="Lopez", date_of_birth="1987-03-14")
+    assert _search(api, alice, "Ana", "Lopez") == [str(ours.pk)]
+    assert _search(api, carol, "Ana", "Lopez") == [str(theirs.pk)]
+    # the same person gets unrelated index values in two agencies (per-agency keys)
+    assert (
+        Client.objects.get(pk=ours.pk).search_index != Client.objects.get(pk=theirs.pk).search_index
+    )
+
+
+def test_truncation_collisions_never_return_a_wrong_person(
+    api, alice, eastside, make_client, monkeypatch
+):
+    monkeypatch.setattr("clients.search.SEARCH_BITS", 1)  # everyone collides with someone
+    people = [
+        make_client(eastside, given_name=f"Name{i}", family_name="Same", date_of_birth="1987-03-14")
+        for i in range(6)
+    ]
+    assert len(set(Client.objects.values_list("search_index", flat=True))) <= 2
+    for i, person in enumerate(people):
+        assert _search(api, alice, f"name{i}", "same") == [str(person.pk)]
+
+
+def test_search_is_audited_without_values(api, alice, eastside, make_client):
+    make_client(
+        eastside, given_name="Zorbulina", family_name="Quixcanary", date_of_birth="1987-03-14"
+    )
+    _search(api, alice, "Zorbulina", "Quixcanary")
+    event = AuditEvent.objects.get(action="client.search")
+    assert event.reason == "matches=1" and "Zorbulina" not in bytes(event.canonical).decode()
+
+
+def test_erased_and_renamed_clients_leave_the_index(api, alice, sam, eastside, make_client):
+    a = make_client(eastside, given_name="Ana", family_name="Lopez", date_of_birth="1987-03-14")
+    b = make_client(eastside, given_name="Bea", family_name="Lopez", date_of_birth="1987-03-14")
+    api(sam).post(f"/api/v1/clients/{a.pk}/erase", {"confirm": True}, format="json")
+    assert Client.objects.get(pk=a.pk).search_index is None
+    assert _search(api, alice, "Ana", "Lopez") == []
+    api(alice).patch(
+        f"/api/v1/clients/{b.pk}/", {"identity": {"given_name": "Beatriz"}}, format="json"
+    )
+    assert _search(api, alice, "Bea", "Lopez") == []
+    assert _search(api, alice, "beatriz", "lopez") == [str(b.pk)]
+
+
+def test_search_input_is_validated(api, alice):
+    body = {"given_name": "A", "family_name": "B", "date_of_birth": "x"}
+    for extra, field in [({}, "date_of_birth"), ({"ssn": "1"}, "ssn")]:
+        response = api(alice).post(URL, {**body, **extra}, format="json")
+        assert response.status_code == 400
+        assert field in {e["field"] for e in response.json()["errors"]}
+    assert api(alice).get(URL).status_code == 405  # PII never in a query string
+
+
+def test_normalise():
+    assert normalise("  Ärger\u00a0 STRASSE ") == normalise("arger strasse")
+    assert normalise("Straße") == normalise("STRASSE")

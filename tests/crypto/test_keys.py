@@ -1,0 +1,171 @@
+"""KEKs: wrong or missing keys fail closed (500 problem + audit); rotation rewraps online."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from audit.models import AuditEvent
+from crypto.keyring import load_keyring, write_key_file
+from crypto.models import DataKey, IndexKey
+from crypto.rotation import pending_count, rewrap_batch
+from tests.crypto.conftest import b64, new_ring, random_key
+
+URL = "/api/v1/clients/"
+
+
+def _read(api, who, client):
+    return api(who).get(f"{URL}{client.pk}/")
+
+
+@pytest.mark.parametrize("breakage", ["wrong", "missing"])
+def test_a_wrong_or_missing_kek_is_a_500_problem_naming_no_data(
+    api, alice, eastside, make_client, key_file, breakage
+):
+    client = make_client(eastside, given_name="Zorbulina")
+    ring = load_keyring()
+    other = "spare"
+    broken = (
+        new_ring(ring, replace={ring.primary_id: random_key()})
+        if breakage == "wrong"
+        else new_ring(ring, primary=other, replace={other: random_key()}, drop=(ring.primary_id,))
+    )
+    write_key_file(str(key_file), broken)
+    response = _read(api, alice, client)
+    assert response.status_code == 500
+    body = response.json()
+    assert body["code"] == {"wrong": "decryption_failed", "missing": "key_unavailable"}[breakage]
+    assert b"Zorbulina" not in response.content and "identity" not in body
+    event = AuditEvent.objects.get(action="crypto.decrypt_failed")
+    assert event.outcome == "error" and event.subject_ref
+
+
+def test_a_ciphertext_swapped_between_rows_fails(api, alice, eastside, make_client):
+    from clients.models import Client
+
+    a, b = make_client(eastside, given_name="Anna"), make_client(eastside, given_name="Bella")
+    Client.objects.filter(pk=b.pk).update(
+        identity_given_name=Client.objects.get(pk=a.pk).identity_given_name
+    )
+    assert _read(api, alice, b).status_code == 500
+
+
+def test_a_ciphertext_swapped_between_columns_fails(api, alice, eastside, make_client):
+    from clients.models import Client
+
+    a = make_client(eastside, given_name="Anna")
+    Client.objects.filter(pk=a.pk).update(
+        identity_family_name=Client.objects.get(pk=a.pk).identity_given_name
+    )
+    assert _read(api, alice, a).status_code == 500
+
+
+def test_a_client_moved_to_another_agency_fails(api, carol, eastside, harbor, make_client):
+    from clients.models import Client
+
+    a = make_client(eastside)
+    Client.objects.filter(pk=a.pk).update(agency=harbor)
+    response = _read(api, carol, a)
+    assert response.status_code == 500 and response.json()["code"] == "decryption_failed"
+
+
+def test_a_wrapped_dek_swapped_between_clients_fails(api, alice, eastside, make_client):
+    a, b = make_client(eastside), make_client(eastside)
+    DataKey.objects.filter(client=b).update(wrapped=DataKey.objects.get(client=a).wrapped)
+    assert _read(api, alice, b).status_code == 500
+    assert _read(api, alice, a).status_code == 200
+
+
+def _add_primary(key_file) -> str:
+    ring = load_keyring()
+    write_key_file(
+        str(key_file), new_ring(ring, primary="k-next", replace={"k-next": random_key()})
+    )
+    return ring.primary_id
+
+
+def test_rotation_while_reading(api, alice, eastside, harbor, make_client, key_file):
+    clients = [make_client(eastside, given_name=f"P{i}") for i in range(5)]
+    make_client(harbor)
+    caller = api(alice)
+    old = _add_primary(key_file)
+    assert pending_count() == 6 + 2  # six data keys, two agencies' index keys
+    assert rewrap_batch(3) == 3  # half-way: some data keys under each KEK
+    assert {DataKey.objects.filter(kek_id=k).count() for k in (old, "k-next")} == {3}
+    for i, c in enumerate(clients):
+        assert _read(api, alice, c).json()["identity"]["given_name"] == f"P{i}"
+    assert caller.get(URL).status_code == 200
+    while rewrap_batch(2):
+        assert all(_read(api, alice, c).status_code == 200 for c in clients)
+    assert set(DataKey.objects.values_list("kek_id", flat=True)) == {"k-next"}
+    assert set(IndexKey.objects.values_list("kek_id", flat=True)) == {"k-next"}
+    # the old KEK can go: everything still reads
+    write_key_file(str(key_file), new_ring(load_keyring(), drop=(old,)))
+    assert [_read(api, alice, c).json()["identity"]["given_name"] for c in clients] == [
+        f"P{i}" for i in range(5)
+    ]
+
+
+def test_rotate_keys_command_adds_a_primary_rewraps_and_audits(eastside, make_client, key_file):
+    for _ in range(3):
+        make_client(eastside)
+    old = load_keyring().primary_id
+    out, err = io.StringIO(), io.StringIO()
+    call_command("rotate_keys", "--batch-size", "2", stdout=out, stderr=err)
+    stored = json.loads(key_file.read_text())
+    new = stored["primary"]
+    assert new != old and set(stored["keys"]) == {old, new}
+    assert "rewrapping [" in err.getvalue() and "3/3" not in out.getvalue()
+    assert set(DataKey.objects.values_list("kek_id", flat=True)) == {new}
+    event = AuditEvent.objects.get(action="key.rotate")
+    assert (
+        event.outcome == "allow"
+        and event.object_id == new
+        and event.reason.startswith("rewrapped=")
+    )
+
+    status = io.StringIO()
+    call_command("rotate_keys", "--status", stdout=status)
+    lines = {line.split()[0]: line for line in status.getvalue().splitlines()[1:]}
+    assert "3 data keys" in lines[new] and "primary" in lines[new]
+    assert "safe to retire" in lines[old]
+    call_command("rotate_keys", "--retire", old, stdout=io.StringIO())
+    assert set(json.loads(key_file.read_text())["keys"]) == {new}
+
+
+def test_retire_refuses_a_key_in_use(eastside, make_client, key_file):
+    make_client(eastside)
+    old = _add_primary(key_file)
+    with pytest.raises(CommandError, match="still in use"):
+        call_command("rotate_keys", "--retire", old, stdout=io.StringIO())
+    call_command("rotate_keys", "--resume", stdout=io.StringIO(), stderr=io.StringIO())
+    assert pending_count() == 0
+
+
+def test_env_based_rings_get_instructions_then_resume(settings, eastside, make_client):
+    ring = load_keyring()
+    settings.FIELD_KEYS_FILE = None
+    settings.FIELD_KEYS = f"{ring.primary_id}:{b64(ring.primary)}"
+    settings.FIELD_PRIMARY_KEY_ID = None
+    try:
+        make_client(eastside)
+        with pytest.raises(CommandError, match="FIELD_PRIMARY_KEY_ID=<new-id>"):
+            call_command("rotate_keys", stdout=io.StringIO())
+        settings.FIELD_KEYS += f",env2:{b64(random_key())}"
+        settings.FIELD_PRIMARY_KEY_ID = "env2"
+        call_command("rotate_keys", "--resume", stdout=io.StringIO(), stderr=io.StringIO())
+        assert set(DataKey.objects.values_list("kek_id", flat=True)) == {"env2"}
+    finally:
+        load_keyring.cache_clear()
+
+
+def test_erased_keys_are_not_rewrapped(api, sam, eastside, make_client, key_file):
+    client = make_client(eastside)
+    api(sam).post(f"{URL}{client.pk}/erase", {"confirm": True}, format="json")
+    _add_primary(key_file)
+    assert pending_count() == 1  # only the agency's index key
+    stored = DataKey.objects.get(client=client)
+    assert bytes(stored.wrapped) == b"" and stored.destroyed_at is not None
