@@ -11,8 +11,10 @@ from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 
+from accounts.actor import Actor
+from audit.denials import audit_denied
 from core import context
-from core.errors import ApplicationError
+from core.errors import ApplicationError, NotFound, PermissionDenied
 
 logger = logging.getLogger(__name__)
 PROBLEM_TYPE = "urn:referral-hub:problem:{code}"
@@ -69,6 +71,7 @@ def _respond(body: dict[str, Any], headers: dict[str, str] | None = None) -> Res
 
 def problem_exception_handler(exc: Exception, ctx: dict[str, Any]) -> Response | None:
     """DRF exception handler: domain errors, DRF errors and surprises all become problems."""
+    _audit_denial(exc, ctx)
     if isinstance(exc, ApplicationError):
         return _respond(problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra))
     if isinstance(exc, Http404):
@@ -81,6 +84,32 @@ def problem_exception_handler(exc: Exception, ctx: dict[str, Any]) -> Response |
         return _api_exception(exc, ctx)
     logger.exception("unhandled error", extra={"error_type": type(exc).__name__})
     return _respond(problem(500, "internal_error", "An unexpected error occurred."))
+
+
+_DENIALS = (
+    NotFound,
+    PermissionDenied,
+    Http404,
+    DjangoPermissionDenied,
+    exceptions.NotFound,
+    exceptions.PermissionDenied,
+)
+
+
+def _audit_denial(exc: Exception, ctx: dict[str, Any]) -> None:
+    """404/403 for an authenticated caller is an `authz.denied` audit event (survives rollback)."""
+    actor = getattr(ctx.get("request"), "_user", None)  # never re-run authentication here
+    if isinstance(exc, _DENIALS) and isinstance(actor, Actor):
+        forbidden = PermissionDenied | DjangoPermissionDenied | exceptions.PermissionDenied
+        code = getattr(exc, "code", None)  # domain errors carry a stable code
+        default = "permission_denied" if isinstance(exc, forbidden) else "not_found"
+        reason = code if isinstance(code, str) else default
+        audit_denied(
+            actor=actor,
+            reason=reason,
+            target=getattr(exc, "target", None),
+            path_ids=ctx.get("kwargs") or {},
+        )
 
 
 def _api_exception(exc: exceptions.APIException, ctx: dict[str, Any]) -> Response:
