@@ -4,3 +4,17 @@ from django.apps import AppConfig
 class CryptoConfig(AppConfig):
     name = "crypto"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Refuse to start with an unusable key ring (fail closed), with a message that says why."""
+        from referral_hub.env import ConfigError
+
+        from crypto.keyring import KeyRingError, load_keyring
+
+        try:
+            load_keyring()
+        except KeyRingError as exc:
+            raise ConfigError(
+                f"Field-encryption key ring unusable: {exc} "
+                "(set FIELD_KEYS or FIELD_KEYS_FILE; for local development run `make bootstrap`)."
+            ) from None
