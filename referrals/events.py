@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from referrals.models import Referral, ReferralMessage, ReferralStatus
 from webhooks.services import outbox_emit
 
@@ -16,7 +18,7 @@ def _ids(referral: Referral) -> dict[str, str | int]:
     }
 
 
-def _both(referral: Referral) -> list:  # type: ignore[type-arg]
+def _both(referral: Referral) -> list[uuid.UUID]:
     return [referral.sender_agency_id, referral.recipient_agency_id]
 
 
@@ -39,6 +41,6 @@ def emit_due_soon(referral: Referral) -> None:
     outbox_emit(type="referral.response_due_soon", agency_ids=_both(referral), data=data)
 
 
-def emit_message_added(message: ReferralMessage, *, to_agency_id) -> None:  # type: ignore[no-untyped-def]
+def emit_message_added(message: ReferralMessage, *, to_agency_id: uuid.UUID) -> None:
     data = {"referral_id": str(message.referral_id), "message_id": str(message.id)}
     outbox_emit(type="referral.message_added", agency_ids=[to_agency_id], data=data)

@@ -19,7 +19,7 @@ SERVICE_TYPE_SYSTEM = f"{BASE}:service-type"
 
 # Our statuses -> FHIR Task.status. `expired` has no Task code: it is `cancelled` with
 # businessStatus `expired` (the deadline passed with no answer).
-TASK_STATUS = {
+TASK_STATUS: dict[str, str] = {
     ReferralStatus.DRAFT: "draft",
     ReferralStatus.REQUESTED: "requested",
     ReferralStatus.ACCEPTED: "accepted",
@@ -32,13 +32,13 @@ TASK_STATUS = {
     ReferralStatus.EXPIRED: "cancelled",
     ReferralStatus.ENTERED_IN_ERROR: "entered-in-error",
 }
-SERVICE_REQUEST_STATUS = {
+SERVICE_REQUEST_STATUS: dict[str, str] = {
     ReferralStatus.DRAFT: "draft",
     ReferralStatus.COMPLETED: "completed",
     ReferralStatus.ENTERED_IN_ERROR: "entered-in-error",
     ReferralStatus.ON_HOLD: "on-hold",
 }
-CLOSED = {
+CLOSED: set[str] = {
     ReferralStatus.REJECTED,
     ReferralStatus.CANCELLED,
     ReferralStatus.FAILED,

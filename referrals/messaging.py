@@ -41,7 +41,7 @@ def referral_message_add(*, actor: Actor, referral: Referral, body: str) -> Refe
     party = party_of(actor, referral)
     if party is None:
         raise NotFound()
-    may_write(actor)
+    agency_id = may_write(actor)
     if referral.status == ReferralStatus.DRAFT:
         raise Conflict("Send the referral before messaging the recipient.", code="referral_draft")
     if referral.client.erased_at is not None:
@@ -49,7 +49,7 @@ def referral_message_add(*, actor: Actor, referral: Referral, body: str) -> Refe
     message = ReferralMessage(
         id=uuid.uuid4(),
         referral=referral,
-        agency_id=actor.agency_id,
+        agency_id=agency_id,
         author_user_id=actor.user_id,
         author_integration_id=actor.integration_id,
     )

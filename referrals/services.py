@@ -50,16 +50,18 @@ __all__ = [
 ]
 
 
-def _own_client(actor: Actor, client_id: uuid.UUID) -> Client:
+def _own_client(agency_id: uuid.UUID, client_id: uuid.UUID) -> Client:
     client = Client.objects.filter(
-        pk=client_id, agency_id=actor.agency_id, erased_at__isnull=True
+        pk=client_id, agency_id=agency_id, erased_at__isnull=True
     ).first()
     if client is None:
         raise ValidationFailed("No such client in your agency.", field="client")
     return client
 
 
-def _recipient(actor: Actor, agency_id: uuid.UUID, program_id: uuid.UUID | None):  # type: ignore[no-untyped-def]
+def _recipient(
+    actor: Actor, agency_id: uuid.UUID, program_id: uuid.UUID | None
+) -> tuple[Agency, Program | None]:
     agency = Agency.objects.filter(pk=agency_id, is_active=True).first()
     if agency is None or agency.id == actor.agency_id:
         raise ValidationFailed(
@@ -101,7 +103,7 @@ def referral_create(
     draft: bool = False,
 ) -> Referral:
     """Send (or draft) a referral of one of the actor's clients, under an active consent."""
-    may_write(actor)
+    agency_id = may_write(actor)
     if service_type not in ServiceType.values:
         raise ValidationFailed("Unknown service type.", field="service_type")
     if priority not in Priority.values:
@@ -111,13 +113,13 @@ def referral_create(
             f"A reason of 1-{REASON_MAX} characters is required.", field="reason"
         )
     now = timezone.now()
-    client = _own_client(actor, client_id)
+    client = _own_client(agency_id, client_id)
     recipient, program = _recipient(actor, recipient_agency_id, program_id)
     consent = _consent(client, recipient, consent_id, now)
     status = ReferralStatus.DRAFT if draft else ReferralStatus.REQUESTED
     referral = Referral(
         id=uuid.uuid4(),
-        sender_agency_id=actor.agency_id,
+        sender_agency_id=agency_id,
         sender_user_id=actor.user_id,
         sender_integration_id=actor.integration_id,
         recipient_agency=recipient,

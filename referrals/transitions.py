@@ -29,9 +29,11 @@ def response_deadline_for(*, program: Program | None, at: datetime) -> datetime:
     return at + timedelta(days=days)
 
 
-def may_write(actor: Actor) -> None:
+def may_write(actor: Actor) -> uuid.UUID:
+    """The actor's agency id, if the actor may change referrals; else 403."""
     if actor.agency_id is None or not actor.may(roles=CASE_ROLES, scope=Scope.REFERRALS_WRITE):
         raise PermissionDenied("Your role or integration scopes do not allow changing referrals.")
+    return actor.agency_id
 
 
 def history(

@@ -47,7 +47,7 @@ class ClientDisclosuresApi(GenericAPIView):
                 "occurred_at": e.occurred_at,
                 "recipient_agency": {
                     "id": e.target_agency_id,
-                    "name": names.get(e.target_agency_id, ""),
+                    "name": names.get(e.target_agency_id, "") if e.target_agency_id else "",
                 },
                 "categories": e.categories,
                 "purpose": e.purpose,
