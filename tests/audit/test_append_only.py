@@ -62,3 +62,12 @@ def test_transactional_tests_can_still_write_and_flush(alice):
 
 def test_triggers_are_back_after_a_transactional_test(event):
     _fails("DELETE FROM audit_auditevent")
+
+
+def test_hardening_explains_itself_on_sqlite(db):
+    from django.core.management import CommandError, call_command
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite message only")
+    with pytest.raises(CommandError, match="for PostgreSQL"):
+        call_command("audit_harden_db", app_role="anyone")
