@@ -51,6 +51,14 @@ def delivery_claim(*, now: datetime | None = None, batch: int | None = None) -> 
     return list(Delivery.objects.filter(lock_token=token).select_related("subscription", "event"))
 
 
+def delivery_release(deliveries: list[Delivery]) -> None:
+    """Give claimed-but-unsent deliveries back at once (stop requested, or lease running out)."""
+    for delivery in deliveries:
+        Delivery.objects.filter(id=delivery.id, lock_token=delivery.lock_token).update(
+            locked_until=None
+        )
+
+
 def payload(delivery: Delivery) -> bytes:
     """`{id, type, occurred_at, data}`; data holds ids only (copied from the outbox row)."""
     event = delivery.event

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,7 +12,7 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
-from webhooks.delivery import delivery_claim, delivery_send
+from webhooks.delivery import delivery_claim, delivery_release, delivery_send
 from webhooks.fanout import fanout_pending
 from webhooks.jobs import jobs_run_due
 
@@ -34,9 +35,15 @@ def worker_tick(
 ) -> TickResult:
     """One pass of the loop. `now` is the clock (tests pass it); HTTP timestamps use real time."""
     result = TickResult(fanned_out=fanout_pending(now=now))
-    for delivery in delivery_claim(now=now):
-        if stop is not None and stop.is_set():
-            break  # unsent claims go back to the queue when their lease expires
+    claimed = delivery_claim(now=now)
+    # Stop sending before the batch's lease could run out mid-attempt (that would only cause a
+    # duplicate, but there is no need for one) and hand the rest back.
+    budget = settings.WEBHOOK_LEASE_SECONDS - 2 * settings.WEBHOOK_TIMEOUT_SECONDS
+    started = time.monotonic()
+    for index, delivery in enumerate(claimed):
+        if (stop is not None and stop.is_set()) or time.monotonic() - started > budget:
+            delivery_release(claimed[index:])
+            break
         sent = delivery_send(delivery, now=now or timezone.now())
         result.attempted += 1
         result.delivered += int(sent.ok)

@@ -58,3 +58,17 @@ def test_the_example_rejects_a_tampered_body(tmp_path):
 def test_the_example_rejects_an_old_timestamp(tmp_path):
     result = _run(_sample(tmp_path, age=3600))
     assert result.returncode == 1 and "tolerance" in result.stdout
+
+
+def test_the_snippet_in_the_partner_guide_verifies_too(tmp_path):
+    guide = (EXAMPLE.parents[1] / "partner-guide.md").read_text()
+    section = guide.split("<!-- BEGIN webhooks section", 1)[1].split(
+        "<!-- END webhooks section", 1
+    )[0]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict = {}
+    exec(compile(code, "partner-guide.md", "exec"), namespace)
+    sample = json.loads(_sample(tmp_path).read_text())
+    headers = {k.lower(): v for k, v in sample["headers"].items()}
+    event = namespace["verify"](sample["secret"], headers, sample["body"].encode())
+    assert event["type"] == "referral.requested"

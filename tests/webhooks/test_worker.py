@@ -40,6 +40,20 @@ def test_the_loop_stops_when_asked(eastside, adam, receiver, subscribe):
     assert receiver.received == []
 
 
+@pytest.mark.django_db
+def test_a_stop_mid_batch_hands_unsent_claims_back_at_once(eastside, adam, receiver, subscribe):
+    from webhooks.worker import worker_tick
+
+    subscribe(adam)
+    _emit(eastside, 3)
+    stop = threading.Event()
+    stop.set()
+    tick = worker_tick(stop=stop, run_jobs=False)
+    assert tick.fanned_out == 3 and tick.attempted == 0 and receiver.received == []
+    assert not Delivery.objects.filter(locked_until__isnull=False).exists()
+    assert worker_drain().delivered == 3  # no lease to wait for
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_claiming_concurrently_never_send_a_delivery_twice(
