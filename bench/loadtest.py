@@ -1,0 +1,164 @@
+"""`make loadtest`: gunicorn on a scratch PostgreSQL database under a mixed partner workload.
+
+1. drops and recreates the scratch database (`LOADTEST_DATABASE_URL`, default `rh_loadtest`),
+   migrates, seeds agencies, users, integrations, clients, consents and a few referrals;
+2. starts `gunicorn -w 2 -k sync` on a free loopback port;
+3. runs `--threads` partner clients for `--seconds` (token refresh, inbox list, referral read,
+   create with Idempotency-Key including deliberate retries, transitions, messages);
+4. stops the server and checks the database: every acknowledged create exists exactly once,
+   one outbox event per change, one audit event per write, the audit chains verify;
+5. prints the figures, and rewrites the load-test block of docs/performance.md (`--write`).
+
+Exits 1 when any request failed or any check did not hold.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from bench import serve
+
+ROOT = Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "performance.md"
+BEGIN, END = "<!-- loadtest:begin -->", "<!-- loadtest:end -->"
+DEFAULT_URL = f"{serve.PG_SERVER}/rh_loadtest"
+
+
+def _args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--seconds", type=float, default=float(os.environ.get("LOADTEST_SECONDS", 30))
+    )
+    parser.add_argument("--threads", type=int, default=12)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--write", action="store_true", help="update docs/performance.md")
+    return parser.parse_args()
+
+
+def _setup(url: str, checkpoints: str) -> None:
+    os.environ["DATABASE_URL"] = url
+    os.environ["AUDIT_CHECKPOINT_DIR"] = checkpoints
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "referral_hub.settings")
+    import django
+    from django.core.management import call_command
+
+    django.setup()
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
+
+
+def _table(samples: list, wall: float) -> list[str]:  # type: ignore[type-arg]
+    by_op: dict[str, list] = defaultdict(list)  # type: ignore[type-arg]
+    for s in samples:
+        by_op[s.op].append(s)
+    rows = [
+        "| operation | requests | errors | req/s | p50 ms | p95 ms | p99 ms |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for op, group in [*sorted(by_op.items()), ("**all**", samples)]:
+        ms = [s.ms for s in group]
+        errors = sum(not s.ok for s in group)
+        rows.append(
+            f"| {op} | {len(group):,} | {errors} | {len(group) / wall:,.1f} | "
+            f"{statistics.median(ms):.1f} | {_pct(ms, 0.95):.1f} | {_pct(ms, 0.99):.1f} |"
+        )
+    return rows
+
+
+def _machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        "unknown CPU",
+    )
+    mem = next(
+        (
+            int(line.split()[1]) // (1024 * 1024)
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        0,
+    )
+    return f"{os.cpu_count()} vCPU {cpu}, {mem} GiB RAM, Python {platform.python_version()}"
+
+
+def _report(args: argparse.Namespace, samples: list, wall: float, checks: list) -> list[str]:  # type: ignore[type-arg]
+    errors = sum(not s.ok for s in samples)
+    lines = [
+        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {_machine()}: "
+        f"`gunicorn -w {args.workers} -k sync`, PostgreSQL on loopback, {args.threads} client "
+        f"threads in one process on the same cores, {wall:.0f} s. "
+        f"**{len(samples) / wall:,.0f} requests/s overall, {errors} errors.**",
+        "",
+        *_table(samples, wall),
+        "",
+        "| check after the run | result | detail |",
+        "|---|---|---|",
+        *[f"| {name} | {'pass' if ok else '**FAIL**'} | {detail} |" for name, ok, detail in checks],
+    ]
+    return lines
+
+
+def _write(lines: list[str]) -> None:
+    text = DOC.read_text() if DOC.exists() else ""
+    if BEGIN not in text or END not in text:
+        print(f"{DOC.name} has no {BEGIN} block: not written", file=sys.stderr)
+        return
+    head, rest = text.split(BEGIN, 1)
+    tail = rest.split(END, 1)[1]
+    DOC.write_text(head + BEGIN + "\n" + "\n".join(lines) + "\n" + END + tail)
+    print(f"wrote the load-test block of {DOC.relative_to(ROOT)}")
+
+
+def main() -> int:
+    args = _args()
+    url = os.environ.get("LOADTEST_DATABASE_URL", DEFAULT_URL)
+    started = time.perf_counter()
+    serve.database_recreate(url)
+    checkpoints = tempfile.mkdtemp(prefix="rh-loadtest-checkpoints-")
+    _setup(url, checkpoints)
+    from django.db import connections
+
+    from bench import loadcheck, loadgen
+
+    seeded = loadcheck.seed(users=2, integrations=2, clients=12, referrals=3)
+    connections.close_all()
+    print(f"database ready in {time.perf_counter() - started:.0f} s; starting gunicorn", flush=True)
+    server = serve.Gunicorn(
+        {"DATABASE_URL": url, "AUDIT_CHECKPOINT_DIR": checkpoints}, workers=args.workers
+    )
+    server.start()
+    try:
+        print(f"{args.threads} clients for {args.seconds:.0f} s on :{server.port}", flush=True)
+        samples, pools, wall = loadgen.drive(server.port, seeded, args.threads, args.seconds)
+    finally:
+        server.stop()
+    checks = loadcheck.verify(seeded, pools.acknowledged())
+    errors = sum(not s.ok for s in samples)
+    detail = f"{errors} failed; " + ("; ".join(pools.errors[:5]) or "no anomalies")
+    checks.insert(0, ("zero failed requests", errors == 0 and not pools.errors, detail))
+    lines = _report(args, samples, wall, checks)
+    print("\n".join(lines))
+    if args.write:
+        _write(lines)
+    print(f"total {time.perf_counter() - started:.0f} s")
+    return 0 if all(ok for _n, ok, _d in checks) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,115 @@
+"""A scratch PostgreSQL database and a gunicorn server on loopback (load and fault tests)."""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import psycopg2
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+
+
+def _admin(url: str):  # type: ignore[no-untyped-def]
+    parts = urlparse(url)
+    conn = psycopg2.connect(
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 5432,
+        user=parts.username or "postgres",
+        password=parts.password or None,
+        dbname="postgres",
+        connect_timeout=3,
+    )
+    conn.autocommit = True
+    return conn
+
+
+def database_recreate(url: str) -> None:
+    """Drop (ending its sessions) and create the database named by `url`."""
+    name = urlparse(url).path.lstrip("/")
+    assert name.startswith("rh_"), f"refusing to drop {name!r}: scratch databases start with rh_"
+    conn = _admin(url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s",
+                [name],
+            )
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            cur.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        conn.close()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Gunicorn:
+    """`gunicorn referral_hub.wsgi` in a subprocess; `start()`, `stop()`, `restart()`."""
+
+    def __init__(self, env: dict[str, str], workers: int = 2, port: int | None = None) -> None:
+        self.env = {**os.environ, **env}
+        self.workers = workers
+        self.port = port or free_port()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = Path(tempfile.gettempdir()) / f"rh-gunicorn-{self.port}.log"
+
+    def start(self, timeout: float = 20.0) -> None:
+        command = [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "referral_hub.wsgi:application",
+            f"-w{self.workers}",
+            "-ksync",
+            f"-b127.0.0.1:{self.port}",
+            "--graceful-timeout=10",
+            "--timeout=30",
+        ]
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
+        self._wait_ready(timeout)
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"gunicorn exited ({self.proc.returncode}); see {self.log}")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"gunicorn did not answer within {timeout:.0f} s; see {self.log}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15.0) -> None:
+        """Graceful by default (SIGTERM lets in-flight requests finish)."""
+        if self.proc is None:
+            return
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def restart(self, sig: int = signal.SIGTERM) -> None:
+        self.stop(sig)
+        self.start()
