@@ -100,7 +100,10 @@ def _store(
     replay: Callable[..., Response] | None,
 ) -> None:
     data = response.data if isinstance(response.data, dict) else {}
-    IdempotencyRecord.objects.filter(actor_key=actor_key, key=key).delete()  # expired twin
+    # Only an EXPIRED record may be replaced. A live one committed by a concurrent twin (seen
+    # here once our chain lock wait ended) must make our insert fail, so our work rolls back.
+    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
+    IdempotencyRecord.objects.filter(actor_key=actor_key, key=key, created_at__lt=cutoff).delete()
     IdempotencyRecord.objects.create(
         actor_key=actor_key,
         key=key,
