@@ -51,9 +51,15 @@ def test_anonymous_gets_401_everywhere(anon, person):
     assert anon.post(f"/api/v1/consents/{some}/revoke", {}, format="json").status_code == 401
 
 
-def test_roles_without_client_access_get_403(api, erin, adam, person, grant_body):
+def test_roles_without_client_access_get_403(api, alice, erin, adam, person, grant_body):
+    consent = grant(api, alice, person, grant_body())
     assert api(erin).post(url(person), grant_body(), format="json").status_code == 403
     assert api(adam).get(url(person)).status_code == 403
+    assert api(erin).get(f"/api/v1/consents/{consent['id']}/").status_code == 403
+    revoke = api(adam).post(
+        f"/api/v1/consents/{consent['id']}/revoke", {"reason": "x"}, format="json"
+    )
+    assert revoke.status_code == 403
 
 
 def test_other_agency_gets_404(api, alice, carol, person, grant_body):
@@ -66,6 +72,7 @@ def test_other_agency_gets_404(api, alice, carol, person, grant_body):
     )
     assert revoke.status_code == 404
     assert Consent.objects.get(pk=consent["id"]).status == "active"
+    assert AuditEvent.objects.filter(action="authz.denied", outcome="deny").count() >= 4
 
 
 def test_integrations_need_the_right_scope(
