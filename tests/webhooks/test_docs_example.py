@@ -9,6 +9,8 @@ import time
 import uuid
 from pathlib import Path
 
+import pytest
+
 from webhooks.signing import secret_generate, signature_header
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "verify_webhook.py"
@@ -72,3 +74,33 @@ def test_the_snippet_in_the_partner_guide_verifies_too(tmp_path):
     headers = {k.lower(): v for k, v in sample["headers"].items()}
     event = namespace["verify"](sample["secret"], headers, sample["body"].encode())
     assert event["type"] == "referral.requested"
+
+
+@pytest.mark.django_db
+def test_the_example_receiver_accepts_what_the_worker_sends(eastside, adam):
+    import threading
+
+    from tests.conftest import actor
+    from webhooks.services import outbox_emit, subscription_create
+    from webhooks.worker import worker_drain
+
+    sys.path.insert(0, str(EXAMPLE.parent))
+    from webhook_receiver import make_server
+
+    seen: set[str] = set()
+    sub, secret = subscription_create(
+        actor=actor(adam), url="http://127.0.0.1:1/", event_types=["*"]
+    )
+    server = make_server(0, secret, seen)
+    sub.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+    sub.save()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        [event] = outbox_emit(
+            type="referral.expired", agency_ids=[eastside.id], data={"referral_id": "r"}
+        )
+        assert worker_drain().delivered == 1
+        assert seen == {str(event.event_id)}
+    finally:
+        server.shutdown()
+        server.server_close()
