@@ -25,7 +25,10 @@ def consent_qs_for_client(*, client: Client) -> QuerySet[Consent]:
 
 
 def _owner_may_read(actor: Actor) -> bool:
-    return actor.may(roles=CASE_ROLES, scope=Scope.CLIENTS_READ)
+    """Case roles; integrations reading clients or writing consent (which may see its own)."""
+    return actor.may(roles=CASE_ROLES, scope=Scope.CLIENTS_READ) or actor.may(
+        roles=CASE_ROLES, scope=Scope.CONSENT_WRITE
+    )
 
 
 def _recipient_may_read(actor: Actor) -> bool:

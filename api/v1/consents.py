@@ -193,7 +193,7 @@ class ConsentListCreateApi(GenericAPIView):
 class ConsentDetailApi(APIView):
     """One consent: full for the client's agency, metadata for a recipient relying on it."""
 
-    permission_classes = [READERS | RECIPIENT_READERS]
+    permission_classes = [READERS | WRITERS | RECIPIENT_READERS]
 
     @extend_schema(responses={200: ConsentDetailOutput})
     def get(self, request: Request, consent_id: uuid.UUID) -> Response:

@@ -81,7 +81,12 @@ def test_integrations_need_the_right_scope(
     writer = make_integration(eastside, scopes=["consent:write"])
     reader = make_integration(eastside, scopes=["clients:read"])
     foreign = make_integration(harbor, scopes=["consent:write", "clients:read"])
-    assert api(writer).post(url(person), grant_body(), format="json").status_code == 201
+    body = grant_body()
+    first = api(writer).post(url(person), body, format="json", HTTP_IDEMPOTENCY_KEY="w-1")
+    again = api(writer).post(url(person), body, format="json", HTTP_IDEMPOTENCY_KEY="w-1")
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
+    assert api(writer).get(f"/api/v1/consents/{first.json()['id']}/").status_code == 200
     assert api(reader).post(url(person), grant_body(), format="json").status_code == 403
     assert api(reader).get(url(person)).json()["results"][0]["status"] == "active"
     assert api(foreign).post(url(person), grant_body(), format="json").status_code == 404
