@@ -94,7 +94,13 @@ def run() -> list[dict[str, Any]]:
     from webhooks.models import Subscription
     from webhooks.services import subscription_create
 
-    for name in ("REFERRAL_EXPIRE", "REFERRAL_REMIND", "CONSENT_EXPIRE", "AUDIT_CHECKPOINT"):
+    for name in (
+        "REFERRAL_EXPIRE",
+        "REFERRAL_REMIND",
+        "CONSENT_EXPIRE",
+        "AUDIT_CHECKPOINT",
+        "WEBHOOK_PRUNE",
+    ):
         setattr(settings, f"JOB_{name}_SECONDS", 0)
     settings.WEBHOOK_ALLOW_PRIVATE = True
     agency = Agency.objects.create(name="Bench Webhooks", kind="other")

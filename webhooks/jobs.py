@@ -46,6 +46,7 @@ JOBS: tuple[Job, ...] = (
         "JOB_REFERRAL_REMIND_SECONDS",
     ),
     Job("consent.expire", "consent.services:consent_expire_due", "JOB_CONSENT_EXPIRE_SECONDS"),
+    Job("webhooks.prune", "webhooks.maintenance:webhooks_prune", "JOB_WEBHOOK_PRUNE_SECONDS"),
     Job(
         "audit.checkpoint",
         "audit.checkpoints:checkpoint_all",

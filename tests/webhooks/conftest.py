@@ -23,6 +23,7 @@ def _webhook_settings(settings):  # type: ignore[no-untyped-def]
         "JOB_REFERRAL_REMIND_SECONDS",
         "JOB_CONSENT_EXPIRE_SECONDS",
         "JOB_AUDIT_CHECKPOINT_SECONDS",
+        "JOB_WEBHOOK_PRUNE_SECONDS",
     ):
         setattr(settings, name, 0)  # the job tests switch them on
 
