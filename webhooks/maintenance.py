@@ -30,8 +30,8 @@ def webhooks_prune(*, actor: Actor, now: datetime | None = None) -> int:
     orphans = OutboxEvent.objects.filter(fanned_out_at__lt=cutoff).exclude(
         Exists(Delivery.objects.filter(event_id=OuterRef("pk")))
     )
-    while ids := list(orphans.values_list("id", flat=True)[:PRUNE_BATCH]):
-        OutboxEvent.objects.filter(id__in=ids).delete()
+    while event_ids := list(orphans.values_list("id", flat=True)[:PRUNE_BATCH]):
+        OutboxEvent.objects.filter(id__in=event_ids).delete()
     return removed
 
 

@@ -161,3 +161,32 @@ def test_private_and_reserved_destinations_are_refused(settings, api, adam, url)
     assert response.status_code == 400 and response.json()["code"] == "webhook_url_refused"
     assert "127.0.0.1" not in response.json()["detail"]
     assert Subscription.objects.count() == 0
+
+
+def test_detail_and_rotate_permission_trio(api, anon, alice, adam):
+    created = _create(api(adam)).json()
+    path = f"{URL}{created['id']}/"
+    for method, url in (
+        ("get", path),
+        ("patch", path),
+        ("delete", path),
+        ("post", f"{path}rotate-secret"),
+    ):
+        assert getattr(anon, method)(url).status_code == 401
+        assert getattr(api(alice), method)(url).status_code == 403
+    assert api(adam).get(path).status_code == 200
+
+
+def test_the_list_costs_a_fixed_number_of_queries(api, adam):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = api(adam)
+    _create(client)
+    with CaptureQueriesContext(connection) as one:
+        client.get(URL)
+    for _ in range(4):
+        _create(client)
+    with CaptureQueriesContext(connection) as five:
+        assert len(client.get(URL).json()["results"]) == 5
+    assert len(five) == len(one) <= 5
