@@ -29,6 +29,7 @@ from api.v1.referral_io import (
     ReferralSummaryOutput,
     ReferralTransitionInput,
     referral_detail,
+    referral_summary,
 )
 from core.errors import ValidationFailed
 from referrals import services
@@ -59,7 +60,7 @@ def _if_match(request: Request) -> int | None:
 
 
 def _summary(referral: Any, code: int = status.HTTP_200_OK) -> Response:
-    return _etag(Response(ReferralSummaryOutput(referral).data, status=code), referral.version)
+    return _etag(Response(referral_summary(referral), status=code), referral.version)
 
 
 def _replay_referral(view: Any, request: Request, resource_id: str) -> Response:
@@ -86,7 +87,7 @@ class ReferralCollectionApi(GenericAPIView):
         query.is_valid(raise_exception=True)
         referrals = referral_list_for(actor_of(request), **query.validated_data)
         page = self.paginate_queryset(referrals)
-        return self.get_paginated_response(ReferralSummaryOutput(page, many=True).data)
+        return self.get_paginated_response([referral_summary(r) for r in page or []])
 
     @extend_schema(request=ReferralCreateInput, responses={201: ReferralSummaryOutput})
     @idempotent(replay=_replay_referral)

@@ -68,3 +68,13 @@ def test_the_cursor_pages_through(api, alice, send):
     assert len(page["results"]) == 2 and page["next"]
     rest = api(alice).get(page["next"]).json()
     assert len(rest["results"]) == 1
+
+
+def test_the_hand_built_summary_matches_the_serializer(referral):
+    from api.v1.referral_io import ReferralSummaryOutput, referral_summary
+    from referrals.models import Referral
+
+    row = Referral.objects.select_related("sender_agency", "recipient_agency", "program").get(
+        pk=referral["id"]
+    )
+    assert referral_summary(row) == dict(ReferralSummaryOutput(row).data)
