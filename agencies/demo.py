@@ -98,6 +98,7 @@ def seed_demo(password: str, log: callable = print) -> None:  # type: ignore[val
                 )
                 log(f"user    {username:<6} {role:<18} {spec.name}")
     _seed_demo_clients(operator, log)
+    _seed_demo_referrals(log)
 
 
 # Obviously synthetic people for alice's agency (never real data).
@@ -140,3 +141,10 @@ def _seed_demo_clients(operator: object, log: callable) -> None:  # type: ignore
     for data in DEMO_CLIENTS:
         client_create(actor=operator, agency=agency, data=data)  # type: ignore[arg-type]
     log(f"clients {len(DEMO_CLIENTS)} synthetic demo clients at {agency.name}")
+
+
+def _seed_demo_referrals(log: callable) -> None:  # type: ignore[valid-type]
+    """Demo consents and referrals (alice -> Safe Harbor Housing, Harbor), once."""
+    from referrals.demo import seed_demo_referrals
+
+    seed_demo_referrals(log)
