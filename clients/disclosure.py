@@ -6,18 +6,20 @@ from collections.abc import Iterable
 from typing import Any
 
 from accounts.actor import Actor
-from clients.fields import SPECS_BY_CATEGORY, TABLE, FieldSpec
+from clients.fields import SPECS_BY_CATEGORY, TABLE, column_of, decode
 from clients.models import Client
 from core.errors import ValidationFailed
 from crypto.service import unseal
 
 
-def _value(client: Client, spec: FieldSpec, actor: Actor | None) -> Any:
-    blob = getattr(client, spec.column)
+def category_values(client: Client, category: str, actor: Actor | None = None) -> dict[str, Any]:
+    """Every field of one category of `client`, decrypted (None where not recorded)."""
+    column = column_of(category)
+    blob = getattr(client, column)
     text = unseal(
-        client=client, table=TABLE, column=spec.column, row_id=client.pk, blob=blob, actor=actor
+        client=client, table=TABLE, column=category, row_id=client.pk, blob=blob, actor=actor
     )
-    return spec.from_text(text)
+    return decode(category, text)
 
 
 def client_fields(
@@ -32,7 +34,4 @@ def client_fields(
         )
     if client.erased_at is not None:
         return {}
-    return {
-        category: {spec.name: _value(client, spec, actor) for spec in SPECS_BY_CATEGORY[category]}
-        for category in wanted
-    }
+    return {category: category_values(client, category, actor) for category in wanted}

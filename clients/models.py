@@ -8,15 +8,15 @@ from core.models import BaseModel
 
 
 def _sealed() -> models.BinaryField:
-    """One encrypted field: a crypto envelope bound to (table, column, row, agency), or NULL."""
+    """One category's fields as sealed JSON: an envelope bound to (table, category, row, agency)."""
     return models.BinaryField(null=True, blank=True, editable=False)
 
 
 class Client(BaseModel):
     """A person served by one agency (the owner). Erased clients keep only this row's ids.
 
-    Every survivor value is an AES-256-GCM envelope under the client's own data key
-    (crypto.DataKey); columns are named `<category>_<field>` after clients/categories.py.
+    Every survivor value is inside an AES-256-GCM envelope under the client's own data key
+    (crypto.DataKey): one `<category>_sealed` column per category of clients/categories.py.
     `search_index` is a truncated, agency-keyed blind index of name + date of birth.
     """
 
@@ -26,21 +26,12 @@ class Client(BaseModel):
     )
     erased_at = models.DateTimeField(null=True, blank=True)
 
-    identity_given_name = _sealed()
-    identity_family_name = _sealed()
-    identity_preferred_name = _sealed()
-    identity_date_of_birth = _sealed()
-    contact_phone = _sealed()
-    contact_email = _sealed()
-    contact_address = _sealed()
-    contact_safe_contact_instructions = _sealed()
-    demographics_gender = _sealed()
-    demographics_preferred_language = _sealed()
-    demographics_household_size = _sealed()
-    safety_risk_notes = _sealed()
-    immigration_status = _sealed()
-    immigration_notes = _sealed()
-    health_notes = _sealed()
+    identity_sealed = _sealed()
+    contact_sealed = _sealed()
+    demographics_sealed = _sealed()
+    safety_sealed = _sealed()
+    immigration_sealed = _sealed()
+    health_sealed = _sealed()
     # NULL (not "") when unsearchable or erased, so no two such clients "share" an index value.
     search_index = models.CharField(max_length=16, null=True, blank=True, editable=False)  # noqa: DJ001
 

@@ -12,7 +12,7 @@ from clients.categories import ALL_CATEGORIES, Category
 from clients.disclosure import client_fields
 from clients.models import Client
 from clients.search import same_person, search_index_for
-from clients.selectors import client_qs_for
+from clients.selectors import client_qs_for, with_data_key
 from crypto.scope import key_scope
 
 SEARCH_LIMIT = 20
@@ -63,7 +63,7 @@ def client_search(
         "date_of_birth": date_of_birth.isoformat(),
     }
     matches: list[tuple[Client, dict[str, object]]] = []
-    qs = client_qs_for(actor).select_related("data_key")
+    qs = with_data_key(client_qs_for(actor))
     if actor.agency_id is not None:
         with key_scope():
             index = search_index_for(agency_id=actor.agency_id, **wanted)

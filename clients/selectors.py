@@ -20,6 +20,13 @@ def client_qs_for(actor: Actor, *, write: bool = False) -> QuerySet[Client]:
     return Client.objects.filter(agency_id=actor.agency_id)
 
 
+def with_data_key(qs: QuerySet[Client]) -> QuerySet[Client]:
+    """Join the wrapped data key (one query instead of two for decrypting reads)."""
+    return qs.select_related("data_key").defer(
+        "data_key__created_at", "data_key__updated_at", "data_key__client_id"
+    )
+
+
 def client_get_for(*, actor: Actor, client_id: uuid.UUID, write: bool = False) -> Client:
     """One client of the actor's agency; missing and not-yours are the same 404."""
     # The wrapped data key comes along (one query instead of two for every decrypting read).

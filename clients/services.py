@@ -11,8 +11,8 @@ from django.utils import timezone
 from accounts.actor import Actor
 from accounts.roles import CASE_ROLES, Role, Scope
 from audit.services import audit_record
-from clients.disclosure import client_fields
-from clients.fields import COLUMNS, SPECS_BY_CATEGORY, TABLE
+from clients.disclosure import category_values, client_fields
+from clients.fields import COLUMNS, SPECS_BY_CATEGORY, TABLE, column_of, encode
 from clients.models import Client
 from clients.search import search_index_for
 from core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -56,18 +56,19 @@ def _check_writer(actor: Actor, client: Client) -> None:
         raise NotFound()
 
 
-def _seal_into(client: Client, data: dict[str, Any]) -> list[str]:
-    """Encrypt the given values onto the instance; return the columns changed."""
+def _seal_into(client: Client, data: dict[str, Any], *, existing: bool) -> list[str]:
+    """Encrypt the given categories onto the instance (merged with what is stored); return the
+    columns changed."""
     changed = []
     for category, values in data.items():
-        for spec in SPECS_BY_CATEGORY[category]:
-            if spec.name in values:
-                text = spec.to_text(values[spec.name])
-                blob = seal(
-                    client=client, table=TABLE, column=spec.column, row_id=client.pk, value=text
-                )
-                setattr(client, spec.column, blob)
-                changed.append(spec.column)
+        specs = {s.name: s for s in SPECS_BY_CATEGORY[category]}
+        merged = category_values(client, category) if existing else {}
+        merged.update({name: specs[name].stored(value) for name, value in values.items()})
+        blob = seal(
+            client=client, table=TABLE, column=category, row_id=client.pk, value=encode(merged)
+        )
+        setattr(client, column_of(category), blob)
+        changed.append(column_of(category))
     return changed
 
 
@@ -86,7 +87,7 @@ def client_create(*, actor: Actor, agency: Any = None, data: dict[str, Any]) -> 
     )
     with key_scope():
         data_key = dek_new(client=client)
-        _seal_into(client, data)
+        _seal_into(client, data, existing=False)
         _reindex(client, dict(data.get("identity", {})))
         client.save(force_insert=True)
         data_key.save(force_insert=True)
@@ -113,7 +114,7 @@ def client_update(*, actor: Actor, client: Client, data: dict[str, Any]) -> Clie
     if locked.erased_at is not None:
         raise ClientErased()
     with key_scope():
-        changed = _seal_into(locked, data)
+        changed = _seal_into(locked, data, existing=True)
         if "identity" in data:
             _reindex(locked, client_fields(client=locked, categories=["identity"])["identity"])
             changed.append("search_index")

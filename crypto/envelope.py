@@ -2,7 +2,7 @@
 
     byte 0      format version (0x01)
     byte 1      key id length n (1..64)
-    bytes 2..   key id (n bytes, ASCII)
+    bytes 2..   key id (n bytes of A-Z a-z 0-9 . _ -)
     12 bytes    random nonce
     rest        ciphertext || 16-byte GCM tag
 
@@ -14,7 +14,8 @@ No trial decryption: the key id says which key to use.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import re
+from typing import NamedTuple
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -25,18 +26,15 @@ VERSION = 1
 NONCE_BYTES = 12
 TAG_BYTES = 16
 MAX_KEY_ID = 64
+_KEY_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
 
 
-@dataclass(frozen=True)
-class Envelope:
+class Envelope(NamedTuple):
     version: int
     key_id: str
+    header: bytes  # version, key id length, key id, nonce: authenticated as associated data
     nonce: bytes
     ciphertext: bytes  # includes the tag
-
-    @property
-    def header(self) -> bytes:
-        return header(self.key_id, self.nonce)
 
 
 def header(key_id: str, nonce: bytes) -> bytes:
@@ -48,24 +46,21 @@ def header(key_id: str, nonce: bytes) -> bytes:
 
 def parse(blob: bytes) -> Envelope:
     """Split an envelope; any malformed input raises `MalformedCiphertext`, nothing else."""
-    if not isinstance(blob, bytes | bytearray | memoryview):
+    if not isinstance(blob, bytes):
+        if not isinstance(blob, bytearray | memoryview):
+            raise MalformedCiphertext()
+        blob = bytes(blob)
+    if len(blob) < 2 or blob[0] != VERSION:
         raise MalformedCiphertext()
-    data = bytes(blob)
-    if len(data) < 2 or data[0] != VERSION:
-        raise MalformedCiphertext()
-    n = data[1]
+    n = blob[1]
     body = 2 + n
-    if not 1 <= n <= MAX_KEY_ID or len(data) < body + NONCE_BYTES + TAG_BYTES:
+    end = body + NONCE_BYTES
+    if not 1 <= n <= MAX_KEY_ID or len(blob) < end + TAG_BYTES:
         raise MalformedCiphertext()
-    raw_id = data[2:body]
-    if not raw_id.isascii() or not raw_id.decode("ascii").isprintable():
+    raw_id = blob[2:body]
+    if _KEY_ID.fullmatch(raw_id) is None:
         raise MalformedCiphertext()
-    return Envelope(
-        version=VERSION,
-        key_id=raw_id.decode("ascii"),
-        nonce=data[body : body + NONCE_BYTES],
-        ciphertext=data[body + NONCE_BYTES :],
-    )
+    return Envelope(VERSION, raw_id.decode("ascii"), blob[:end], blob[body:end], blob[end:])
 
 
 def seal(aead: AESGCM, key_id: str, plaintext: bytes, context: bytes) -> bytes:

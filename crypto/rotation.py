@@ -26,7 +26,7 @@ from crypto.providers import get_provider
 class Wrapped:
     """One table of KEK-wrapped keys that rotation rewraps."""
 
-    model: type[models.Model]
+    model: Any  # DataKey or IndexKey
     context: Callable[[Any], bytes]
     live: dict[str, Any]
 

@@ -35,15 +35,21 @@ def derive_field_key(dek: bytes, table: str, column: str) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(dek)
 
 
-def _aead(client: Any, table: str, column: str) -> tuple[str, AESGCM]:
-    key_id, dek = dek_for(client)
+def _binding(client: Any, table: str, column: str, row_id: Any) -> tuple[str, AESGCM, bytes]:
+    """(DEK id, field AEAD, associated data) for one location; cached for the current scope."""
     current = scope.current()
-    cache_key = (client.pk, table, column)
-    aead = current.aeads.get(cache_key)
+    cache_key = (client.pk, table, column, row_id)
+    found = current.aeads.get(cache_key)
+    if found is not None and client.erased_at is None:
+        return found  # type: ignore[no-any-return]
+    key_id, dek = dek_for(client)
+    aead = current.aeads.get((client.pk, table, column))
     if aead is None:
         aead = AESGCM(derive_field_key(dek, table, column))
-        current.aeads[cache_key] = aead
-    return key_id, aead
+        current.aeads[(client.pk, table, column)] = aead
+    ctx = field_context(table=table, column=column, row_id=row_id, agency_id=client.agency_id)
+    current.aeads[cache_key] = (key_id, aead, ctx)
+    return key_id, aead, ctx
 
 
 def seal(*, client: Any, table: str, column: str, row_id: Any, value: str | None) -> bytes | None:
@@ -51,11 +57,10 @@ def seal(*, client: Any, table: str, column: str, row_id: Any, value: str | None
     if value is None:
         return None
     try:
-        key_id, aead = _aead(client, table, column)
+        key_id, aead, ctx = _binding(client, table, column, row_id)
     except DataKeyMissing:
         dek_ensure(client=client)
-        key_id, aead = _aead(client, table, column)
-    ctx = field_context(table=table, column=column, row_id=row_id, agency_id=client.agency_id)
+        key_id, aead, ctx = _binding(client, table, column, row_id)
     return envelope.seal(aead, key_id, value.encode(), ctx)
 
 
@@ -72,11 +77,10 @@ def unseal(
     if blob is None:
         return None
     try:
-        parsed = envelope.parse(bytes(blob))
-        key_id, aead = _aead(client, table, column)
+        parsed = envelope.parse(blob if isinstance(blob, bytes) else bytes(blob))
+        key_id, aead, ctx = _binding(client, table, column, row_id)
         if parsed.key_id != key_id:
             raise DecryptionFailed()
-        ctx = field_context(table=table, column=column, row_id=row_id, agency_id=client.agency_id)
         return envelope.open_(aead, parsed, ctx).decode()
     except IntegrityFailure as exc:
         report_failure(client=client, table=table, row_id=row_id, error=exc, actor=actor)

@@ -222,7 +222,7 @@ def make_client(db) -> Callable[..., object]:  # type: ignore[no-untyped-def]
 
     by_name: dict[str, tuple[str, str]] = {}
     for spec in SPECS:
-        by_name[spec.column] = (spec.category, spec.name)
+        by_name[spec.qualified] = (spec.category, spec.name)
         by_name.setdefault(spec.name, (spec.category, spec.name))
 
     def make(agency: Agency, **fields: object) -> object:

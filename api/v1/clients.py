@@ -25,8 +25,10 @@ from api.pagination import CreatedCursorPagination
 from api.permissions import allow
 from api.serializers import StrictInput
 from clients import reads, services
+from clients.categories import ALL_CATEGORIES
+from clients.disclosure import client_fields
 from clients.models import Client
-from clients.selectors import client_get_for, client_qs_for
+from clients.selectors import client_get_for, client_qs_for, with_data_key
 
 CASE = tuple(sorted(CASE_ROLES))
 Reader = allow(roles=CASE, scope=Scope.CLIENTS_READ)
@@ -208,7 +210,7 @@ class ClientListCreateApi(GenericAPIView):
         return [Writer() if self.request.method == "POST" else Reader()]
 
     def get_queryset(self) -> QuerySet[Client]:
-        return client_qs_for(actor_of(self.request)).select_related("data_key")
+        return with_data_key(client_qs_for(actor_of(self.request)))
 
     @extend_schema(responses={200: ClientSummaryOutput(many=True)})
     def get(self, request: Request) -> Response:
@@ -229,7 +231,8 @@ class ClientListCreateApi(GenericAPIView):
         data = ClientCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         client = services.client_create(actor=actor, data=data.validated_data)
-        body = render(client, reads.client_read(actor=actor, client=client))
+        # Echoes what the caller just sent (covered by the `client.create` event), so no read event.
+        body = render(client, client_fields(client=client, categories=ALL_CATEGORIES))
         return Response(body, status=status.HTTP_201_CREATED)
 
 

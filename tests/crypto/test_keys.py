@@ -48,7 +48,7 @@ def test_a_ciphertext_swapped_between_rows_fails(api, alice, eastside, make_clie
 
     a, b = make_client(eastside, given_name="Anna"), make_client(eastside, given_name="Bella")
     Client.objects.filter(pk=b.pk).update(
-        identity_given_name=Client.objects.get(pk=a.pk).identity_given_name
+        identity_sealed=Client.objects.get(pk=a.pk).identity_sealed
     )
     assert _read(api, alice, b).status_code == 500
 
@@ -56,10 +56,8 @@ def test_a_ciphertext_swapped_between_rows_fails(api, alice, eastside, make_clie
 def test_a_ciphertext_swapped_between_columns_fails(api, alice, eastside, make_client):
     from clients.models import Client
 
-    a = make_client(eastside, given_name="Anna")
-    Client.objects.filter(pk=a.pk).update(
-        identity_family_name=Client.objects.get(pk=a.pk).identity_given_name
-    )
+    a = make_client(eastside, given_name="Anna", risk_notes="calm")
+    Client.objects.filter(pk=a.pk).update(safety_sealed=Client.objects.get(pk=a.pk).identity_sealed)
     assert _read(api, alice, a).status_code == 500
 
 
