@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import signal
@@ -78,7 +79,12 @@ class Gunicorn:
         ]
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(
-                command, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
+                command,
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: kill_hard() reaches the workers
             )
         self._wait_ready(timeout)
 
@@ -110,6 +116,18 @@ class Gunicorn:
                 self.proc.wait()
         self.proc = None
 
+    def kill_hard(self) -> None:
+        """SIGKILL the master and every worker at once (a crash: no request is finished)."""
+        if self.proc is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait()
+        self.proc = None
+
     def restart(self, sig: int = signal.SIGTERM) -> None:
-        self.stop(sig)
+        if sig == signal.SIGKILL:
+            self.kill_hard()
+        else:
+            self.stop(sig)
         self.start()

@@ -1,0 +1,118 @@
+"""Fault tests: real processes (gunicorn, the webhook worker) against the PostgreSQL test DB.
+
+Tests here are transactional (`transaction=True`): their rows are committed, so the
+subprocesses, which connect to the same test database, see them.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from accounts.models import User
+from agencies.models import Agency
+from bench.serve import Gunicorn
+from clients.models import Client
+from consent.models import Consent
+from consent.services import ConsentTerms, consent_grant
+from tests.conftest import access_token_for, actor
+
+
+@pytest.fixture(autouse=True)
+def _reliability_settings(settings, tmp_path):  # type: ignore[no-untyped-def]
+    settings.AUDIT_CHECKPOINT_DIR = str(tmp_path / "checkpoints")
+
+
+def test_database_url() -> str:
+    """The URL of the test database this pytest run created (for subprocesses)."""
+    db = connection.settings_dict
+    user, host, port = db["USER"] or "postgres", db["HOST"] or "127.0.0.1", db["PORT"] or 5432
+    password = f":{db['PASSWORD']}" if db["PASSWORD"] else ""
+    return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
+
+
+test_database_url.__test__ = False  # type: ignore[attr-defined]  # not a test
+
+
+@pytest.fixture
+def child_env(tmp_path) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """Environment for a subprocess of the app: this test database, quiet background jobs."""
+    return {
+        "DATABASE_URL": test_database_url(),
+        "AUDIT_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
+        "ENV_FILE": os.environ.get("ENV_FILE", ".dev/test.env"),
+        "JOB_REFERRAL_EXPIRE_SECONDS": "0",
+        "JOB_REFERRAL_REMIND_SECONDS": "0",
+        "JOB_CONSENT_EXPIRE_SECONDS": "0",
+        "JOB_AUDIT_CHECKPOINT_SECONDS": "0",
+        "THROTTLE_ACTOR_RATE": "100000/min",
+    }
+
+
+@pytest.fixture
+def gunicorn(child_env: dict[str, str]) -> Iterator[Gunicorn]:
+    server = Gunicorn(child_env, workers=2)
+    server.start()
+    yield server
+    server.kill_hard()
+
+
+@dataclass
+class Sending:
+    """Alice (Eastside) may refer `client` to Safe Harbor Housing under `consent`."""
+
+    alice: User
+    recipient: Agency
+    client: Client
+    consent: Consent
+    token: str
+
+    def body(self, n: int = 0) -> dict[str, Any]:
+        return {
+            "client": str(self.client.id),
+            "recipient_agency": str(self.recipient.id),
+            "consent": str(self.consent.id),
+            "service_type": "shelter",
+            "reason": f"Reliability test referral {n} (synthetic)",
+        }
+
+
+@pytest.fixture
+def sending(alice: User, safehouse: Agency, make_client: Callable[..., Client]) -> Sending:
+    client = make_client(alice.agency, given_name="Fault", family_name="Tolerant")
+    terms = ConsentTerms(
+        recipient_agency_id=safehouse.id,
+        categories=("identity",),
+        purpose="housing",
+        method="written",
+        signed_by="client",
+        informed=True,
+        expires_at=timezone.now() + timedelta(days=30),
+    )
+    consent = consent_grant(actor=actor(alice), client=client, terms=terms)  # audited: chain head
+    return Sending(alice, safehouse, client, consent, access_token_for(alice))
+
+
+def post(
+    port: int, path: str, body: dict[str, Any], *, token: str, key: str | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """One POST on a fresh connection; raises OSError when the server is not there."""
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
+    if key is not None:
+        headers["Idempotency-Key"] = key
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    try:
+        conn.request("POST", path, body=json.dumps(body), headers=headers)
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        conn.close()
