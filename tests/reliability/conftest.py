@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
@@ -32,7 +33,7 @@ def _reliability_settings(settings, tmp_path):  # type: ignore[no-untyped-def]
     settings.AUDIT_CHECKPOINT_DIR = str(tmp_path / "checkpoints")
 
 
-def test_database_url() -> str:
+def child_database_url() -> str:
     """The URL of the test database this pytest run created (for subprocesses)."""
     db = connection.settings_dict
     user, host, port = db["USER"] or "postgres", db["HOST"] or "127.0.0.1", db["PORT"] or 5432
@@ -40,14 +41,11 @@ def test_database_url() -> str:
     return f"postgres://{user}{password}@{host}:{port}/{db['NAME']}"
 
 
-test_database_url.__test__ = False  # type: ignore[attr-defined]  # not a test
-
-
 @pytest.fixture
 def child_env(tmp_path) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """Environment for a subprocess of the app: this test database, quiet background jobs."""
     return {
-        "DATABASE_URL": test_database_url(),
+        "DATABASE_URL": child_database_url(),
         "AUDIT_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
         "ENV_FILE": os.environ.get("ENV_FILE", ".dev/test.env"),
         "JOB_REFERRAL_EXPIRE_SECONDS": "0",
@@ -116,3 +114,23 @@ def post(
         return response.status, dict(response.getheaders()), response.read()
     finally:
         conn.close()
+
+
+WAITING = """
+SELECT pid FROM pg_stat_activity
+WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'
+"""
+
+
+def waiting_backends(cur, count: int = 1, timeout: float = 10.0) -> list[int]:  # type: ignore[no-untyped-def]
+    """The pids of the `count` backends blocked on a lock (the parked requests)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        cur.execute("SELECT pg_stat_clear_snapshot()")  # else the view is frozen per transaction
+        cur.execute(WAITING)
+        pids = [int(row[0]) for row in cur.fetchall()]
+        if len(pids) >= count:
+            assert len(pids) == count, f"expected {count} blocked requests, found {pids}"
+            return pids
+        time.sleep(0.02)
+    raise AssertionError("the request never blocked on the audit chain lock")

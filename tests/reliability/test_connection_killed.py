@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 import uuid
 
 import psycopg2
@@ -18,34 +17,15 @@ import pytest
 from audit.models import AuditEvent
 from audit.verify import verify_chains
 from referrals.models import Referral, ReferralTransition
-from tests.reliability.conftest import Sending, post, test_database_url
+from tests.reliability.conftest import Sending, child_database_url, post, waiting_backends
 from webhooks.models import OutboxEvent
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-WAITING = """
-SELECT pid FROM pg_stat_activity
-WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'
-"""
-
-
-def waiting_backends(cur, count: int = 1, timeout: float = 10.0) -> list[int]:  # type: ignore[no-untyped-def]
-    """The pids of the `count` backends blocked on a lock (the parked requests)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        cur.execute("SELECT pg_stat_clear_snapshot()")  # else the view is frozen per transaction
-        cur.execute(WAITING)
-        pids = [int(row[0]) for row in cur.fetchall()]
-        if len(pids) >= count:
-            assert len(pids) == count, f"expected {count} blocked requests, found {pids}"
-            return pids
-        time.sleep(0.02)
-    raise AssertionError("the request never blocked on the audit chain lock")
-
 
 def test_killed_connection_fails_cleanly_and_writes_nothing(gunicorn, sending: Sending) -> None:
     chain = str(sending.alice.agency_id)
-    holder = psycopg2.connect(test_database_url())
+    holder = psycopg2.connect(child_database_url())
     answer: dict[str, object] = {}
     key = str(uuid.uuid4())
     try:

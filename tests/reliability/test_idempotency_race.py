@@ -17,8 +17,7 @@ import pytest
 
 from audit.verify import verify_chains
 from referrals.models import Referral
-from tests.reliability.conftest import Sending, post, test_database_url
-from tests.reliability.test_connection_killed import waiting_backends
+from tests.reliability.conftest import Sending, child_database_url, post, waiting_backends
 from webhooks.models import OutboxEvent
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -33,7 +32,7 @@ def test_simultaneous_twins_create_one_referral(gunicorn, sending: Sending) -> N
             post(gunicorn.port, "/api/v1/referrals/", sending.body(), token=sending.token, key=key)
         )
 
-    holder = psycopg2.connect(test_database_url())
+    holder = psycopg2.connect(child_database_url())
     try:
         with holder.cursor() as cur:
             chain = str(sending.alice.agency_id)
