@@ -52,6 +52,12 @@ def main() -> int:
             print(f"  {row['name']}: {row['value']:,.1f} {row['unit']}{ratio}", flush=True)
         print(f"   ({time.perf_counter() - started:.0f} s)")
     _write(rows)
+    if not only:  # a partial run must not replace the full summary
+        from bench import report
+
+        report.update_doc(
+            rows, f"{_machine()}. {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}."
+        )
     return 0
 
 
