@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Iterable
@@ -13,6 +14,7 @@ from django.db import connections, models, transaction
 from django.utils import timezone
 
 from accounts.actor import Actor
+from audit.append_sql import CALL, COLUMNS, PREV_MARK, SEQ_MARK, fill
 from audit.canonical import GENESIS_HASH, canonical_bytes, chain_hash
 from audit.models import AuditEvent, ChainHead, Outcome
 from audit.pseudonym import subject_ref
@@ -93,8 +95,32 @@ def _advance_head(using: str, chain: str) -> tuple[int, str]:
     return int(row[0]), str(row[1])
 
 
+def _append_pg(record: dict[str, Any], *, using: str) -> AuditEvent:
+    """PostgreSQL: lock, link, hash, insert and move the head in one call of `audit_append`."""
+    template = canonical_bytes({**record, "seq": SEQ_MARK, "prev_hash": PREV_MARK}).decode()
+    values = [record[c] for c in COLUMNS]
+    values[COLUMNS.index("categories")] = json.dumps(record["categories"])
+    with connections[using].cursor() as cursor:
+        cursor.execute(CALL, [template, *values])
+        event_pk, seq, prev_hash, digest = cursor.fetchone()
+    event = AuditEvent(
+        **{k: v for k, v in record.items() if k != "occurred_at"},
+        id=event_pk,
+        seq=seq,
+        prev_hash=prev_hash,
+        occurred_at=datetime.fromisoformat(record["occurred_at"]),
+        hash=digest,
+        canonical=fill(template, seq, prev_hash).encode(),
+    )
+    event._state.adding, event._state.db = False, using
+    return event
+
+
 def _append(record: dict[str, Any], *, using: str) -> AuditEvent:
     """Take the chain lock, link the record, insert it and move the head; held until commit."""
+    if connections[using].vendor == "postgresql":
+        with transaction.atomic(using=using, savepoint=False):
+            return _append_pg(record, using=using)
     chain = record["chain"]
     with transaction.atomic(using=using, savepoint=False):
         seq, prev_hash = _advance_head(using, chain)

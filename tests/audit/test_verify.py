@@ -143,3 +143,8 @@ def test_checkpoints_are_published_as_files(chain, settings):
     assert checkpoint_all(actor=SYSTEM) == []  # nothing moved: nothing new
     assert Checkpoint.objects.filter(chain=chain).count() == 1
     call_command("audit_checkpoint")
+
+
+def test_deep_verification_parses_each_record(chain):
+    report = verify_chains(deep=True)
+    assert report.valid and report.events_checked == AuditEvent.objects.count()

@@ -1,0 +1,287 @@
+"""Audit log: appends/s through `audit_record` vs plain inserts of the same row, and verify speed.
+
+Runs on the database `bench.harness.ready()` sets up: a throwaway test database on PostgreSQL
+when `DATABASE_URL` points at one (`make bench` does this for the local server, default
+`postgres://postgres@127.0.0.1:5432/referral_hub_bench` -> test db `test_referral_hub_bench`).
+On SQLite only the verification figure is produced (concurrent writers mean nothing there).
+
+* appends: N writer threads (1, 4, 16), each its own connection, one transaction per event,
+  for a fixed window. "one chain": all writers act for the same agency (worst case: they all
+  queue on one chain head). "own chains": each writer acts for its own agency (the design:
+  one chain per acting agency). Baseline: the same record (same Python work: build, canonical
+  bytes, SHA-256) inserted through the ORM into a twin table with the same columns and indexes,
+  no chain lock, no head update.
+* verification: >= 200,000 events bulk-loaded with COPY (chains built in Python), then
+  `audit.verify.verify_chains()` streams them.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+import uuid
+from typing import Any
+
+from bench.harness import ready, row
+
+SECTION = "Audit"
+WINDOW = 3.0
+VERIFY_EVENTS = 200_000
+
+
+def _actor(agency: uuid.UUID) -> Any:
+    from accounts.actor import Actor
+
+    return Actor(
+        kind="user",
+        agency_id=agency,
+        user_id=uuid.uuid4(),
+        role="caseworker",
+        auth_method="jwt",
+        username="bench",
+    )
+
+
+def _plain_model() -> Any:
+    from django.db import connection, models
+
+    from audit.models import AuditEvent
+
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_audit_plain")
+        cursor.execute("CREATE TABLE bench_audit_plain (LIKE audit_auditevent INCLUDING ALL)")
+    attrs: dict[str, Any] = {"__module__": __name__}
+    for field in AuditEvent._meta.local_fields:
+        attrs[field.name] = field.clone()
+    attrs["Meta"] = type(
+        "Meta", (), {"db_table": "bench_audit_plain", "app_label": "audit", "managed": False}
+    )
+    return type("BenchPlainEvent", (models.Model,), attrs)
+
+
+def _plain_insert(model: Any, actor: Any, counter: Any) -> None:
+    from datetime import datetime
+
+    from django.db import transaction
+
+    from audit.canonical import GENESIS_HASH, canonical_bytes, chain_hash
+    from audit.services import _build
+
+    record = _build(
+        actor=actor,
+        action="bench.plain",
+        target=("bench", 1),
+        subject_id=None,
+        target_agency_id=actor.agency_id,
+        outcome="allow",
+        reason="",
+        purpose="",
+        consent_id=None,
+        categories=(),
+    )
+    record = {
+        **record,
+        "chain": f"plain-{uuid.uuid4()}",
+        "seq": next(counter),
+        "prev_hash": GENESIS_HASH,
+    }
+    canonical = canonical_bytes(record)
+    fields = {k: v for k, v in record.items() if k != "occurred_at"}
+    with transaction.atomic():
+        model(
+            **fields,
+            occurred_at=datetime.fromisoformat(record["occurred_at"]),
+            hash=chain_hash(GENESIS_HASH, canonical),
+            canonical=canonical,
+        ).save(force_insert=True)
+
+
+def _audit_insert(actor: Any) -> None:
+    from django.db import transaction
+
+    from audit.services import audit_record
+
+    with transaction.atomic():
+        audit_record(
+            actor=actor, action="bench.audit", target=("bench", 1), target_agency_id=actor.agency_id
+        )
+
+
+def _threads(n: int, make_op: Any) -> float:
+    """Total ops/s of n threads running their op for WINDOW seconds."""
+    from django.db import connections
+
+    counts = [0] * n
+    barrier = threading.Barrier(n + 1)
+    stop = threading.Event()
+
+    def work(i: int) -> None:
+        op = make_op(i)
+        op()  # warm the connection
+        barrier.wait()
+        while not stop.is_set():
+            op()
+            counts[i] += 1
+        connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    started = time.perf_counter()
+    time.sleep(WINDOW)
+    stop.set()
+    elapsed = time.perf_counter() - started
+    for t in threads:
+        t.join()
+    return sum(counts) / elapsed
+
+
+def _appends() -> list[dict[str, Any]]:
+    import itertools
+
+    model = _plain_model()
+    counter = itertools.count(1)
+    shared = _actor(uuid.uuid4())
+    rows = []
+    for n in (1, 4, 16):
+        actors = [_actor(uuid.uuid4()) for _ in range(n)]
+        plain = _threads(n, lambda i, a=actors: lambda: _plain_insert(model, a[i], counter))
+        one = _threads(n, lambda i: lambda: _audit_insert(shared))
+        own = _threads(n, lambda i, a=actors: lambda: _audit_insert(a[i]))
+        rows += [
+            row(SECTION, f"plain insert, {n} writer(s)", plain, "rows/s"),
+            row(
+                SECTION,
+                f"audit_record, {n} writer(s), one chain",
+                one,
+                "events/s",
+                baseline=f"plain insert, {n} writer(s)",
+                ratio=one / plain,
+                target=">= 0.50 at 16 writers" if n == 16 else None,
+            ),
+            row(
+                SECTION,
+                f"audit_record, {n} writer(s), own chain each",
+                own,
+                "events/s",
+                baseline=f"plain insert, {n} writer(s)",
+                ratio=own / plain,
+                target=">= 0.50 at 16 writers" if n == 16 else None,
+            ),
+        ]
+    return rows
+
+
+def _load_chains(total: int, chains: int = 20) -> None:
+    """Build `chains` valid chains in Python and COPY them into audit_auditevent."""
+    from django.db import connection
+    from django.utils import timezone
+
+    from audit.canonical import GENESIS_HASH, canonical_bytes, chain_hash
+
+    columns = (
+        "event_id",
+        "chain",
+        "seq",
+        "occurred_at",
+        "actor_kind",
+        "actor_id",
+        "actor_role",
+        "auth_method",
+        "action",
+        "object_type",
+        "object_id",
+        "subject_ref",
+        "purpose",
+        "categories",
+        "outcome",
+        "reason",
+        "request_id",
+        "route",
+        "ip",
+        "user_agent",
+        "prev_hash",
+        "hash",
+        "canonical",
+    )
+    now = timezone.now().isoformat(timespec="microseconds")
+    buf = io.StringIO()
+    for c in range(chains):
+        chain, prev = f"bench-{c:02d}", GENESIS_HASH
+        for seq in range(1, total // chains + 1):
+            record = {
+                "event_id": str(uuid.uuid4()),
+                "chain": chain,
+                "seq": seq,
+                "prev_hash": prev,
+                "occurred_at": now,
+                "actor_kind": "user",
+                "actor_id": str(uuid.uuid4()),
+                "actor_role": "caseworker",
+                "auth_method": "jwt",
+                "action": "client.read",
+                "object_type": "clients.client",
+                "object_id": str(uuid.uuid4()),
+                "subject_ref": "ab" * 32,
+                "purpose": "",
+                "categories": ["identity"],
+                "outcome": "allow",
+                "reason": "",
+                "request_id": uuid.uuid4().hex,
+                "route": "/api/v1/clients/<uuid:client_id>/",
+                "ip": "10.0.0.1",
+                "user_agent": "bench/1.0",
+            }
+            canonical = canonical_bytes(record)
+            digest = chain_hash(prev, canonical)
+            values = (
+                [record[k] for k in columns[:13]]
+                + ['["identity"]']
+                + [record[k] for k in columns[14:20]]
+                + [prev, digest, "\\\\x" + canonical.hex()]
+            )
+            buf.write("\t".join(str(v) for v in values) + "\n")
+            prev = digest
+    buf.seek(0)
+    with connection.cursor() as cursor:
+        cursor.cursor.copy_expert(f"COPY audit_auditevent ({', '.join(columns)}) FROM STDIN", buf)
+
+
+def _verify_speed() -> list[dict[str, Any]]:
+    from django.db import connection
+
+    from audit.verify import verify_chains
+
+    if connection.vendor != "postgresql":
+        return [row(SECTION, "verification", 0, "events/s", note="PostgreSQL only")]
+    started = time.perf_counter()
+    _load_chains(VERIFY_EVENTS)
+    load = time.perf_counter() - started
+    bench_chains = [f"bench-{c:02d}" for c in range(20)]
+    best = 0.0
+    for _ in range(3):
+        started = time.perf_counter()
+        report = verify_chains(bench_chains)
+        elapsed = time.perf_counter() - started
+        assert report.valid and report.events_checked >= VERIFY_EVENTS, report.first_broken
+        best = max(best, report.events_checked / elapsed)
+    return [
+        row(
+            SECTION,
+            f"verify {VERIFY_EVENTS:,} stored events (streamed)",
+            best,
+            "events/s",
+            target=">= 200,000 events/s",
+            note=f"bulk load by COPY took {load:.1f} s",
+        )
+    ]
+
+
+def run() -> list[dict[str, Any]]:
+    vendor = ready()
+    rows = _verify_speed()
+    if vendor == "postgresql":
+        rows = _appends() + rows
+    return rows
