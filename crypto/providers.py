@@ -58,7 +58,13 @@ class LocalKeyProvider:
             raise KeyUnavailable() from None
 
 
+_providers: dict[str, KeyProvider] = {}  # provider objects only; they hold no key material
+
+
 def get_provider() -> KeyProvider:
     """The configured provider (`FIELD_KEY_PROVIDER`, default the local ring)."""
     path = getattr(settings, "FIELD_KEY_PROVIDER", "") or "crypto.providers.LocalKeyProvider"
-    return import_string(path)()  # type: ignore[no-any-return]
+    provider = _providers.get(path)
+    if provider is None:
+        provider = _providers[path] = import_string(path)()
+    return provider
