@@ -34,9 +34,12 @@ def matching_step(
     secret: str, code: str, *, after_step: int, at: float | None = None
 ) -> int | None:
     """The time step `code` belongs to (±1 step of drift), if newer than `after_step`."""
+    code = code.strip()
+    if not (code.isascii() and code.isdigit()):  # compare_digest refuses non-ASCII str
+        return None
     now_step = int((at if at is not None else time.time()) // STEP_SECONDS)
     for step in (now_step - 1, now_step, now_step + 1):
-        if step > after_step and hmac.compare_digest(_code_at(secret, step), code.strip()):
+        if step > after_step and hmac.compare_digest(_code_at(secret, step), code):
             return step
     return None
 

@@ -60,8 +60,9 @@ def idempotent(
             key = request.headers.get(HEADER)
             if key is None:
                 return handler(view, request, *args, **kwargs)
-            if not 1 <= len(key) <= 200:
-                raise ValidationFailed("Idempotency-Key must be 1-200 characters.")
+            if not 1 <= len(key) <= 200 or not all(" " <= c <= "~" for c in key):
+                # Printable ASCII only: a NUL byte, for one, cannot even be stored in PostgreSQL.
+                raise ValidationFailed("Idempotency-Key must be 1-200 printable ASCII characters.")
             actor_key, fingerprint = _actor_key(actor_of(request)), _fingerprint(request)
             try:
                 with transaction.atomic():

@@ -90,10 +90,14 @@ class ConsentOutput(serializers.Serializer):
 
 class ConsentDetailOutput(ConsentOutput):
     purpose_detail = serializers.CharField(
-        allow_null=True, help_text="Free text; only the client's own agency sees it."
+        allow_null=True,
+        required=False,
+        help_text="Free text; only the client's own agency sees it (absent for a recipient).",
     )
     revoke_reason = serializers.CharField(
-        allow_null=True, help_text="Free text; only the client's own agency sees it."
+        allow_null=True,
+        required=False,
+        help_text="Free text; only the client's own agency sees it (absent for a recipient).",
     )
 
 

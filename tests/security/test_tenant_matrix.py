@@ -195,7 +195,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("consent-detail", "get"): Rule(
         "object",
         CASE,
-        ("clients:read", "referrals:read"),
+        ("clients:read", "referrals:read", "consent:write"),
         kwargs=lambda i: {"consent_id": i["consent"]},
         ok=("b", CW),
     ),
