@@ -31,7 +31,7 @@ class Destination:
     host: str
     port: int
     path: str  # path and query, as sent in the request line
-    address: str  # the checked IP to connect to
+    addresses: tuple[str, ...]  # the checked IPs; the sender connects only to these
 
 
 def _allow_private() -> bool:
@@ -81,7 +81,7 @@ def destination_resolve(url: str) -> Destination:
     addresses = _resolve(host, port)
     if not addresses or not all(address_allowed(a) for a in addresses):
         raise DestinationRefused("The host resolves to a private or reserved address.")
-    return Destination(scheme=scheme, host=host, port=port, path=path, address=addresses[0])
+    return Destination(scheme=scheme, host=host, port=port, path=path, addresses=tuple(addresses))
 
 
 def url_validate(url: str) -> str:

@@ -28,27 +28,45 @@ class SendResult:
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
-class _PinnedHTTPSConnection(http.client.HTTPSConnection):
-    """Connects to the checked IP while verifying the certificate for the host name."""
+def _pinned_socket(destination: Destination, timeout: float) -> socket.socket:
+    """A TCP connection to the first reachable checked address (never a fresh DNS answer)."""
+    error: OSError = OSError("no address")
+    for address in destination.addresses:
+        try:
+            return socket.create_connection((address, destination.port), timeout)
+        except OSError as exc:
+            error = exc
+    raise error
 
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
     def __init__(self, destination: Destination, timeout: float):
-        super().__init__(
-            destination.host,
-            destination.port,
-            timeout=timeout,
-            context=ssl.create_default_context(),
-        )
-        self._address = destination.address
+        super().__init__(destination.host, destination.port, timeout=timeout)
+        self._destination = destination
 
     def connect(self) -> None:
-        sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = _pinned_socket(self._destination, float(self.timeout or 5))
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """Connects to a checked IP while verifying the certificate for the host name."""
+
+    def __init__(self, destination: Destination, timeout: float):
+        # The system trust store, or WEBHOOK_CA_FILE instead of it (tests, or a private PKI).
+        # Certificates and host names are always verified.
+        context = ssl.create_default_context(cafile=settings.WEBHOOK_CA_FILE or None)
+        super().__init__(destination.host, destination.port, timeout=timeout, context=context)
+        self._destination = destination
+
+    def connect(self) -> None:
+        sock = _pinned_socket(self._destination, float(self.timeout or 5))
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
 def _connection(destination: Destination, timeout: float) -> http.client.HTTPConnection:
     if destination.scheme == "https":
         return _PinnedHTTPSConnection(destination, timeout)
-    return http.client.HTTPConnection(destination.address, destination.port, timeout=timeout)
+    return _PinnedHTTPConnection(destination, timeout)
 
 
 def _excerpt(raw: bytes) -> str:
@@ -62,11 +80,9 @@ def post(destination: Destination, *, body: bytes, headers: dict[str, str]) -> S
     """POST once. http.client never follows redirects: a 3xx is just a non-2xx outcome."""
     started = time.perf_counter()
     conn = _connection(destination, float(settings.WEBHOOK_TIMEOUT_SECONDS))
-    host = (
-        destination.host
-        if destination.port in (80, 443)
-        else f"{destination.host}:{destination.port}"
-    )
+    name = f"[{destination.host}]" if ":" in destination.host else destination.host
+    default_port = 443 if destination.scheme == "https" else 80
+    host = name if destination.port == default_port else f"{name}:{destination.port}"
     all_headers = {
         "Host": host,
         "Content-Type": "application/json",
