@@ -82,8 +82,7 @@ def _is_party(actor: Actor, referral: Referral) -> bool:
     if referral.sender_agency_id == actor.agency_id:
         return True
     return (
-        referral.recipient_agency_id == actor.agency_id
-        and referral.status != ReferralStatus.DRAFT
+        referral.recipient_agency_id == actor.agency_id and referral.status != ReferralStatus.DRAFT
     )
 
 
