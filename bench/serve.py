@@ -116,6 +116,12 @@ class Gunicorn:
                 self.proc.wait()
         self.proc = None
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) used so far by the master and its live workers."""
+        if self.proc is None:
+            return 0.0
+        return sum(process_cpu(pid) for pid in [self.proc.pid, *children(self.proc.pid)])
+
     def kill_hard(self) -> None:
         """SIGKILL the master and every worker at once (a crash: no request is finished)."""
         if self.proc is None:
@@ -131,3 +137,26 @@ class Gunicorn:
         else:
             self.stop(sig)
         self.start()
+
+
+def process_cpu(pid: int) -> float:
+    """utime + stime of a live process, in seconds (0 if it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat[1]) == pid:
+            found.append(int(entry.name))
+    return found
