@@ -163,25 +163,31 @@ def _rows(chains: list[str] | None) -> Iterator[tuple[str, int, str, Any]]:
     """
     pg = connection.vendor == "postgresql"
     canonical = "convert_from(canonical, 'UTF8')" if pg else "canonical"
-    where, params = "", []
-    if chains is not None:
-        if not chains:
+    select = f"SELECT chain, seq, hash, {canonical} FROM audit_auditevent"  # noqa: S608
+
+    def pages() -> Iterator[list[Any]]:
+        if chains is None:
+            yield from _pages(f"{select} WHERE (chain, seq) > (%s, %s) ORDER BY chain, seq", [], "")
             return
-        where = f"chain IN ({', '.join(['%s'] * len(chains))}) AND "
-        params = list(chains)
-    sql = (
-        f"SELECT chain, seq, hash, {canonical} FROM audit_auditevent "  # noqa: S608
-        f"WHERE {where}(chain, seq) > (%s, %s) ORDER BY chain, seq LIMIT {CHUNK}"
-    )
-    last: tuple[str, int] = ("", -(2**62))
+        for chain in sorted(set(chains)):  # one index range per chain
+            yield from _pages(
+                f"{select} WHERE chain = %s AND seq > %s ORDER BY seq", [chain], chain
+            )
+
+    for page in pages():
+        yield from page
+
+
+def _pages(sql: str, params: list[str], chain: str) -> Iterator[list[tuple[str, int, str, Any]]]:
+    last: list[Any] = [chain, -(2**62)] if not params else [-(2**62)]
     with connection.cursor() as cursor:
         while True:
-            cursor.execute(sql, [*params, *last])
+            cursor.execute(f"{sql} LIMIT {CHUNK}", [*params, *last])
             rows = cursor.fetchall()
             if not rows:
                 return
-            yield from rows
-            last = (rows[-1][0], rows[-1][1])
+            yield rows
+            last = [rows[-1][0], rows[-1][1]] if not params else [rows[-1][1]]
 
 
 def _known_chains(chains: Iterable[str] | None) -> set[str]:

@@ -18,6 +18,7 @@ On SQLite only the verification figure is produced (concurrent writers mean noth
 from __future__ import annotations
 
 import io
+import statistics
 import threading
 import time
 import uuid
@@ -26,7 +27,8 @@ from typing import Any
 from bench.harness import ready, row
 
 SECTION = "Audit"
-WINDOW = 3.0
+WINDOW = 2.5
+ROUNDS = 2
 VERIFY_EVENTS = 200_000
 
 
@@ -147,28 +149,39 @@ def _appends() -> list[dict[str, Any]]:
     rows = []
     for n in (1, 4, 16):
         actors = [_actor(uuid.uuid4()) for _ in range(n)]
-        plain = _threads(n, lambda i, a=actors: lambda: _plain_insert(model, a[i], counter))
-        one = _threads(n, lambda i: lambda: _audit_insert(shared))
-        own = _threads(n, lambda i, a=actors: lambda: _audit_insert(a[i]))
+        cases = {
+            "plain": lambda i, a=actors: lambda: _plain_insert(model, a[i], counter),
+            "one": lambda i: lambda: _audit_insert(shared),
+            "own": lambda i, a=actors: lambda: _audit_insert(a[i]),
+        }
+        samples: dict[str, list[float]] = {name: [] for name in cases}
+        for _ in range(ROUNDS):  # alternate the variants so drift hits all of them
+            for name, make_op in cases.items():
+                samples[name].append(_threads(n, make_op))
+        plain, one, own = (statistics.median(samples[k]) for k in ("plain", "one", "own"))
+        target = ">= 0.50 at 16 writers" if n == 16 else None
+        base = f"plain insert, {n} writer(s)"
         rows += [
-            row(SECTION, f"plain insert, {n} writer(s)", plain, "rows/s"),
+            row(SECTION, base, plain, "rows/s"),
             row(
                 SECTION,
                 f"audit_record, {n} writer(s), one chain",
                 one,
                 "events/s",
-                baseline=f"plain insert, {n} writer(s)",
+                baseline=base,
                 ratio=one / plain,
-                target=">= 0.50 at 16 writers" if n == 16 else None,
+                target=target,
+                note="all writers act for ONE agency: they queue on its chain head",
             ),
             row(
                 SECTION,
                 f"audit_record, {n} writer(s), own chain each",
                 own,
                 "events/s",
-                baseline=f"plain insert, {n} writer(s)",
+                baseline=base,
                 ratio=own / plain,
-                target=">= 0.50 at 16 writers" if n == 16 else None,
+                target=target,
+                note="each writer acts for its own agency (one chain per agency)",
             ),
         ]
     return rows
@@ -260,13 +273,16 @@ def _verify_speed() -> list[dict[str, Any]]:
     _load_chains(VERIFY_EVENTS)
     load = time.perf_counter() - started
     bench_chains = [f"bench-{c:02d}" for c in range(20)]
-    best = 0.0
+    best = fetch = walk = 0.0
     for _ in range(3):
         started = time.perf_counter()
         report = verify_chains(bench_chains)
         elapsed = time.perf_counter() - started
         assert report.valid and report.events_checked >= VERIFY_EVENTS, report.first_broken
         best = max(best, report.events_checked / elapsed)
+        fetch = max(fetch, _fetch_only(bench_chains))
+        walk = max(walk, _walk_only(bench_chains))
+    note = f"bulk load by COPY took {load:.1f} s"
     return [
         row(
             SECTION,
@@ -274,9 +290,32 @@ def _verify_speed() -> list[dict[str, Any]]:
             best,
             "events/s",
             target=">= 200,000 events/s",
-            note=f"bulk load by COPY took {load:.1f} s",
-        )
+            note=note,
+        ),
+        row(SECTION, "  of which: fetch only (keyset pages, no hashing)", fetch, "events/s"),
+        row(SECTION, "  of which: hash + walk only (rows already in memory)", walk, "events/s"),
     ]
+
+
+def _fetch_only(chains: list[str]) -> float:
+    from audit.verify import _rows
+
+    started = time.perf_counter()
+    count = sum(1 for _ in _rows(chains))
+    return count / (time.perf_counter() - started)
+
+
+def _walk_only(chains: list[str]) -> float:
+    from itertools import groupby
+    from operator import itemgetter
+
+    from audit.verify import _ChainWalk, _rows
+
+    rows = list(_rows(chains))
+    started = time.perf_counter()
+    for chain, group in groupby(rows, key=itemgetter(0)):
+        _ChainWalk(chain, False).consume(group)
+    return len(rows) / (time.perf_counter() - started)
 
 
 def run() -> list[dict[str, Any]]:
