@@ -22,9 +22,7 @@ def client_qs_for(actor: Actor, *, write: bool = False) -> QuerySet[Client]:
 
 def with_data_key(qs: QuerySet[Client]) -> QuerySet[Client]:
     """Join the wrapped data key (one query instead of two for decrypting reads)."""
-    return qs.select_related("data_key").defer(
-        "data_key__created_at", "data_key__updated_at", "data_key__client_id"
-    )
+    return qs.select_related("data_key")
 
 
 def client_get_for(*, actor: Actor, client_id: uuid.UUID, write: bool = False) -> Client:
