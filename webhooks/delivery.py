@@ -109,7 +109,7 @@ def headers_for(delivery: Delivery, body: bytes, *, now: datetime) -> dict[str, 
     }
 
 
-def _attempt(delivery: Delivery, now: datetime) -> SendResult:
+def delivery_attempt(delivery: Delivery, now: datetime) -> SendResult:
     """Check the destination again (DNS rebinding), sign, POST."""
     if not delivery.subscription.active:
         return SendResult(None, "SubscriptionInactive", 0, "")
@@ -144,35 +144,52 @@ def _next_state(
     )
 
 
-def delivery_record(delivery: Delivery, result: SendResult, *, now: datetime) -> bool:
-    """Write the attempt and the new state; False if the lease was lost meanwhile."""
-    status, next_at = _next_state(delivery, result, now)
+Outcome = tuple[Delivery, SendResult, datetime]
+
+
+def delivery_record_many(outcomes: list[Outcome]) -> int:
+    """Write the attempts and new states of a batch in one transaction (one commit per batch).
+
+    A row is updated only while this worker still holds its lease; returns how many were.
+    Dying before this commit means the batch is sent again later: a duplicate, never a loss.
+    """
+    attempts, kept = [], 0
     with transaction.atomic():
-        DeliveryAttempt.objects.create(
-            delivery_id=delivery.id,
-            attempted_at=now,
-            status_code=result.status_code,
-            error_class=result.error_class,
-            duration_ms=result.duration_ms,
-            response_excerpt=result.excerpt,
-            next_retry_at=next_at,
-        )
-        updated = Delivery.objects.filter(id=delivery.id, lock_token=delivery.lock_token).update(
-            status=status,
-            next_attempt_at=next_at,
-            attempt_count=delivery.attempt_count + 1,
-            last_status_code=result.status_code,
-            last_error=result.error_class,
-            delivered_at=now if result.ok else None,
-            locked_until=None,
-            updated_at=timezone.now(),
-        )
-    return updated == 1
+        for delivery, result, now in outcomes:
+            status, next_at = _next_state(delivery, result, now)
+            attempts.append(
+                DeliveryAttempt(
+                    delivery_id=delivery.id,
+                    attempted_at=now,
+                    status_code=result.status_code,
+                    error_class=result.error_class,
+                    duration_ms=result.duration_ms,
+                    response_excerpt=result.excerpt,
+                    next_retry_at=next_at,
+                )
+            )
+            kept += Delivery.objects.filter(id=delivery.id, lock_token=delivery.lock_token).update(
+                status=status,
+                next_attempt_at=next_at,
+                attempt_count=delivery.attempt_count + 1,
+                last_status_code=result.status_code,
+                last_error=result.error_class,
+                delivered_at=now if result.ok else None,
+                locked_until=None,
+                updated_at=timezone.now(),
+            )
+        DeliveryAttempt.objects.bulk_create(attempts)
+    return kept
+
+
+def delivery_record(delivery: Delivery, result: SendResult, *, now: datetime) -> bool:
+    """Write one attempt and the new state; False if the lease was lost meanwhile."""
+    return delivery_record_many([(delivery, result, now)]) == 1
 
 
 def delivery_send(delivery: Delivery, *, now: datetime | None = None) -> SendResult:
     """Attempt one claimed delivery and record the outcome."""
     now = now or timezone.now()
-    result = _attempt(delivery, now)
+    result = delivery_attempt(delivery, now)
     delivery_record(delivery, result, now=now)
     return result

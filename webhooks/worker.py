@@ -12,7 +12,13 @@ from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
-from webhooks.delivery import delivery_claim, delivery_release, delivery_send
+from webhooks.delivery import (
+    Outcome,
+    delivery_attempt,
+    delivery_claim,
+    delivery_record_many,
+    delivery_release,
+)
 from webhooks.fanout import fanout_pending
 from webhooks.jobs import jobs_run_due
 
@@ -40,13 +46,18 @@ def worker_tick(
     # duplicate, but there is no need for one) and hand the rest back.
     budget = settings.WEBHOOK_LEASE_SECONDS - 2 * settings.WEBHOOK_TIMEOUT_SECONDS
     started = time.monotonic()
-    for index, delivery in enumerate(claimed):
-        if (stop is not None and stop.is_set()) or time.monotonic() - started > budget:
-            delivery_release(claimed[index:])
-            break
-        sent = delivery_send(delivery, now=now or timezone.now())
-        result.attempted += 1
-        result.delivered += int(sent.ok)
+    outcomes: list[Outcome] = []
+    try:
+        for index, delivery in enumerate(claimed):
+            if (stop is not None and stop.is_set()) or time.monotonic() - started > budget:
+                delivery_release(claimed[index:])
+                break
+            at = now or timezone.now()
+            outcomes.append((delivery, delivery_attempt(delivery, at), at))
+    finally:
+        delivery_record_many(outcomes)  # one commit for the batch
+    result.attempted = len(outcomes)
+    result.delivered = sum(1 for _, sent, _ in outcomes if sent.ok)
     if run_jobs:
         jobs_run_due(now=now)
     return result
