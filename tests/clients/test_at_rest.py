@@ -8,6 +8,7 @@ from django.conf import settings
 from django.db import connection
 
 from audit.models import AuditEvent
+from tests.audit.canary import assert_no_values_in_audit
 from tests.clients.conftest import canary_strings
 
 URL = "/api/v1/clients/"
@@ -72,6 +73,7 @@ def test_audit_rows_hold_no_canary(api, alice, sam, canaries):
         "client.search",
         "client.erase",
     } <= {e.action for e in events}
+    assert_no_values_in_audit(canary_strings())
     blob = "\n".join(bytes(e.canonical).decode() + repr(e.__dict__) for e in events).casefold()
     assert [c for c in canary_strings() if c.casefold() in blob] == []
     # Events about the client carry its pseudonym (subject_ref), which survives shredding.
@@ -88,3 +90,29 @@ def test_logs_hold_no_canary(api, alice, sam, canaries, caplog):
 def test_the_django_admin_is_not_enabled(anon):
     assert "django.contrib.admin" not in settings.INSTALLED_APPS
     assert anon.get("/admin/").status_code == 404
+
+
+def test_an_erased_client_stays_unreadable_with_every_key(api, alice, sam, eastside, make_client):
+    """Someone holding the database, an old copy of the ciphertext and the whole key ring still
+    cannot read an erased client: the only copy of its DEK was overwritten."""
+    from clients.models import Client
+    from crypto.models import DataKey
+
+    client = make_client(eastside, given_name="Zorbulina", risk_notes="Canary risk")
+    backup = Client.objects.filter(pk=client.pk).values("identity_sealed", "safety_sealed").get()
+    api(sam).post(f"{URL}{client.pk}/erase", {"confirm": True}, format="json")
+
+    row = (
+        Client.objects.filter(pk=client.pk)
+        .values("identity_sealed", "safety_sealed", "search_index")
+        .get()
+    )
+    assert set(row.values()) == {None}
+    assert bytes(DataKey.objects.get(client=client).wrapped) == b""
+
+    # restore the old ciphertext and clear every "erased" flag: still nothing decrypts
+    Client.objects.filter(pk=client.pk).update(erased_at=None, **backup)
+    DataKey.objects.filter(client=client).update(destroyed_at=None)
+    response = api(alice).get(f"{URL}{client.pk}/")
+    assert response.status_code == 500
+    assert b"Zorbulina" not in response.content and b"Canary" not in response.content
