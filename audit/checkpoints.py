@@ -65,7 +65,7 @@ def checkpoint_create(*, chain: str, seq: int, head_hash: str) -> Checkpoint:
 
 def publish(checkpoint: Checkpoint, folder: str | None = None) -> Path:
     """Write `<dir>/<chain>/<seq>.json` and `<dir>/<chain>/latest.json`, outside the table."""
-    base = Path(folder or settings.AUDIT_CHECKPOINT_DIR) / checkpoint.chain
+    base = Path(folder or str(settings.AUDIT_CHECKPOINT_DIR)) / checkpoint.chain
     base.mkdir(parents=True, exist_ok=True)
     text = json.dumps(checkpoint_payload(checkpoint), sort_keys=True, indent=2) + "\n"
     path = base / f"{checkpoint.seq:012d}.json"

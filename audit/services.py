@@ -170,7 +170,7 @@ def audit_record(
 def independent_alias() -> str:
     """The connection for events that must survive the current transaction's rollback."""
     if connections["default"].in_atomic_block:
-        return settings.AUDIT_INDEPENDENT_ALIAS
+        return str(settings.AUDIT_INDEPENDENT_ALIAS)
     return "default"
 
 
