@@ -40,7 +40,7 @@ def referral_expire_due(*, actor: Actor, now: datetime | None = None) -> int:
 @transaction.atomic
 def _expire_one(*, actor: Actor, referral_id: uuid.UUID, now: datetime) -> int:
     row = (
-        Referral.objects.select_for_update(of=("self",), skip_locked=True)
+        Referral.objects.select_for_update(of=("self",), skip_locked=True, no_key=True)
         .filter(pk=referral_id, status=ReferralStatus.REQUESTED, response_deadline__lte=now)
         .first()
     )

@@ -73,8 +73,14 @@ def deny(actor: Actor, referral: Referral, code: str) -> None:
 
 
 def locked_row(referral: Referral) -> Referral:
+    """The referral row locked `FOR NO KEY UPDATE`: concurrent writers queue here.
+
+    NO KEY (not plain FOR UPDATE): a message insert on the same referral checks its deferred
+    foreign key at COMMIT with a KEY SHARE lock, after taking the audit chain lock; a plain
+    FOR UPDATE would conflict with it and deadlock against the chain lock.
+    """
     return (
-        Referral.objects.select_for_update(of=("self",))
+        Referral.objects.select_for_update(of=("self",), no_key=True)
         .select_related("client")
         .get(pk=referral.pk)
     )

@@ -13,8 +13,8 @@ Each waits for the other. Either fix removes the cycle: lock the referral `FOR N
 never changes), or run `SET CONSTRAINTS ALL IMMEDIATE` in `audit.services._append` before
 taking the chain lock, so the chain lock is the last lock any transaction takes.
 
-This test stages the interleaving deterministically. It is a strict xfail until the fix
-lands: it will then XPASS and fail, and the marker must be removed.
+This test stages the interleaving deterministically. Fixed by the first option:
+`referrals/transitions.py:locked_row` (and the expiry job) lock `FOR NO KEY UPDATE`.
 """
 
 from __future__ import annotations
@@ -32,10 +32,6 @@ from tests.reliability.conftest import Sending, child_database_url, post, waitin
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="lock-order deadlock between referral messages and transitions (see docstring)",
-)
 def test_a_message_and_a_transition_at_once_both_succeed(gunicorn, sending: Sending, dave) -> None:
     referral = referral_create(
         actor=actor(sending.alice),
