@@ -78,9 +78,6 @@ def open_(aead: AESGCM, envelope: Envelope, context: bytes) -> bytes:
 
 
 def context_bytes(*parts: str) -> bytes:
-    """Unambiguous encoding of the associated-data parts (length-prefixed UTF-8)."""
-    out = bytearray()
-    for part in parts:
-        raw = part.encode()
-        out += len(raw).to_bytes(4, "big") + raw
-    return bytes(out)
+    """Unambiguous encoding of the associated-data parts (4-byte length prefix + UTF-8 each)."""
+    encoded = [part.encode() for part in parts]
+    return b"".join(len(raw).to_bytes(4, "big") + raw for raw in encoded)

@@ -12,6 +12,7 @@ render erased records check `client.erased_at` first. Any other failure raises a
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
 from typing import Any
 
 from cryptography.hazmat.primitives import hashes
@@ -30,9 +31,16 @@ def field_context(*, table: str, column: str, row_id: Any, agency_id: Any) -> by
     return envelope.context_bytes("rh-field", "v1", table, column, str(row_id), str(agency_id))
 
 
+@lru_cache(maxsize=256)
+def _info(table: str, column: str) -> bytes:
+    return envelope.context_bytes("rh-fenc", "v1", table, column)
+
+
 def derive_field_key(dek: bytes, table: str, column: str) -> bytes:
-    info = envelope.context_bytes("rh-fenc", "v1", table, column)
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(dek)
+    """HKDF-SHA256(DEK, info = "rh-fenc" | "v1" | table | column): one key per column."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_info(table, column)).derive(
+        dek
+    )
 
 
 def _binding(client: Any, table: str, column: str, row_id: Any) -> tuple[str, AESGCM, bytes]:
