@@ -34,6 +34,7 @@ CASE = tuple(sorted(CASE_ROLES))
 Reader = allow(roles=CASE, scope=Scope.CLIENTS_READ)
 Writer = allow(roles=CASE, scope=Scope.CLIENTS_WRITE)
 Eraser = allow(roles=(Role.SUPERVISOR,))
+NAMES = ("given_name", "family_name")  # required on create, never cleared by a PATCH
 
 
 def _text(max_length: int) -> serializers.CharField:
@@ -97,6 +98,12 @@ class ClientUpdateInput(StrictInput):
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if not attrs:
             raise serializers.ValidationError("Send at least one category.")
+        identity = attrs.get("identity", {})
+        cleared = [k for k in NAMES if k in identity and not identity[k]]
+        if cleared:
+            raise serializers.ValidationError(
+                {"identity": {k: ["A client's name cannot be removed."] for k in cleared}}
+            )
         return attrs
 
 
@@ -105,7 +112,7 @@ class ClientCreateInput(ClientUpdateInput):
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         identity = attrs.get("identity", {})
-        missing = [k for k in ("given_name", "family_name") if not identity.get(k)]
+        missing = [k for k in NAMES if not identity.get(k)]
         if missing:
             raise serializers.ValidationError(
                 {"identity": {k: ["This field is required."] for k in missing}}

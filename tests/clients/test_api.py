@@ -90,6 +90,13 @@ def test_errors_never_echo_values(api, alice):
     assert b"Zorbulina" not in response.content and b"QQQQ" not in response.content
 
 
+def test_patch_cannot_remove_a_name(api, alice, make_client, eastside):
+    client = make_client(eastside)
+    for body in ({"identity": {"given_name": None}}, {"identity": {"family_name": ""}}, {}):
+        response = api(alice).patch(f"{URL}{client.pk}/", body, format="json")
+        assert response.status_code == 400, body
+
+
 # --- permissions: anonymous 401, other agency 404, wrong role 403 --------------------------
 
 
