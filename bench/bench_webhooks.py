@@ -50,7 +50,8 @@ def _work() -> None:
     connection.close()
 
 
-def _one_run(agency_id: Any, workers: int, events: int) -> float:
+def _one_run(agency_id: Any, workers: int, batch: int, events: int) -> float:
+    from django.conf import settings
     from django.db import connection, connections
 
     from webhooks.models import Delivery, DeliveryAttempt, OutboxEvent
@@ -62,6 +63,7 @@ def _one_run(agency_id: Any, workers: int, events: int) -> float:
     for _ in range(events):
         outbox_emit(type="referral.requested", agency_ids=[agency_id], data={"referral_id": "r"})
     connections.close_all()
+    settings.WEBHOOK_BATCH_SIZE = batch  # inherited by the forked workers
     ctx = mp.get_context("fork")
     started = time.perf_counter()
     procs = [ctx.Process(target=_work) for _ in range(workers)]
@@ -77,12 +79,16 @@ def _one_run(agency_id: Any, workers: int, events: int) -> float:
     return events / elapsed
 
 
-def _measure(agency_id: Any, events: int) -> dict[int, float]:
-    samples: dict[int, list[float]] = {1: [], 2: []}
+# (workers, batch size): batch 1 = one claim and one commit per event, for comparison.
+CASES = {"1 worker": (1, 20), "2 workers": (2, 20), "1 worker, batch 1": (1, 1)}
+
+
+def _measure(agency_id: Any, events: int, cases: dict[str, tuple[int, int]]) -> dict[str, float]:
+    samples: dict[str, list[float]] = {name: [] for name in cases}
     for _ in range(ROUNDS):
-        for workers in (1, 2):
-            samples[workers].append(_one_run(agency_id, workers, events))
-    return {w: statistics.median(v) for w, v in samples.items()}
+        for name, (workers, batch) in cases.items():
+            samples[name].append(_one_run(agency_id, workers, batch, events))
+    return {name: statistics.median(v) for name, v in samples.items()}
 
 
 def run() -> list[dict[str, Any]]:
@@ -94,38 +100,37 @@ def run() -> list[dict[str, Any]]:
     from webhooks.models import Subscription
     from webhooks.services import subscription_create
 
-    for name in (
-        "REFERRAL_EXPIRE",
-        "REFERRAL_REMIND",
-        "CONSENT_EXPIRE",
-        "AUDIT_CHECKPOINT",
-        "WEBHOOK_PRUNE",
-    ):
+    for name in ("REFERRAL_EXPIRE", "REFERRAL_REMIND", "CONSENT_EXPIRE", "AUDIT_CHECKPOINT"):
         setattr(settings, f"JOB_{name}_SECONDS", 0)
+    settings.JOB_WEBHOOK_PRUNE_SECONDS = 0
     settings.WEBHOOK_ALLOW_PRIVATE = True
     agency = Agency.objects.create(name="Bench Webhooks", kind="other")
     admin = Actor(kind="user", agency_id=agency.id, role="agency_admin", username="bench")
     ctx = mp.get_context("fork")
     rows: list[dict[str, Any]] = []
-    for label, delay, events in (("instant", 0.0, EVENTS), ("20 ms", 0.02, SLOW_EVENTS)):
+    plans = (
+        ("instant", 0.0, EVENTS, CASES),
+        ("20 ms", 0.02, SLOW_EVENTS, dict(list(CASES.items())[:2])),
+    )
+    for label, delay, events, cases in plans:
         ports: Any = ctx.Queue()
         server = ctx.Process(target=_serve, args=(ports, delay), daemon=True)
         server.start()
         url = f"http://127.0.0.1:{ports.get(timeout=10)}/hook"
         Subscription.objects.all().delete()
         subscription_create(actor=admin, url=url, event_types=["*"])
-        rates = _measure(agency.id, events)
+        rates = _measure(agency.id, events, cases)
         server.terminate()
-        for workers in (1, 2):
+        for name in cases:
+            compare = name != "1 worker"
             rows.append(
                 row(
                     "Webhooks",
-                    f"events delivered/s, {workers} worker{'s' * (workers - 1)}, "
-                    f"receiver {label} ({vendor})",
-                    rates[workers],
+                    f"events delivered/s, {name}, receiver {label} ({vendor})",
+                    rates[name],
                     "events/s",
-                    baseline="1 worker" if workers == 2 else None,
-                    ratio=rates[2] / rates[1] if workers == 2 else None,
+                    baseline="1 worker" if compare else None,
+                    ratio=rates[name] / rates["1 worker"] if compare else None,
                     note=f"{events} events, median of {ROUNDS}",
                 )
             )
