@@ -76,7 +76,9 @@ def _recipient(
 
 
 def _consent(client: Client, recipient: Agency, consent_id: uuid.UUID, at: datetime) -> Consent:
-    consent = Consent.objects.filter(pk=consent_id, client=client).first()
+    # Locked until commit: a revocation racing this create either waits and then sees the
+    # referral (and notifies the recipient), or wins and this create answers consent_required.
+    consent = Consent.objects.select_for_update().filter(pk=consent_id, client=client).first()
     if (
         consent is None
         or consent.recipient_agency_id != recipient.id
