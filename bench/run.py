@@ -43,9 +43,11 @@ def main() -> int:
         names = [n for n in names if any(o in n for o in only)]
     rows: list[dict] = []
     for name in names:
+        module = importlib.import_module(f"bench.{name}")
+        if not hasattr(module, "run"):  # a helper module (e.g. bench_urls), not a benchmark
+            continue
         print(f"== {name}", flush=True)
         started = time.perf_counter()
-        module = importlib.import_module(f"bench.{name}")
         for row in module.run():
             rows.append(row)
             ratio = f"  ratio {row['ratio']:.2f}" if row.get("ratio") is not None else ""
