@@ -29,6 +29,7 @@ from bench import serve
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "performance.md"
 BEGIN, END = "<!-- loadtest:begin -->", "<!-- loadtest:end -->"
+HEAD_BEGIN, HEAD_END = "<!-- loadtest-summary:begin -->", "<!-- loadtest-summary:end -->"
 DEFAULT_URL = f"{serve.PG_SERVER}/rh_loadtest"
 
 
@@ -147,15 +148,38 @@ def _report(
     return lines
 
 
-def _write(lines: list[str]) -> None:
+def _replace_block(text: str, begin: str, end: str, lines: list[str]) -> str | None:
+    if begin not in text or end not in text:
+        print(f"{DOC.name} has no {begin} block: not written", file=sys.stderr)
+        return None
+    head, rest = text.split(begin, 1)
+    return head + begin + "\n" + "\n".join(lines) + "\n" + end + rest.split(end, 1)[1]
+
+
+def _headline(samples: list, wall: float, checks: list) -> list[str]:  # type: ignore[type-arg]
+    ms = [s.ms for s in samples]
+    errors = sum(not s.ok for s in samples)
+    writes_ok = all(ok for name, ok, _d in checks if name != "zero failed requests")
+    return [
+        "| load test (`make loadtest`) | value | target | |",
+        "|---|---:|---|---|",
+        f"| requests/s, mixed workload | {len(samples) / wall:,.0f} | | |",
+        f"| p50 / p95 / p99 latency | {statistics.median(ms):.0f} / {_pct(ms, 0.95):.0f} / "
+        f"{_pct(ms, 0.99):.0f} ms | | |",
+        f"| failed requests | {errors} of {len(samples):,} | 0 | "
+        f"{'met' if errors == 0 else '**missed**'} |",
+        f"| lost or duplicated writes, outbox and audit checks | "
+        f"{'none' if writes_ok else 'see load test'} | none | "
+        f"{'met' if writes_ok else '**missed**'} |",
+    ]
+
+
+def _write(lines: list[str], headline: list[str]) -> None:
     text = DOC.read_text() if DOC.exists() else ""
-    if BEGIN not in text or END not in text:
-        print(f"{DOC.name} has no {BEGIN} block: not written", file=sys.stderr)
-        return
-    head, rest = text.split(BEGIN, 1)
-    tail = rest.split(END, 1)[1]
-    DOC.write_text(head + BEGIN + "\n" + "\n".join(lines) + "\n" + END + tail)
-    print(f"wrote the load-test block of {DOC.relative_to(ROOT)}")
+    text = _replace_block(text, BEGIN, END, lines) or text
+    text = _replace_block(text, HEAD_BEGIN, HEAD_END, headline) or text
+    DOC.write_text(text)
+    print(f"wrote the load-test blocks of {DOC.relative_to(ROOT)}")
 
 
 def main() -> int:
@@ -195,7 +219,7 @@ def main() -> int:
     lines = _report(args, samples, wall, checks, cpu)
     print("\n".join(lines))
     if args.write:
-        _write(lines)
+        _write(lines, _headline(samples, wall, checks))
     print(f"total {time.perf_counter() - started:.0f} s")
     return 0 if all(ok for _n, ok, _d in checks) else 1
 
