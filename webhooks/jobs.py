@@ -92,7 +92,8 @@ def job_run(job: Job, *, actor: Actor, now: datetime) -> int | None:
         result = outcome if isinstance(outcome, int) else None
     except Exception as exc:  # a job failing must not stop deliveries
         error = type(exc).__name__[:64]
-        logger.exception("scheduled job failed", extra={"job": job.name, "error": error})
+        # The class only: another app's exception message could carry data we must not log.
+        logger.error("scheduled job failed", extra={"job": job.name, "error": error})
     ScheduledJob.objects.filter(name=job.name).update(
         last_finished_at=timezone.now(), last_result=result, last_error=error
     )
