@@ -154,6 +154,8 @@ def delivery_record_many(outcomes: list[Outcome]) -> int:
     Dying before this commit means the batch is sent again later: a duplicate, never a loss.
     """
     attempts, kept = [], 0
+    if not outcomes:
+        return 0
     with transaction.atomic():
         for delivery, result, now in outcomes:
             status, next_at = _next_state(delivery, result, now)
