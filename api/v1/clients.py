@@ -203,7 +203,7 @@ def summary(client: Client, identity: dict[str, Any] | None) -> dict[str, Any]:
 def _replay_create(view: Any, request: Request, resource_id: str) -> Response:
     """Idempotent retry: re-read the client created the first time (no PII was stored)."""
     actor = actor_of(request)
-    client = client_get_for(actor=actor, client_id=uuid.UUID(resource_id))
+    client = client_get_for(actor=actor, client_id=uuid.UUID(resource_id), write=True)
     return Response(render(client, reads.client_read(actor=actor, client=client)))
 
 

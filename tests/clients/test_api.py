@@ -257,3 +257,12 @@ def test_a_retried_create_returns_the_first_client(api, alice, canaries):
     stored = IdempotencyRecord.objects.get()
     assert stored.body is None and "Zorbulina" not in str(stored.__dict__)
     assert caller.get(URL).json()["results"].__len__() == 1
+
+
+def test_a_write_only_integration_can_retry_a_create(api, make_integration, eastside):
+    writer = make_integration(eastside, scopes=[Scope.CLIENTS_WRITE])
+    body = {"identity": {"given_name": "A", "family_name": "B"}}
+    first = api(writer).post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="w-1")
+    again = api(writer).post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="w-1")
+    assert first.status_code == again.status_code == 201
+    assert again.json()["id"] == first.json()["id"]
