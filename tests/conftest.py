@@ -68,7 +68,9 @@ def _audit_triggers_lifted(request, transactional_db, django_db_blocker):  # typ
 def pytest_runtest_teardown(item, nextitem):  # type: ignore[no-untyped-def]
     yield
     blocker = getattr(item, "_audit_triggers_blocker", None)
-    if blocker is not None and nextitem is not None:  # after the last test the DB is gone
+    # After the last test the test database is gone (and the connection points back at the
+    # real one): nothing to restore, and nothing must touch the real database.
+    if blocker is not None and nextitem is not None:
         from audit import triggers
 
         with blocker.unblock():
