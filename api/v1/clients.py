@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.actor import Actor
 from accounts.roles import CASE_ROLES, Role, Scope
 from api.base import actor_of
 from api.idempotency import idempotent
@@ -200,11 +201,18 @@ def summary(client: Client, identity: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
+def _read_back(actor: Actor, client: Client) -> dict[str, Any]:
+    """The client after a write, audited as a read; ids only for write-only integrations."""
+    if not actor.may(roles=CASE, scope=Scope.CLIENTS_READ):
+        return render(client, {})
+    return render(client, reads.client_read(actor=actor, client=client))
+
+
 def _replay_create(view: Any, request: Request, resource_id: str) -> Response:
     """Idempotent retry: re-read the client created the first time (no PII was stored)."""
     actor = actor_of(request)
     client = client_get_for(actor=actor, client_id=uuid.UUID(resource_id), write=True)
-    return Response(render(client, reads.client_read(actor=actor, client=client)))
+    return Response(_read_back(actor, client))
 
 
 class ClientListCreateApi(GenericAPIView):
@@ -238,6 +246,8 @@ class ClientListCreateApi(GenericAPIView):
         data = ClientCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         client = services.client_create(actor=actor, data=data.validated_data)
+        if not actor.may(roles=CASE, scope=Scope.CLIENTS_READ):
+            return Response(render(client, {}), status=status.HTTP_201_CREATED)
         # Echoes what the caller just sent (covered by the `client.create` event), so no read event.
         body = render(client, client_fields(client=client, categories=ALL_CATEGORIES))
         return Response(body, status=status.HTTP_201_CREATED)
@@ -262,7 +272,7 @@ class ClientDetailApi(APIView):
         data = ClientUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
         client = services.client_update(actor=actor, client=client, data=data.validated_data)
-        return Response(render(client, reads.client_read(actor=actor, client=client)))
+        return Response(_read_back(actor, client))
 
 
 class ClientSearchApi(APIView):

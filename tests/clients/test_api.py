@@ -266,3 +266,20 @@ def test_a_write_only_integration_can_retry_a_create(api, make_integration, east
     again = api(writer).post(URL, body, format="json", HTTP_IDEMPOTENCY_KEY="w-1")
     assert first.status_code == again.status_code == 201
     assert again.json()["id"] == first.json()["id"]
+
+
+def test_a_write_only_integration_never_reads_fields_back(
+    api, make_integration, make_client, eastside
+):
+    writer = make_integration(eastside, scopes=[Scope.CLIENTS_WRITE])
+    client = make_client(eastside, given_name="Zorbulina", phone="+1 555 0199")
+    response = api(writer).patch(
+        f"{URL}{client.pk}/", {"contact": {"email": "a@example.test"}}, format="json"
+    )
+    assert response.status_code == 200
+    assert response.json()["id"] == str(client.pk) and "contact" not in response.json()
+    assert b"Zorbulina" not in response.content and b"0199" not in response.content
+    created = api(writer).post(
+        URL, {"identity": {"given_name": "A", "family_name": "B"}}, format="json"
+    )
+    assert created.status_code == 201 and "identity" not in created.json()
