@@ -203,12 +203,22 @@ def main() -> int:
     server.start()
     try:
         print(f"{args.threads} clients for {args.seconds:.0f} s on :{server.port}", flush=True)
-        app_cpu, own_cpu = server.cpu_seconds(), time.process_time()
-        samples, pools, wall = loadgen.drive(server.port, seeded, args.threads, args.seconds)
+        start: dict[str, float] = {}
+
+        def measure() -> None:
+            start.update(
+                gunicorn=server.cpu_seconds(),
+                PostgreSQL=_database_cpu(),
+                own=time.process_time(),
+            )
+
+        samples, pools, wall = loadgen.drive(
+            server.port, seeded, args.threads, args.seconds, on_start=measure
+        )
         cpu = {
-            "gunicorn": server.cpu_seconds() - app_cpu,
-            "PostgreSQL": _database_cpu(),
-            "load generator": time.process_time() - own_cpu,
+            "gunicorn": server.cpu_seconds() - start["gunicorn"],
+            "PostgreSQL": _database_cpu() - start["PostgreSQL"],
+            "load generator": time.process_time() - start["own"],
         }
     finally:
         server.stop()
