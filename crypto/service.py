@@ -11,13 +11,12 @@ render erased records check `client.erased_at` first. Any other failure raises a
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from functools import lru_cache
 from typing import Any
 
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from accounts.actor import Actor, system_actor
 from core.errors import IntegrityFailure
@@ -33,14 +32,21 @@ def field_context(*, table: str, column: str, row_id: Any, agency_id: Any) -> by
 
 @lru_cache(maxsize=256)
 def _info(table: str, column: str) -> bytes:
-    return envelope.context_bytes("rh-fenc", "v1", table, column)
+    return envelope.context_bytes("rh-fenc", "v1", table, column) + b"\x01"
 
 
-def derive_field_key(dek: bytes, table: str, column: str) -> bytes:
-    """HKDF-SHA256(DEK, info = "rh-fenc" | "v1" | table | column): one key per column."""
-    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_info(table, column)).derive(
-        dek
-    )
+def hkdf_prk(dek: bytes) -> bytes:
+    """HKDF-Extract(salt = 32 zero bytes, IKM = DEK), RFC 5869 with SHA-256."""
+    return hmac.digest(bytes(32), dek, "sha256")
+
+
+def derive_field_key(dek: bytes, table: str, column: str, *, prk: bytes | None = None) -> bytes:
+    """HKDF-SHA256(DEK, salt = none, info = "rh-fenc" | "v1" | table | column), 32 bytes.
+
+    RFC 5869 spelled out with `hmac` (Extract once per DEK, one Expand block per column): the
+    same bytes as `cryptography`'s HKDF (a test checks it), at a fraction of the call cost.
+    """
+    return hmac.digest(prk or hkdf_prk(dek), _info(table, column), "sha256")
 
 
 def _binding(client: Any, table: str, column: str, row_id: Any) -> tuple[str, AESGCM, bytes]:
@@ -53,7 +59,10 @@ def _binding(client: Any, table: str, column: str, row_id: Any) -> tuple[str, AE
     key_id, dek = dek_for(client)
     aead = current.aeads.get((client.pk, table, column))
     if aead is None:
-        aead = AESGCM(derive_field_key(dek, table, column))
+        prk = current.aeads.get((client.pk, "prk"))
+        if prk is None:
+            prk = current.aeads[(client.pk, "prk")] = hkdf_prk(dek)
+        aead = AESGCM(derive_field_key(dek, table, column, prk=prk))
         current.aeads[(client.pk, table, column)] = aead
     ctx = field_context(table=table, column=column, row_id=row_id, agency_id=client.agency_id)
     current.aeads[cache_key] = (key_id, aead, ctx)

@@ -94,3 +94,18 @@ def test_the_dek_is_unwrapped_once_per_scope(eastside, make_client):
         client_fields(client=client, categories=["identity"])
         assert scope.unwraps == 1
     assert not scope.deks
+
+
+def test_the_column_key_is_rfc5869_hkdf_sha256():
+    import os
+
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+    from crypto.envelope import context_bytes
+
+    dek = os.urandom(32)
+    info = context_bytes("rh-fenc", "v1", "clients_client", "identity")
+    expected = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(dek)
+    assert service.derive_field_key(dek, "clients_client", "identity") == expected
+    assert service.derive_field_key(dek, "clients_client", "contact") != expected
