@@ -101,15 +101,21 @@ def sending(alice: User, safehouse: Agency, make_client: Callable[..., Client]) 
 
 
 def post(
-    port: int, path: str, body: dict[str, Any], *, token: str, key: str | None = None
+    port: int,
+    path: str,
+    body: dict[str, Any],
+    *,
+    token: str,
+    key: str | None = None,
+    method: str = "POST",
 ) -> tuple[int, dict[str, str], bytes]:
-    """One POST on a fresh connection; raises OSError when the server is not there."""
+    """One request on a fresh connection; raises OSError when the server is not there."""
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
     if key is not None:
         headers["Idempotency-Key"] = key
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        conn.request("POST", path, body=json.dumps(body), headers=headers)
+        conn.request(method, path, body=json.dumps(body), headers=headers)
         response = conn.getresponse()
         return response.status, dict(response.getheaders()), response.read()
     finally:
