@@ -132,7 +132,8 @@ def _report(
 ) -> list[str]:
     errors = sum(not s.ok for s in samples)
     lines = [
-        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {_machine()}: "
+        f'`make loadtest ARGS="--seconds {args.seconds:g} --threads {args.threads}"`, '
+        f"run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {_machine()}: "
         f"`gunicorn -w {args.workers} -k sync`, PostgreSQL on loopback, {args.threads} client "
         f"threads in one process on the same cores, {wall:.0f} s. "
         f"**{len(samples) / wall:,.0f} requests/s overall, {errors} errors.**",
