@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
 
-from accounts.actor import system_actor
+from accounts.actor import Actor, system_actor
 from accounts.models import User
 from accounts.services import user_create
 from agencies.models import Agency, Program
@@ -71,7 +72,7 @@ DEMO_AGENCIES = (
 
 
 @transaction.atomic
-def seed_demo(password: str, log: callable = print) -> None:  # type: ignore[valid-type]
+def seed_demo(password: str, log: Callable[[str], object] = print) -> None:
     """Create what is missing; leave what exists alone."""
     operator = system_actor("seed_demo")
     for spec in DEMO_AGENCIES:
@@ -130,7 +131,7 @@ DEMO_CLIENTS = (
 )
 
 
-def _seed_demo_clients(operator: object, log: callable) -> None:  # type: ignore[valid-type]
+def _seed_demo_clients(operator: Actor, log: Callable[[str], object]) -> None:
     """Three synthetic clients at Eastside, only if it has none yet."""
     from clients.models import Client
     from clients.services import client_create
@@ -139,11 +140,11 @@ def _seed_demo_clients(operator: object, log: callable) -> None:  # type: ignore
     if agency is None or Client.objects.filter(agency=agency).exists():
         return
     for data in DEMO_CLIENTS:
-        client_create(actor=operator, agency=agency, data=data)  # type: ignore[arg-type]
+        client_create(actor=operator, agency=agency, data=data)
     log(f"clients {len(DEMO_CLIENTS)} synthetic demo clients at {agency.name}")
 
 
-def _seed_demo_referrals(log: callable) -> None:  # type: ignore[valid-type]
+def _seed_demo_referrals(log: Callable[[str], object]) -> None:
     """Demo consents and referrals (alice -> Safe Harbor Housing, Harbor), once."""
     from referrals.demo import seed_demo_referrals
 

@@ -28,7 +28,8 @@ def referrals_under(consent: Consent) -> QuerySet[Any] | None:
     model = referral_model()
     if model is None:
         return None
-    return model.objects.filter(consent=consent).exclude(status="draft")
+    referrals: QuerySet[Any] = model.objects.filter(consent=consent).exclude(status="draft")
+    return referrals
 
 
 def recipient_relies_on(consent: Consent, agency_id: uuid.UUID | None) -> bool:

@@ -10,7 +10,7 @@ from django.utils.module_loading import import_string
 
 from crypto import envelope
 from crypto.errors import KeyUnavailable
-from crypto.keyring import KeyRingError, load_keyring
+from crypto.keyring import KeyRing, KeyRingError, load_keyring
 
 
 class KeyProvider(Protocol):
@@ -51,7 +51,7 @@ class LocalKeyProvider:
         return envelope.open_(AESGCM(ring.keys[env.key_id]), env, context)
 
     @staticmethod
-    def _ring():  # type: ignore[no-untyped-def]
+    def _ring() -> KeyRing:
         try:
             return load_keyring()
         except KeyRingError:

@@ -31,7 +31,8 @@ class Wrapped:
     live: dict[str, Any]
 
     def pending(self, primary: str) -> models.QuerySet[Any]:
-        return self.model.objects.filter(**self.live).exclude(kek_id=primary)
+        qs: models.QuerySet[Any] = self.model.objects.filter(**self.live).exclude(kek_id=primary)
+        return qs
 
 
 WRAPPED = (

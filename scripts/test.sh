@@ -4,8 +4,12 @@
 set -euo pipefail
 BIN=.venv/bin
 
-echo "== lint (ruff)"
+echo "== lint (ruff check, ruff format --check)"
 $BIN/ruff check .
+$BIN/ruff format --check . >/dev/null
+
+echo "== types (mypy; strict on crypto, consent, audit, referrals)"
+$BIN/mypy core accounts agencies audit crypto clients consent referrals webhooks api referral_hub
 
 echo "== migrations are in sync"
 $BIN/python manage.py makemigrations --check --dry-run >/dev/null

@@ -113,7 +113,8 @@ class AuditCheckpointOutput(serializers.Serializer):
     hash = serializers.CharField()
     time = serializers.CharField()
     key_id = serializers.CharField()
-    source = serializers.CharField()
+    # DRF pops declared fields off the class, so this does not shadow Field.source at runtime.
+    source = serializers.CharField()  # type: ignore[assignment]
     signature_valid = serializers.BooleanField()
 
 
