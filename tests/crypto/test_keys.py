@@ -167,3 +167,22 @@ def test_erased_keys_are_not_rewrapped(api, sam, eastside, make_client, key_file
     assert pending_count() == 1  # only the agency's index key
     stored = DataKey.objects.get(client=client)
     assert bytes(stored.wrapped) == b"" and stored.destroyed_at is not None
+
+
+def test_rotate_keys_also_moves_webhook_signing_secrets(adam, key_file):
+    from tests.conftest import actor
+    from webhooks import signing
+    from webhooks.models import Subscription
+    from webhooks.services import subscription_create
+
+    sub, secret = subscription_create(
+        actor=actor(adam), url="http://127.0.0.1:9/hooks", event_types=["*"]
+    )
+    old = load_keyring().primary_id
+    out = io.StringIO()
+    call_command("rotate_keys", stdout=out, stderr=io.StringIO())
+    sub = Subscription.objects.get(pk=sub.pk)
+    assert sub.secret_key_id != old and sub.secret_key_id == load_keyring().primary_id
+    ids = {"subscription_id": sub.id, "agency_id": sub.agency_id}
+    assert signing.secret_decrypt(sub.secret_key_id, sub.secret_ciphertext, **ids) == secret
+    assert "1 webhook secrets" in out.getvalue()

@@ -85,6 +85,7 @@ class Command(BaseCommand):
             done += n
             self._progress(done, max(total, done))
         self.stderr.write("")
+        secrets = self._rewrap_webhook_secrets()
         left = rotation.pending_count()
         audit_record(
             actor=system_actor("rotate_keys"),
@@ -95,7 +96,16 @@ class Command(BaseCommand):
         )
         if left:
             raise CommandError(f"{left} keys are still under older KEKs (busy rows): run --resume.")
-        self.stdout.write(f"rewrapped {done} keys under {ring.primary_id}; nothing left to rewrap")
+        self.stdout.write(
+            f"rewrapped {done} keys and {secrets} webhook secrets under {ring.primary_id}; "
+            "nothing left to rewrap"
+        )
+
+    def _rewrap_webhook_secrets(self) -> int:
+        """Webhook signing secrets are sealed under the KEK as well: move them too."""
+        from webhooks.maintenance import subscription_secrets_rewrap
+
+        return subscription_secrets_rewrap(actor=system_actor("rotate_keys"))
 
     def _progress(self, done: int, total: int) -> None:
         width = 30
