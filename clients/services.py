@@ -148,6 +148,7 @@ def client_erase(*, actor: Actor, client: Client) -> Client:
         locked.erased_at = timezone.now()
         locked.save(update_fields=[*COLUMNS, "search_index", "erased_at", "updated_at"])
         dek_destroy(client=locked)
+        _notify_erasure(locked)
         audit_record(
             actor=actor,
             action="client.erase",
@@ -156,3 +157,22 @@ def client_erase(*, actor: Actor, client: Client) -> Client:
             target_agency_id=locked.agency_id,
         )
     return locked
+
+
+def _notify_erasure(client: Client) -> None:
+    """Tell each agency that received a referral about this client to purge its copies."""
+    from django.apps import apps
+
+    from webhooks.services import outbox_emit
+
+    referral = apps.get_model("referrals", "Referral")
+    by_agency: dict[Any, list[str]] = {}
+    rows = referral.objects.filter(client=client).exclude(status="draft")
+    for referral_id, agency_id in rows.values_list("id", "recipient_agency_id"):
+        by_agency.setdefault(agency_id, []).append(str(referral_id))
+    for agency_id, referral_ids in by_agency.items():
+        outbox_emit(
+            type="client.erased",
+            agency_ids=[agency_id],
+            data={"client_id": client.pk, "referral_ids": sorted(referral_ids)},
+        )

@@ -13,6 +13,10 @@ EVENT_TYPES: dict[str, str] = {
     "referral.response_due_soon": "A referral your agency received is near its response deadline.",
     "referral.expired": "A referral passed its response deadline without an answer.",
     "consent.revoked": "A consent naming your agency as recipient was revoked or expired.",
+    "client.erased": (
+        "The client of referrals your agency received was erased at the sender: delete any "
+        "copies of their data you hold (the payload lists the referral ids)."
+    ),
 }
 WILDCARD = "*"
 
