@@ -1,6 +1,11 @@
 """PostgreSQL: `audit_append(...)` takes the chain lock, links, hashes, inserts and moves the head
 in ONE round trip (the head row stays locked until the caller's transaction commits).
 
+It first runs `SET CONSTRAINTS ALL IMMEDIATE`: Django's foreign keys are DEFERRABLE INITIALLY
+DEFERRED, so without it their row locks would be taken at COMMIT, after the chain lock, and a
+transaction holding a referenced row FOR UPDATE while waiting for the chain could deadlock with
+one holding the chain (tests/reliability/test_lock_order.py).
+
 Python sends the canonical record with two placeholders, `"seq":"@@SEQ@@"` and
 `"prev_hash":"@@PREV@@"`; the function substitutes the reserved values. The patterns cannot
 occur inside a JSON string value (every quote there is escaped), so only the keys match.
@@ -41,6 +46,9 @@ LANGUAGE plpgsql AS $$
 DECLARE
   v_seq bigint; v_prev text; v_canon bytea; v_hash text; v_id bigint;
 BEGIN
+  -- Check deferred foreign keys now, so their KEY SHARE locks are taken before the chain lock
+  -- and the chain lock is the last lock the transaction takes (no lock-order deadlocks).
+  SET CONSTRAINTS ALL IMMEDIATE;
   UPDATE audit_chainhead h SET seq = h.seq + 1 WHERE h.chain = p_chain
     RETURNING h.seq, h.hash INTO v_seq, v_prev;
   IF NOT FOUND THEN

@@ -103,17 +103,12 @@ def test_a_referral_create_and_a_consent_revoke_at_once_both_finish(
     assert replies == {"create": 201, "revoke": 200}  # the create took the chain first
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: clients lock the client row FOR UPDATE (clients/services.py client_update, "
-    "client_erase); lock it FOR NO KEY UPDATE, or take every FK lock before the chain lock "
-    "(SET CONSTRAINTS ALL IMMEDIATE in audit/services.py), then remove this marker",
-)
 def test_a_referral_create_and_a_client_update_at_once_both_succeed(
     gunicorn, sending: Sending
 ) -> None:
     """Through the new referral's foreign key to its client, which the update holds
-    `FOR UPDATE` while it waits for the chain: PostgreSQL aborts the update (a 500)."""
+    `FOR UPDATE` while it waits for the chain. Before `audit_append` checked deferred foreign
+    keys ahead of the chain lock, PostgreSQL aborted one of the two with a deadlock (a 500)."""
     replies: dict[str, int] = {}
 
     def create() -> None:
