@@ -18,8 +18,10 @@ def agency_directory() -> QuerySet[Agency]:
     )
 
 
-def agency_get(*, agency_id: uuid.UUID) -> Agency:
-    agency = agency_directory().filter(pk=agency_id).first()
+def agency_get(*, agency_id: uuid.UUID, with_programs: bool = True) -> Agency:
+    """An active agency (with its programs prefetched for the directory view), else 404."""
+    agencies = agency_directory() if with_programs else Agency.objects.filter(is_active=True)
+    agency = agencies.filter(pk=agency_id).first()
     if agency is None:
         raise NotFound()
     return agency

@@ -102,7 +102,7 @@ class ProgramCreateApi(APIView):
     @idempotent()
     def post(self, request: Request, agency_id: uuid.UUID) -> Response:
         actor = actor_of(request)
-        agency = selectors.agency_get(agency_id=agency_id)
+        agency = selectors.agency_get(agency_id=agency_id, with_programs=False)
         data = ProgramCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         program = services.program_create(actor=actor, agency=agency, **data.validated_data)
