@@ -16,7 +16,9 @@ from accounts.models import User
 from accounts.roles import CASE_ROLES, Role
 from agencies.models import Agency, Program, ServiceType
 from audit.services import audit_record
+from clients.fields import COLUMNS
 from clients.models import Client
+from clients.selectors import with_data_key
 from consent.models import Consent
 from consent.policy import consent_is_active
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -51,9 +53,13 @@ __all__ = [
 
 
 def _own_client(agency_id: uuid.UUID, client_id: uuid.UUID) -> Client:
-    client = Client.objects.filter(
-        pk=client_id, agency_id=agency_id, erased_at__isnull=True
-    ).first()
+    # Ids and the wrapped data key only (sealing the reason needs the key, not the fields).
+    found = list(
+        with_data_key(
+            Client.objects.filter(pk=client_id, agency_id=agency_id, erased_at=None)
+        ).defer(*COLUMNS, "search_index")[:1]
+    )
+    client = found[0] if found else None
     if client is None:
         raise ValidationFailed("No such client in your agency.", field="client")
     return client
