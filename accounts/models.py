@@ -38,7 +38,9 @@ class User(AbstractBaseUser):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     is_superuser = models.BooleanField(default=False)
-    totp_secret = models.CharField(max_length=64, blank=True)
+    # The TOTP seed, sealed under the KEK ring (crypto.platform_secrets); never stored in clear.
+    totp_key_id = models.CharField(max_length=64, blank=True)
+    totp_sealed = models.BinaryField(null=True, blank=True)
     totp_confirmed = models.BooleanField(default=False)
     totp_last_step = models.BigIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -63,7 +65,7 @@ class User(AbstractBaseUser):
 
     @property
     def mfa_enabled(self) -> bool:
-        return bool(self.totp_secret) and self.totp_confirmed
+        return self.totp_sealed is not None and self.totp_confirmed
 
 
 class Integration(BaseModel):

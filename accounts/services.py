@@ -20,6 +20,8 @@ from accounts.secrets import hash_secret, new_client_id, new_client_secret, secr
 from agencies.models import Agency
 from audit.services import audit_record, audit_record_independent
 from core.errors import AuthenticationFailed, PermissionDenied, TooManyRequests, ValidationFailed
+from crypto.keyring import load_keyring
+from crypto.platform_secrets import open_secret, seal_secret
 
 
 def actor_for_user(user: User, *, auth_method: str) -> Actor:
@@ -118,7 +120,7 @@ def _check_otp(user: User, otp: str | None, username: str, ip: str) -> None:
         return
     if not otp:
         raise AuthenticationFailed("A one-time code (`otp`) is required.", code="mfa_required")
-    step = totp.matching_step(user.totp_secret, otp, after_step=user.totp_last_step)
+    step = totp.matching_step(totp_secret_of(user) or "", otp, after_step=user.totp_last_step)
     if step is None:
         raise _fail(username, ip, "bad_otp", user)
     User.objects.filter(pk=user.pk).update(totp_last_step=step)
@@ -238,22 +240,66 @@ def family_revoke(*, jti: str) -> None:
 
 # --- MFA --------------------------------------------------------------------------------------
 
+_TOTP_PURPOSE = "accounts|totp-seed"
+
+
+def _totp_ad(user: User) -> bytes:
+    return f"totp|{user.pk}".encode()
+
+
+def _seal_totp(user: User, secret: str) -> None:
+    user.totp_key_id, user.totp_sealed = seal_secret(
+        secret, purpose=_TOTP_PURPOSE, ad=_totp_ad(user)
+    )
+
+
+def totp_secret_of(user: User) -> str | None:
+    """The user's TOTP seed (None when not enrolled); a failed decrypt raises (fail closed)."""
+    if user.totp_sealed is None:
+        return None
+    return open_secret(user.totp_key_id, user.totp_sealed, purpose=_TOTP_PURPOSE, ad=_totp_ad(user))
+
+
+def totp_set_secret(*, user: User, secret: str, confirmed: bool, last_step: int = 0) -> None:
+    """Store a TOTP seed sealed (operator tooling and tests)."""
+    _seal_totp(user, secret)
+    user.totp_confirmed, user.totp_last_step = confirmed, last_step
+    user.save(update_fields=["totp_key_id", "totp_sealed", "totp_confirmed", "totp_last_step"])
+
+
+def totp_secrets_rewrap(*, actor: Actor) -> int:
+    """Re-seal TOTP seeds not under the primary KEK (run after a KEK rotation)."""
+    primary = load_keyring().primary_id
+    done = 0
+    for user_id in User.objects.exclude(totp_key_id__in=["", primary]).values_list("pk", flat=True):
+        with transaction.atomic():
+            user = User.objects.select_for_update().get(pk=user_id)
+            secret = totp_secret_of(user)
+            if secret is not None:
+                _seal_totp(user, secret)
+                user.save(update_fields=["totp_key_id", "totp_sealed"])
+                audit_record(actor=actor, action="mfa.secret_rewrap", target=user)
+                done += 1
+    return done
+
 
 @transaction.atomic
 def totp_enroll(*, actor: Actor, user: User) -> str:
     """Start (or restart) enrolment; returns the provisioning URI to show once."""
-    user.totp_secret = totp.new_secret()
+    secret = totp.new_secret()
+    _seal_totp(user, secret)
     user.totp_confirmed = False
     user.totp_last_step = 0
-    user.save(update_fields=["totp_secret", "totp_confirmed", "totp_last_step"])
+    user.save(update_fields=["totp_key_id", "totp_sealed", "totp_confirmed", "totp_last_step"])
     audit_record(actor=actor, action="mfa.enroll", target=user)
-    return totp.provisioning_uri(user.totp_secret, user.username)
+    return totp.provisioning_uri(secret, user.username)
 
 
 @transaction.atomic
 def totp_confirm(*, actor: Actor, user: User, code: str) -> None:
-    step = totp.matching_step(user.totp_secret, code, after_step=user.totp_last_step)
-    if not user.totp_secret or step is None:
+    secret = totp_secret_of(user)
+    step = totp.matching_step(secret, code, after_step=user.totp_last_step) if secret else None
+    if step is None:
         raise ValidationFailed("That code does not match; try the current one.", field="code")
     user.totp_confirmed = True
     user.totp_last_step = step

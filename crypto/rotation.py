@@ -96,4 +96,6 @@ def _users() -> list[tuple[str, models.QuerySet[Any], str]]:
         )
     except LookupError:
         pass
+    user = apps.get_model("accounts", "User")  # TOTP seeds (crypto.platform_secrets)
+    users.append(("TOTP secrets", user.objects.exclude(totp_key_id=""), "totp_key_id"))
     return users

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from accounts import totp
 from accounts.models import User
+from accounts.services import totp_secret_of, totp_set_secret
 from tests.conftest import PASSWORD
 
 
@@ -58,9 +61,7 @@ def test_an_enrolled_user_needs_a_current_code(anon, api, erin, settings, monkey
 def test_a_code_cannot_be_replayed(anon, api, alice, settings):
     secret = totp.new_secret()
     now_step = int(time.time() // 30)
-    User.objects.filter(pk=alice.pk).update(
-        totp_secret=secret, totp_confirmed=True, totp_last_step=now_step - 2
-    )
+    totp_set_secret(user=alice, secret=secret, confirmed=True, last_step=now_step - 2)
     code = totp.code_now(secret)
     assert _login(anon, "alice", otp=code).status_code == 200
     assert _login(anon, "alice", otp=code).status_code == 401
@@ -71,3 +72,24 @@ def test_confirm_with_a_wrong_code_is_a_validation_error(api, alice):
     response = api(alice).post("/api/v1/auth/mfa/confirm", {"code": "123456x"}, format="json")
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "code"
+
+
+def test_the_totp_seed_is_sealed_at_rest_and_bound_to_its_user(api, alice, bob):
+    from django.db import connection
+
+    from core.errors import IntegrityFailure
+
+    uri = api(alice).post("/api/v1/auth/mfa/enroll").json()["otpauth_uri"]
+    secret = uri.split("secret=")[1].split("&")[0]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM accounts_user")
+        assert secret.encode() not in repr(cursor.fetchall()).encode()
+    alice.refresh_from_db()
+    assert totp_secret_of(alice) == secret
+    # The sealed seed moved to another user's row does not open.
+    User.objects.filter(pk=bob.pk).update(
+        totp_key_id=alice.totp_key_id, totp_sealed=alice.totp_sealed
+    )
+    bob.refresh_from_db()
+    with pytest.raises(IntegrityFailure):
+        totp_secret_of(bob)

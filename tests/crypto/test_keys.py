@@ -185,4 +185,19 @@ def test_rotate_keys_also_moves_webhook_signing_secrets(adam, key_file):
     assert sub.secret_key_id != old and sub.secret_key_id == load_keyring().primary_id
     ids = {"subscription_id": sub.id, "agency_id": sub.agency_id}
     assert signing.secret_decrypt(sub.secret_key_id, sub.secret_ciphertext, **ids) == secret
-    assert "1 webhook secrets" in out.getvalue()
+    assert "1 webhook/TOTP secrets" in out.getvalue()
+
+
+def test_rotate_keys_also_moves_totp_seeds(alice, key_file):
+    from accounts.models import User
+    from accounts.services import totp_secret_of, totp_set_secret
+
+    totp_set_secret(user=alice, secret="JBSWY3DPEHPK3PXP", confirmed=True)
+    old = load_keyring().primary_id
+    call_command("rotate_keys", stdout=io.StringIO(), stderr=io.StringIO())
+    alice = User.objects.get(pk=alice.pk)
+    assert alice.totp_key_id != old and alice.totp_key_id == load_keyring().primary_id
+    assert totp_secret_of(alice) == "JBSWY3DPEHPK3PXP"
+    status = io.StringIO()
+    call_command("rotate_keys", "--status", stdout=status)
+    assert "TOTP" in status.getvalue()

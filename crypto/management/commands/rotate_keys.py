@@ -97,15 +97,17 @@ class Command(BaseCommand):
         if left:
             raise CommandError(f"{left} keys are still under older KEKs (busy rows): run --resume.")
         self.stdout.write(
-            f"rewrapped {done} keys and {secrets} webhook secrets under {ring.primary_id}; "
+            f"rewrapped {done} keys and {secrets} webhook/TOTP secrets under {ring.primary_id}; "
             "nothing left to rewrap"
         )
 
     def _rewrap_webhook_secrets(self) -> int:
-        """Webhook signing secrets are sealed under the KEK as well: move them too."""
+        """Platform secrets (webhook signing secrets, TOTP seeds) are sealed under the KEK too."""
+        from accounts.services import totp_secrets_rewrap
         from webhooks.maintenance import subscription_secrets_rewrap
 
-        return subscription_secrets_rewrap(actor=system_actor("rotate_keys"))
+        actor = system_actor("rotate_keys")
+        return subscription_secrets_rewrap(actor=actor) + totp_secrets_rewrap(actor=actor)
 
     def _progress(self, done: int, total: int) -> None:
         width = 30
