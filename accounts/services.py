@@ -13,13 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import totp
-from accounts.actor import Actor
 from accounts.models import Integration, LoginFailure, RefreshToken, TokenFamily, User
-from accounts.roles import ALL_SCOPES, Role
 from accounts.secrets import hash_secret, new_client_id, new_client_secret, secret_matches
 from agencies.models import Agency
 from audit.services import audit_record, audit_record_independent
+from core.actor import Actor
 from core.errors import AuthenticationFailed, PermissionDenied, TooManyRequests, ValidationFailed
+from core.roles import ALL_SCOPES, Role
 from crypto.keyring import load_keyring
 from crypto.platform_secrets import open_secret, seal_secret
 

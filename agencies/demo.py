@@ -7,11 +7,11 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from accounts.actor import Actor, system_actor
 from accounts.models import User
 from accounts.services import user_create
 from agencies.models import Agency, Program
 from agencies.services import agency_create
+from core.actor import Actor, system_actor
 
 
 @dataclass(frozen=True)

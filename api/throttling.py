@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
-from accounts.actor import Actor
+from core.actor import Actor
 
 
 class ActorRateThrottle(SimpleRateThrottle):

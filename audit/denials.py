@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from accounts.actor import Actor
 from audit.services import audit_record_independent
+from core.actor import Actor
 
 DENIAL_CODES = ("not_found", "permission_denied")
 

@@ -13,12 +13,12 @@ from django.conf import settings
 from django.db import connections, models, transaction
 from django.utils import timezone
 
-from accounts.actor import Actor
 from audit.append_sql import CALL, COLUMNS, PREV_MARK, SEQ_MARK, fill
 from audit.canonical import GENESIS_HASH, canonical_bytes, chain_hash
 from audit.models import AuditEvent, ChainHead, Outcome
 from audit.pseudonym import subject_ref
 from core import context
+from core.actor import Actor
 
 logger = logging.getLogger(__name__)
 

@@ -6,13 +6,13 @@ import datetime
 from collections.abc import Sequence
 from typing import Any
 
-from accounts.actor import Actor
 from audit.services import audit_record
 from clients.categories import ALL_CATEGORIES, Category
 from clients.disclosure import client_fields
 from clients.models import Client
 from clients.search import same_person, search_index_for
 from clients.selectors import client_qs_for, with_data_key
+from core.actor import Actor
 from crypto.scope import key_scope
 
 SEARCH_LIMIT = 20

@@ -6,10 +6,10 @@ import uuid
 
 from django.db.models import QuerySet
 
-from accounts.actor import Actor
-from accounts.roles import CASE_ROLES, Scope
 from clients.models import Client
+from core.actor import Actor
 from core.errors import NotFound
+from core.roles import CASE_ROLES, Scope
 
 
 def client_qs_for(actor: Actor, *, write: bool = False) -> QuerySet[Client]:

@@ -8,14 +8,14 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.actor import Actor
-from accounts.roles import CASE_ROLES, Role, Scope
 from audit.services import audit_record
 from clients.disclosure import category_values, client_fields
 from clients.fields import COLUMNS, SPECS_BY_CATEGORY, TABLE, column_of, encode
 from clients.models import Client
 from clients.search import search_index_for
+from core.actor import Actor
 from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.roles import CASE_ROLES, Role, Scope
 from crypto.datakeys import dek_destroy, dek_new
 from crypto.errors import ClientErased
 from crypto.scope import key_scope

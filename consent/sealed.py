@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from accounts.actor import Actor
 from consent.models import Consent
+from core.actor import Actor
 
 TABLE = "consent_consent"
 PURPOSE_DETAIL = "purpose_detail"

@@ -7,12 +7,12 @@ import uuid
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from accounts.actor import Actor
-from accounts.roles import CASE_ROLES, Scope
 from clients.models import Client
 from consent import recipients
 from consent.models import Consent, ConsentStatus
+from core.actor import Actor
 from core.errors import NotFound, ValidationFailed
+from core.roles import CASE_ROLES, Scope
 
 
 def consent_qs_for_client(*, client: Client) -> QuerySet[Consent]:

@@ -9,15 +9,15 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.actor import Actor
-from accounts.roles import CASE_ROLES, Scope
 from audit.services import audit_record
 from clients.models import Client
 from consent import recipients, rules
 from consent.models import Consent, ConsentStatus, ConsentStatusChange
 from consent.policy import consent_state
 from consent.sealed import PURPOSE_DETAIL, REVOKE_REASON, seal_text
+from core.actor import Actor
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.roles import CASE_ROLES, Scope
 
 REVOKE_REASON_MAX = 1000
 EXPIRE_BATCH = 500

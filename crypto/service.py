@@ -18,7 +18,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from accounts.actor import Actor, system_actor
+from core.actor import Actor, system_actor
 from core.errors import IntegrityFailure
 from crypto import envelope, scope
 from crypto.datakeys import dek_ensure, dek_for

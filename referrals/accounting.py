@@ -10,14 +10,14 @@ import uuid
 
 from django.db.models import QuerySet
 
-from accounts.actor import Actor
-from accounts.roles import Role, Scope
 from agencies.models import Agency
 from audit.models import AuditEvent, Outcome
 from audit.pseudonym import subject_ref
 from audit.services import audit_record
 from clients.models import Client
+from core.actor import Actor
 from core.errors import NotFound
+from core.roles import Role, Scope
 
 ACCOUNTING_ROLES = (Role.CASEWORKER, Role.SUPERVISOR, Role.COMPLIANCE_OFFICER)
 

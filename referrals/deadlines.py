@@ -9,8 +9,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.actor import Actor
 from audit.services import audit_record
+from core.actor import Actor
 from referrals.events import emit_due_soon
 from referrals.models import Referral, ReferralStatus
 from referrals.transitions import referral_transition

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from accounts.actor import Actor
 from audit.services import audit_record
+from core.actor import Actor
 from core.errors import Conflict, NotFound
 from referrals.events import emit_message_added
 from referrals.models import Referral, ReferralMessage, ReferralStatus

@@ -12,14 +12,14 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from accounts.actor import Actor
-from accounts.roles import Scope
 from audit.services import audit_record
 from clients.categories import ALL_CATEGORIES
 from clients.disclosure import client_fields
 from consent.models import Consent
 from consent.policy import Decision, decide
+from core.actor import Actor
 from core.errors import NotFound
+from core.roles import Scope
 from referrals.models import Referral
 from referrals.sealing import unseal_text
 from referrals.selectors import party_of

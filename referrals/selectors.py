@@ -7,9 +7,9 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
-from accounts.actor import Actor
-from accounts.roles import CASE_ROLES, Scope
+from core.actor import Actor
 from core.errors import NotFound, ValidationFailed
+from core.roles import CASE_ROLES, Scope
 from referrals.models import Referral, ReferralMessage, ReferralStatus
 from referrals.states import RECIPIENT, SENDER
 

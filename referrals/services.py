@@ -11,9 +11,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.actor import Actor
 from accounts.models import User
-from accounts.roles import CASE_ROLES, Role
 from agencies.models import Agency, Program, ServiceType
 from audit.services import audit_record
 from clients.fields import COLUMNS
@@ -21,7 +19,9 @@ from clients.models import Client
 from clients.selectors import with_data_key
 from consent.models import Consent
 from consent.policy import consent_is_active
+from core.actor import Actor
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.roles import CASE_ROLES, Role
 from referrals.deadlines import referral_expire_due, referral_remind_due_soon
 from referrals.events import emit_requested
 from referrals.messaging import referral_message_add

@@ -9,11 +9,11 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.actor import Actor
-from accounts.roles import CASE_ROLES, Scope
 from agencies.models import Program
 from audit.services import audit_record, audit_record_independent
+from core.actor import Actor
 from core.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
+from core.roles import CASE_ROLES, Scope
 from referrals.events import emit_requested, emit_status_changed
 from referrals.models import Referral, ReferralStatus, ReferralTransition
 from referrals.sealing import seal_text

@@ -14,11 +14,11 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from accounts.actor import Actor
 from accounts.models import Integration, TokenFamily, User
 from accounts.services import actor_for_integration, actor_for_user, integration_create
 from agencies.models import Agency, Program
 from api import tokens
+from core.actor import Actor
 
 PASSWORD = "correct-horse-battery-staple"
 

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.actor import Actor, system_actor
+from core.actor import Actor, system_actor
 from webhooks.models import ScheduledJob
 
 logger = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ import uuid
 
 from django.db.models import Prefetch, QuerySet
 
-from accounts.actor import Actor
+from core.actor import Actor
 from core.errors import NotFound
 from webhooks.models import Delivery, DeliveryAttempt, Subscription
 

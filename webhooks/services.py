@@ -12,8 +12,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.actor import Actor
 from audit.services import audit_record
+from core.actor import Actor
 from core.errors import PermissionDenied
 from webhooks import signing
 from webhooks.destinations import url_validate

@@ -18,8 +18,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.actor import Actor
-from accounts.roles import CASE_ROLES, Role, Scope
 from api.base import actor_of
 from api.idempotency import idempotent
 from api.pagination import CreatedCursorPagination
@@ -30,6 +28,8 @@ from clients.categories import ALL_CATEGORIES
 from clients.disclosure import client_fields
 from clients.models import Client
 from clients.selectors import client_get_for, client_qs_for, with_data_key
+from core.actor import Actor
+from core.roles import CASE_ROLES, Role, Scope
 
 CASE = tuple(sorted(CASE_ROLES))
 Reader = allow(roles=CASE, scope=Scope.CLIENTS_READ)

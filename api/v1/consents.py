@@ -12,7 +12,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.roles import CASE_ROLES, Scope
 from api.base import actor_of
 from api.idempotency import idempotent
 from api.pagination import CreatedCursorPagination
@@ -31,6 +30,7 @@ from consent.models import (
 )
 from consent.policy import consent_state
 from consent.sealed import PURPOSE_DETAIL, REVOKE_REASON, unseal_text
+from core.roles import CASE_ROLES, Scope
 
 _CASE = tuple(CASE_ROLES)
 WRITERS = allow(roles=_CASE, scope=Scope.CONSENT_WRITE)

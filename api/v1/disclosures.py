@@ -9,11 +9,11 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.roles import Scope
 from api.base import actor_of
 from api.pagination import IdCursorPagination
 from api.permissions import allow
 from api.v1.referral_io import DisclosureOutput
+from core.roles import Scope
 from referrals.accounting import (
     ACCOUNTING_ROLES,
     agency_names,

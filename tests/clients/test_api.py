@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.roles import Scope
 from audit.models import AuditEvent
+from core.roles import Scope
 
 URL = "/api/v1/clients/"
 

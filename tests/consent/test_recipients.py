@@ -7,10 +7,10 @@ from datetime import timedelta
 from django.core.management import call_command
 from django.utils import timezone
 
-from accounts.actor import system_actor
 from audit.models import AuditEvent
 from consent.models import Consent
 from consent.services import consent_expire_due
+from core.actor import system_actor
 from referrals.models import Referral
 from webhooks.models import OutboxEvent
 

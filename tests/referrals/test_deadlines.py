@@ -7,8 +7,8 @@ from datetime import timedelta
 from django.core.management import call_command
 from django.utils import timezone
 
-from accounts.actor import system_actor
 from audit.models import AuditEvent
+from core.actor import system_actor
 from referrals.models import Referral
 from referrals.services import referral_expire_due, referral_remind_due_soon
 from webhooks.models import OutboxEvent

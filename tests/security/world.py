@@ -17,9 +17,9 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Integration, User
-from accounts.roles import ALL_SCOPES, Role
 from agencies.models import Agency, Program
 from api import tokens
+from core.roles import ALL_SCOPES, Role
 from tests.conftest import PASSWORD, access_token_for, actor
 
 ROLES = (Role.CASEWORKER, Role.SUPERVISOR, Role.AGENCY_ADMIN, Role.COMPLIANCE_OFFICER)

@@ -15,8 +15,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.actor import system_actor
 from audit.services import audit_record
+from core.actor import system_actor
 from crypto import rotation
 from crypto.keyring import KeyRing, KeyRingError, load_keyring, new_key_id, write_key_file
 from crypto.scope import key_scope
