@@ -112,9 +112,9 @@ def report_failure(
     *, client: Any, table: str, row_id: Any, error: IntegrityFailure, actor: Actor | None = None
 ) -> None:
     """Audit a failed decrypt on the independent connection (it survives the rollback)."""
-    from audit.services import audit_record_independent
+    from audit.services import INDEPENDENT, audit_record
 
-    audit_record_independent(
+    audit_record(
         actor=actor or system_actor("crypto"),
         action="crypto.decrypt_failed",
         target=(table, row_id),
@@ -122,4 +122,5 @@ def report_failure(
         target_agency_id=client.agency_id,
         outcome="error",
         reason=error.code,
+        using=INDEPENDENT,
     )

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from audit.services import audit_record
 from core.actor import Actor
 from core.errors import Conflict, NotFound
 from referrals.events import emit_message_added
@@ -20,6 +19,7 @@ from referrals.models import Referral, ReferralMessage, ReferralStatus
 from referrals.sealing import seal_text, unseal_text
 from referrals.selectors import party_of
 from referrals.states import SENDER
+from referrals.trail import referral_audit
 from referrals.transitions import may_write
 
 BODY_MAX = 8000
@@ -59,12 +59,12 @@ def referral_message_add(*, actor: Actor, referral: Referral, body: str) -> Refe
     message.save(force_insert=True)
     other = _other(referral, party)
     emit_message_added(message, to_agency_id=other)
-    audit_record(
+    referral_audit(
         actor=actor,
+        referral=referral,
         action="referral.message",
         target=message,
-        subject_id=referral.client_id,
-        target_agency_id=other,
+        to_agency_id=other,
     )
     return message
 
@@ -79,11 +79,10 @@ def referral_messages_read(
     views = [
         MessageView(m, unseal_text(client=referral.client, row=m, column="body")) for m in messages
     ]
-    audit_record(
+    referral_audit(
         actor=actor,
+        referral=referral,
         action="referral.messages.read",
-        target=referral,
-        subject_id=referral.client_id,
-        target_agency_id=_other(referral, party),
+        to_agency_id=_other(referral, party),
     )
     return views

@@ -12,7 +12,6 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from audit.services import audit_record
 from clients.categories import ALL_CATEGORIES
 from clients.disclosure import client_fields
 from consent.models import Consent
@@ -24,6 +23,7 @@ from referrals.models import Referral
 from referrals.sealing import unseal_text
 from referrals.selectors import party_of
 from referrals.states import SENDER
+from referrals.trail import referral_audit
 
 
 @dataclass(frozen=True)
@@ -74,12 +74,11 @@ def _sender_view(actor: Actor, referral: Referral) -> ReferralView:
     categories = ALL_CATEGORIES if sees and referral.client.erased_at is None else ()
     fields = client_fields(client=referral.client, categories=categories, actor=actor)
     reason, status_reason = _narrative(referral)
-    audit_record(
+    referral_audit(
         actor=actor,
+        referral=referral,
         action="referral.read",
-        target=referral,
-        subject_id=referral.client_id,
-        target_agency_id=referral.sender_agency_id,
+        to_agency_id=referral.sender_agency_id,
         categories=fields.keys(),
     )
     return ReferralView(
@@ -97,13 +96,8 @@ def _relied_on(referral: Referral, decision: Decision) -> Consent:
 
 def _recipient_view(actor: Actor, referral: Referral, decision: Decision) -> ReferralView:
     if not decision.categories:
-        audit_record(
-            actor=actor,
-            action="referral.read",
-            target=referral,
-            subject_id=referral.client_id,
-            target_agency_id=referral.recipient_agency_id,
-            reason=decision.reason,
+        referral_audit(
+            actor=actor, referral=referral, action="referral.read", reason=decision.reason
         )
         return ReferralView(
             referral, "recipient", withheld_categories=ALL_CATEGORIES, basis=decision.reason
@@ -112,12 +106,10 @@ def _recipient_view(actor: Actor, referral: Referral, decision: Decision) -> Ref
     fields = client_fields(client=referral.client, categories=shown, actor=actor)
     reason, status_reason = _narrative(referral)
     consent = _relied_on(referral, decision)
-    audit_record(
+    referral_audit(
         actor=actor,
+        referral=referral,
         action="disclosure",
-        target=referral,
-        subject_id=referral.client_id,
-        target_agency_id=referral.recipient_agency_id,
         purpose=consent.purpose,
         consent_id=consent.id,
         categories=shown,

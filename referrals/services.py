@@ -13,7 +13,6 @@ from django.utils import timezone
 
 from accounts.models import User
 from agencies.models import Agency, Program, ServiceType
-from audit.services import audit_record
 from clients.fields import COLUMNS
 from clients.models import Client
 from clients.selectors import with_data_key
@@ -29,6 +28,7 @@ from referrals.models import Priority, Referral, ReferralStatus
 from referrals.sealing import seal_text
 from referrals.selectors import party_of
 from referrals.states import RECIPIENT, TERMINAL
+from referrals.trail import referral_audit
 from referrals.transitions import (
     REASON_MAX,
     check_version,
@@ -146,12 +146,10 @@ def referral_create(
     history(actor=actor, referral=referral, source="", target=status, reason="")
     if not draft:
         emit_requested(referral)
-    audit_record(
+    referral_audit(
         actor=actor,
+        referral=referral,
         action="referral.create",
-        target=referral,
-        subject_id=client.id,
-        target_agency_id=recipient.id,
         consent_id=consent.id,
         purpose=consent.purpose,
         reason=status,
@@ -198,13 +196,7 @@ def _assign(
     locked.assignee = assignee
     locked.version += 1
     locked.save(update_fields=["assignee", "version", "updated_at"])
-    audit_record(
-        actor=actor,
-        action="referral.assign",
-        target=locked,
-        subject_id=locked.client_id,
-        target_agency_id=locked.recipient_agency_id,
-    )
+    referral_audit(actor=actor, referral=locked, action="referral.assign")
     return locked
 
 
@@ -212,11 +204,4 @@ def referral_fhir_viewed(*, actor: Actor, referral: Referral) -> None:
     """Audit a read of the FHIR view (it carries ids and states only, no client fields)."""
     if party_of(actor, referral) is None:
         raise NotFound()
-    audit_record(
-        actor=actor,
-        action="referral.read",
-        target=referral,
-        subject_id=referral.client_id,
-        target_agency_id=referral.recipient_agency_id,
-        reason="fhir",
-    )
+    referral_audit(actor=actor, referral=referral, action="referral.read", reason="fhir")

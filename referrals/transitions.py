@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agencies.models import Program
-from audit.services import audit_record, audit_record_independent
+from audit.services import INDEPENDENT
 from core.actor import Actor
 from core.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
 from core.roles import CASE_ROLES, Scope
@@ -19,6 +19,7 @@ from referrals.models import Referral, ReferralStatus, ReferralTransition
 from referrals.sealing import seal_text
 from referrals.selectors import party_of
 from referrals.states import REASON_REQUIRED, SYSTEM, allowed_moves, is_allowed
+from referrals.trail import referral_audit
 
 REASON_MAX = 4000
 
@@ -62,13 +63,13 @@ def history(
 
 def deny(actor: Actor, referral: Referral, code: str) -> None:
     """Audit a refused change after its transaction rolled back (independent connection)."""
-    audit_record_independent(
+    referral_audit(
         actor=actor,
+        referral=referral,
         action="referral.transition",
-        target=referral,
-        subject_id=referral.client_id,
-        target_agency_id=referral.recipient_agency_id,
         reason=code,
+        outcome="deny",
+        using=INDEPENDENT,
     )
 
 
@@ -181,12 +182,5 @@ def _apply(*, actor: Actor, referral: Referral, source: str, target: str, reason
         emit_requested(referral)
     else:
         emit_status_changed(referral, source=source)
-    audit_record(
-        actor=actor,
-        action="referral.transition",
-        target=referral,
-        subject_id=referral.client_id,
-        target_agency_id=referral.recipient_agency_id,
-        reason=target,
-    )
+    referral_audit(actor=actor, referral=referral, action="referral.transition", reason=target)
     return referral
