@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from clients.models import Client
 from consent import recipients
 from consent.models import Consent, ConsentStatus
+from consent.policy import consent_shown_status_q
 from core.actor import Actor
 from core.errors import NotFound, ValidationFailed
 from core.roles import CASE_ROLES, Scope
@@ -89,16 +90,9 @@ def consent_client_get_for(*, actor: Actor, client_id: uuid.UUID) -> Client:
 
 def consent_filter(rows: QuerySet[Consent], **params: str) -> QuerySet[Consent]:
     """`status` (as shown: expiry by time counts) and `recipient_agency_id` list filters."""
-    now = timezone.now()
     wanted = params.get("status")
-    if wanted == ConsentStatus.ACTIVE:
-        rows = rows.filter(status=ConsentStatus.ACTIVE, expires_at__gt=now)
-    elif wanted == ConsentStatus.EXPIRED:
-        rows = rows.filter(
-            Q(status=ConsentStatus.EXPIRED) | Q(status=ConsentStatus.ACTIVE, expires_at__lte=now)
-        )
-    elif wanted in (ConsentStatus.REVOKED, ConsentStatus.REFUSED):
-        rows = rows.filter(status=wanted)
+    if wanted in ConsentStatus.values:
+        rows = rows.filter(consent_shown_status_q(wanted, timezone.now()))
     elif wanted:
         raise ValidationFailed("Unknown status.", field="status")
     recipient = params.get("recipient_agency_id")

@@ -1,7 +1,8 @@
 """Encrypt and decrypt any text of a client under that client's data key.
 
 `seal`/`unseal` are the one entry point for every encrypted value (client fields, referral
-reasons, messages): AES-256-GCM under a key derived from the client's DEK by HKDF with
+reasons, messages, consent free text; `seal_text`/`unseal_text` for free text in a row's column):
+AES-256-GCM under a key derived from the client's DEK by HKDF with
 `table|column`, associated data binding (format version, table, column, row id, owning agency).
 
 `unseal` on an erased client raises `ClientErased` (410, code `client_erased`); callers that
@@ -106,6 +107,39 @@ def unseal(
         error = DecryptionFailed()
         report_failure(client=client, table=table, row_id=row_id, error=error, actor=actor)
         raise error from None
+
+
+def seal_text(*, client: Any, row: Any, column: str, value: str | None) -> bytes | None:
+    """Seal free text for (`row`'s table, `column`, `row.pk`) under the client's data key.
+
+    Empty text is stored as NULL. `row` needs only its primary key (it may not be saved yet).
+    """
+    if not value:
+        return None
+    return seal(client=client, table=row._meta.db_table, column=column, row_id=row.pk, value=value)
+
+
+def unseal_text(
+    *,
+    client: Any,
+    row: Any,
+    column: str,
+    stored_in: str = "",
+    actor: Actor | None = None,
+) -> str | None:
+    """What `seal_text` sealed for (`row`, `column`): None when nothing is stored or the client
+    was erased. The ciphertext is `row.<stored_in or column>`. A failed decrypt raises."""
+    stored = getattr(row, stored_in or column)
+    if stored is None or client.erased_at is not None:
+        return None
+    return unseal(
+        client=client,
+        table=row._meta.db_table,
+        column=column,
+        row_id=row.pk,
+        blob=bytes(stored),
+        actor=actor,
+    )
 
 
 def report_failure(

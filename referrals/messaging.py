@@ -14,9 +14,9 @@ from django.db import transaction
 
 from core.actor import Actor
 from core.errors import Conflict, NotFound
+from crypto.service import seal_text, unseal_text
 from referrals.events import emit_message_added
 from referrals.models import Referral, ReferralMessage, ReferralStatus
-from referrals.sealing import seal_text, unseal_text
 from referrals.selectors import party_of
 from referrals.states import SENDER
 from referrals.trail import referral_audit
@@ -53,9 +53,7 @@ def referral_message_add(*, actor: Actor, referral: Referral, body: str) -> Refe
         author_user_id=actor.user_id,
         author_integration_id=actor.integration_id,
     )
-    message.body = seal_text(
-        client=referral.client, model=ReferralMessage, column="body", row_id=message.id, value=body
-    )
+    message.body = seal_text(client=referral.client, row=message, column="body", value=body)
     message.save(force_insert=True)
     other = _other(referral, party)
     emit_message_added(message, to_agency_id=other)

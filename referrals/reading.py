@@ -19,8 +19,8 @@ from consent.policy import Decision, decide
 from core.actor import Actor
 from core.errors import NotFound
 from core.roles import Scope
+from crypto.service import unseal_text
 from referrals.models import Referral
-from referrals.sealing import unseal_text
 from referrals.selectors import party_of
 from referrals.states import SENDER
 from referrals.trail import referral_audit

@@ -21,11 +21,11 @@ from consent.policy import consent_is_active
 from core.actor import Actor
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.roles import CASE_ROLES, Role
+from crypto.service import seal_text
 from referrals.deadlines import referral_expire_due, referral_remind_due_soon
 from referrals.events import emit_requested
 from referrals.messaging import referral_message_add
 from referrals.models import Priority, Referral, ReferralStatus
-from referrals.sealing import seal_text
 from referrals.selectors import party_of
 from referrals.states import RECIPIENT, TERMINAL
 from referrals.trail import referral_audit
@@ -139,9 +139,7 @@ def referral_create(
         status=status,
         response_deadline=None if draft else response_deadline_for(program=program, at=now),
     )
-    referral.reason = seal_text(
-        client=client, model=Referral, column="reason", row_id=referral.id, value=reason
-    )
+    referral.reason = seal_text(client=client, row=referral, column="reason", value=reason)
     referral.save(force_insert=True)
     history(actor=actor, referral=referral, source="", target=status, reason="")
     if not draft:

@@ -14,9 +14,9 @@ from audit.services import INDEPENDENT
 from core.actor import Actor
 from core.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
 from core.roles import CASE_ROLES, Scope
+from crypto.service import seal_text
 from referrals.events import emit_requested, emit_status_changed
 from referrals.models import Referral, ReferralStatus, ReferralTransition
-from referrals.sealing import seal_text
 from referrals.selectors import party_of
 from referrals.states import REASON_REQUIRED, SYSTEM, allowed_moves, is_allowed
 from referrals.trail import referral_audit
@@ -52,9 +52,8 @@ def history(
     )
     row.reason = seal_text(
         client=referral.client,
-        model=ReferralTransition,
+        row=row,
         column="reason",
-        row_id=row.id,
         value=reason,
     )
     row.save(force_insert=True)
@@ -167,9 +166,8 @@ def _apply(*, actor: Actor, referral: Referral, source: str, target: str, reason
     referral.version += 1
     referral.status_reason = seal_text(
         client=referral.client,
-        model=Referral,
+        row=referral,
         column="status_reason",
-        row_id=referral.id,
         value=reason,
     )
     fields = ["status", "version", "status_reason", "updated_at"]
