@@ -8,7 +8,7 @@ from typing import Any
 
 from audit.services import audit_record
 from clients.categories import ALL_CATEGORIES, Category
-from clients.disclosure import client_fields
+from clients.decrypt import client_fields
 from clients.models import Client
 from clients.search import same_person, search_index_for
 from clients.selectors import client_qs_for, with_data_key

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.services import audit_record
-from clients.disclosure import category_values, client_fields
+from clients.decrypt import category_values, client_fields
 from clients.fields import COLUMNS, SPECS_BY_CATEGORY, TABLE, column_of, encode
 from clients.models import Client
 from clients.search import search_index_for

@@ -97,6 +97,11 @@ def party_of(actor: Actor, referral: Referral) -> str | None:
     return None
 
 
+def other_party(referral: Referral, party: str) -> uuid.UUID:
+    """The agency on the other side of the referral from `party`."""
+    return referral.recipient_agency_id if party == SENDER else referral.sender_agency_id
+
+
 def referral_messages(*, referral: Referral) -> QuerySet[ReferralMessage]:
     """Messages on a referral already scoped by `referral_get_for` (newest first)."""
     return ReferralMessage.objects.filter(referral=referral).select_related("agency", "author_user")

@@ -25,7 +25,7 @@ from api.permissions import allow
 from api.serializers import StrictInput
 from clients import reads, services
 from clients.categories import ALL_CATEGORIES
-from clients.disclosure import client_fields
+from clients.decrypt import client_fields
 from clients.models import Client
 from clients.selectors import client_get_for, client_qs_for, with_data_key
 from core.actor import Actor

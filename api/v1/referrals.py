@@ -34,8 +34,7 @@ from core.errors import ValidationFailed
 from core.roles import CASE_ROLES, Role, Scope
 from referrals import services
 from referrals.fhir import referral_bundle
-from referrals.messaging import MessageView, referral_messages_read
-from referrals.reading import referral_read
+from referrals.reads import MessageView, referral_messages_read, referral_read
 from referrals.selectors import referral_get_for, referral_list_for, referral_messages
 
 CASE = tuple(CASE_ROLES)

@@ -13,15 +13,15 @@ from datetime import datetime
 from django.utils import timezone
 
 from clients.categories import ALL_CATEGORIES
-from clients.disclosure import client_fields
+from clients.decrypt import client_fields
 from consent.models import Consent
 from consent.policy import Decision, decide
 from core.actor import Actor
 from core.errors import NotFound
 from core.roles import Scope
 from crypto.service import unseal_text
-from referrals.models import Referral
-from referrals.selectors import party_of
+from referrals.models import Referral, ReferralMessage
+from referrals.selectors import other_party, party_of
 from referrals.states import SENDER
 from referrals.trail import referral_audit
 
@@ -37,6 +37,12 @@ class ReferralView:
     client: dict[str, dict[str, object]] = field(default_factory=dict)
     withheld_categories: tuple[str, ...] = ()
     basis: str = ""  # why categories are withheld: a consent.policy reason code
+
+
+@dataclass(frozen=True)
+class MessageView:
+    message: ReferralMessage
+    body: str | None
 
 
 def _narrative(referral: Referral) -> tuple[str | None, str | None]:
@@ -117,3 +123,22 @@ def _recipient_view(actor: Actor, referral: Referral, decision: Decision) -> Ref
     return ReferralView(
         referral, "recipient", reason, status_reason, fields, _withheld(shown), decision.reason
     )
+
+
+def referral_messages_read(
+    *, actor: Actor, referral: Referral, messages: list[ReferralMessage]
+) -> list[MessageView]:
+    """Decrypt one page of messages for a party of the referral, and audit the read."""
+    party = party_of(actor, referral)
+    if party is None:
+        raise NotFound()
+    views = [
+        MessageView(m, unseal_text(client=referral.client, row=m, column="body")) for m in messages
+    ]
+    referral_audit(
+        actor=actor,
+        referral=referral,
+        action="referral.messages.read",
+        to_agency_id=other_party(referral, party),
+    )
+    return views
