@@ -11,7 +11,7 @@ from clients.categories import ALL_CATEGORIES, Category
 from clients.decrypt import client_fields
 from clients.models import Client
 from clients.search import same_person, search_index_for
-from clients.selectors import client_qs_for, with_data_key
+from clients.selectors import client_qs_for
 from core.actor import Actor
 from crypto.scope import key_scope
 
@@ -63,7 +63,7 @@ def client_search(
         "date_of_birth": date_of_birth.isoformat(),
     }
     matches: list[tuple[Client, dict[str, object]]] = []
-    qs = with_data_key(client_qs_for(actor))
+    qs = client_qs_for(actor)
     if actor.agency_id is not None:
         with key_scope():
             index = search_index_for(agency_id=actor.agency_id, **wanted)

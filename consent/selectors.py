@@ -74,20 +74,6 @@ def consent_get_for_revoke(*, actor: Actor, consent_id: uuid.UUID) -> Consent:
     return consent
 
 
-def consent_client_get_for(*, actor: Actor, client_id: uuid.UUID) -> Client:
-    """A client of the actor's agency that the actor may record consent for; else 404.
-
-    Like `clients.selectors.client_get_for`, scoped to the actor's agency, but gated by the
-    `consent:write` integration scope rather than `clients:*`.
-    """
-    if actor.agency_id is None or not actor.may(roles=CASE_ROLES, scope=Scope.CONSENT_WRITE):
-        raise NotFound()
-    client = Client.objects.filter(agency_id=actor.agency_id, pk=client_id).first()
-    if client is None:
-        raise NotFound()
-    return client
-
-
 def consent_filter(rows: QuerySet[Consent], **params: str) -> QuerySet[Consent]:
     """`status` (as shown: expiry by time counts) and `recipient_agency_id` list filters."""
     wanted = params.get("status")

@@ -13,9 +13,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from agencies.models import Agency, Program, ServiceType
-from clients.fields import COLUMNS
 from clients.models import Client
-from clients.selectors import with_data_key
+from clients.selectors import REFER, client_get_for
 from consent.models import Consent
 from consent.policy import consent_is_active
 from core.actor import Actor
@@ -52,15 +51,13 @@ __all__ = [
 ]
 
 
-def _own_client(agency_id: uuid.UUID, client_id: uuid.UUID) -> Client:
+def _own_client(actor: Actor, client_id: uuid.UUID) -> Client:
     # Ids and the wrapped data key only (sealing the reason needs the key, not the fields).
-    found = list(
-        with_data_key(
-            Client.objects.filter(pk=client_id, agency_id=agency_id, erased_at=None)
-        ).defer(*COLUMNS, "search_index")[:1]
-    )
-    client = found[0] if found else None
-    if client is None:
+    try:
+        client = client_get_for(actor=actor, client_id=client_id, need=REFER)
+    except NotFound:
+        client = None
+    if client is None or client.erased_at is not None:
         raise ValidationFailed("No such client in your agency.", field="client")
     return client
 
@@ -121,7 +118,7 @@ def referral_create(
             f"A reason of 1-{REASON_MAX} characters is required.", field="reason"
         )
     now = timezone.now()
-    client = _own_client(agency_id, client_id)
+    client = _own_client(actor, client_id)
     recipient, program = _recipient(actor, recipient_agency_id, program_id)
     consent = _consent(client, recipient, consent_id, now)
     status = ReferralStatus.DRAFT if draft else ReferralStatus.REQUESTED

@@ -27,7 +27,7 @@ from clients import reads, services
 from clients.categories import ALL_CATEGORIES
 from clients.decrypt import client_fields
 from clients.models import Client
-from clients.selectors import client_get_for, client_qs_for, with_data_key
+from clients.selectors import WRITE, client_get_for, client_qs_for
 from core.actor import Actor
 from core.roles import CASE_ROLES, Role, Scope
 
@@ -35,7 +35,6 @@ CASE = tuple(sorted(CASE_ROLES))
 Reader = allow(roles=CASE, scope=Scope.CLIENTS_READ)
 Writer = allow(roles=CASE, scope=Scope.CLIENTS_WRITE)
 Eraser = allow(roles=(Role.SUPERVISOR,))
-NAMES = ("given_name", "family_name")  # required on create, never cleared by a PATCH
 
 
 def _text(max_length: int) -> serializers.CharField:
@@ -89,6 +88,8 @@ class ClientHealthInput(StrictInput):
 
 
 class ClientUpdateInput(StrictInput):
+    """Categories to change; the names rule (required, never cleared) is the service's."""
+
     identity = ClientIdentityInput(required=False)
     contact = ClientContactInput(required=False)
     demographics = ClientDemographicsInput(required=False)
@@ -96,29 +97,9 @@ class ClientUpdateInput(StrictInput):
     immigration = ClientImmigrationInput(required=False)
     health = ClientHealthInput(required=False)
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if not attrs:
-            raise serializers.ValidationError("Send at least one category.")
-        identity = attrs.get("identity", {})
-        cleared = [k for k in NAMES if k in identity and not identity[k]]
-        if cleared:
-            raise serializers.ValidationError(
-                {"identity": {k: ["A client's name cannot be removed."] for k in cleared}}
-            )
-        return attrs
-
 
 class ClientCreateInput(ClientUpdateInput):
     identity = ClientIdentityInput()
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        identity = attrs.get("identity", {})
-        missing = [k for k in NAMES if not identity.get(k)]
-        if missing:
-            raise serializers.ValidationError(
-                {"identity": {k: ["This field is required."] for k in missing}}
-            )
-        return attrs
 
 
 class ClientSearchInput(StrictInput):
@@ -211,7 +192,7 @@ def _read_back(actor: Actor, client: Client) -> dict[str, Any]:
 def _replay_create(view: Any, request: Request, resource_id: str) -> Response:
     """Idempotent retry: re-read the client created the first time (no PII was stored)."""
     actor = actor_of(request)
-    client = client_get_for(actor=actor, client_id=uuid.UUID(resource_id), write=True)
+    client = client_get_for(actor=actor, client_id=uuid.UUID(resource_id), need=WRITE)
     return Response(_read_back(actor, client))
 
 
@@ -225,7 +206,7 @@ class ClientListCreateApi(GenericAPIView):
         return [Writer() if self.request.method == "POST" else Reader()]
 
     def get_queryset(self) -> QuerySet[Client]:
-        return with_data_key(client_qs_for(actor_of(self.request)))
+        return client_qs_for(actor_of(self.request))
 
     @extend_schema(responses={200: ClientSummaryOutput(many=True)})
     def get(self, request: Request) -> Response:
@@ -268,7 +249,7 @@ class ClientDetailApi(APIView):
     @extend_schema(request=ClientUpdateInput, responses={200: ClientOutput})
     def patch(self, request: Request, client_id: uuid.UUID) -> Response:
         actor = actor_of(request)
-        client = client_get_for(actor=actor, client_id=client_id, write=True)
+        client = client_get_for(actor=actor, client_id=client_id, need=WRITE)
         data = ClientUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
         client = services.client_update(actor=actor, client=client, data=data.validated_data)
@@ -296,7 +277,7 @@ class ClientEraseApi(APIView):
     @extend_schema(request=ClientEraseInput, responses={200: ClientOutput})
     def post(self, request: Request, client_id: uuid.UUID) -> Response:
         actor = actor_of(request)
-        client = client_get_for(actor=actor, client_id=client_id, write=True)
+        client = client_get_for(actor=actor, client_id=client_id, need=WRITE)
         ClientEraseInput(data=request.data).is_valid(raise_exception=True)
         client = services.client_erase(actor=actor, client=client)
         return Response(render(client, {}))

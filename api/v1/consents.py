@@ -18,7 +18,7 @@ from api.pagination import CreatedCursorPagination
 from api.permissions import allow
 from api.serializers import StrictInput
 from clients.categories import Category
-from clients.selectors import client_get_for
+from clients.selectors import CONSENT, client_get_for
 from consent import selectors, services
 from consent.models import (
     Consent,
@@ -173,7 +173,7 @@ class ConsentListCreateApi(GenericAPIView):
     @idempotent(replay=_replay)
     def post(self, request: Request, client_id: uuid.UUID) -> Response:
         actor = actor_of(request)
-        client = selectors.consent_client_get_for(actor=actor, client_id=client_id)
+        client = client_get_for(actor=actor, client_id=client_id, need=CONSENT)
         data = ConsentCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)
