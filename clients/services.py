@@ -12,6 +12,7 @@ from audit.services import audit_record
 from clients.decrypt import category_values, client_fields
 from clients.fields import COLUMNS, SPECS_BY_CATEGORY, TABLE, column_of, encode
 from clients.models import Client
+from clients.recipients import recipients_of
 from clients.search import search_index_for
 from clients.selectors import client_locked
 from core.actor import Actor
@@ -21,6 +22,7 @@ from crypto.datakeys import dek_destroy, dek_new
 from crypto.errors import ClientErased
 from crypto.scope import key_scope
 from crypto.service import seal
+from webhooks.services import outbox_emit
 
 IDENTITY_KEYS = ("given_name", "family_name", "date_of_birth")
 NAMES = ("given_name", "family_name")  # required on create, never cleared by an update
@@ -183,18 +185,9 @@ def client_erase(*, actor: Actor, client: Client) -> Client:
 
 def _notify_erasure(client: Client) -> None:
     """Tell each agency that received a referral about this client to purge its copies."""
-    from django.apps import apps
-
-    from webhooks.services import outbox_emit
-
-    referral = apps.get_model("referrals", "Referral")
-    by_agency: dict[Any, list[str]] = {}
-    rows = referral.objects.filter(client=client).exclude(status="draft")
-    for referral_id, agency_id in rows.values_list("id", "recipient_agency_id"):
-        by_agency.setdefault(agency_id, []).append(str(referral_id))
-    for agency_id, referral_ids in by_agency.items():
+    for agency_id, referral_ids in recipients_of(client=client).items():
         outbox_emit(
             type="client.erased",
             agency_ids=[agency_id],
-            data={"client_id": client.pk, "referral_ids": sorted(referral_ids)},
+            data={"client_id": client.pk, "referral_ids": referral_ids},
         )
