@@ -7,8 +7,8 @@ class CryptoConfig(AppConfig):
 
     def ready(self) -> None:
         """Refuse to start with an unusable key ring (fail closed), with a message that says why."""
+        from core.errors import ConfigError
         from crypto.keyring import KeyRingError, load_keyring
-        from referral_hub.env import ConfigError
 
         try:
             load_keyring()

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "referrals",
     "webhooks",
     "api",
+    "referral_hub",  # on top: cross-app commands, the scheduled-job registry, demo data
 ]
 
 MIDDLEWARE = [
