@@ -6,3 +6,10 @@ class ReferralHubConfig(AppConfig):
 
     name = "referral_hub"
     verbose_name = "referral-hub"
+
+    def ready(self) -> None:
+        """Register the scheduled jobs; a job path that does not resolve stops the start."""
+        from referral_hub.jobs import JOBS
+        from webhooks.jobs import jobs_register
+
+        jobs_register(*JOBS)
