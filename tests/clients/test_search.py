@@ -61,9 +61,9 @@ def test_search_never_crosses_agencies(api, alice, carol, eastside, harbor, make
 
 
 def test_truncation_collisions_never_return_a_wrong_person(
-    api, alice, eastside, make_client, monkeypatch
+    api, alice, eastside, make_client, settings
 ):
-    monkeypatch.setattr("clients.search.SEARCH_BITS", 1)  # everyone collides with someone
+    settings.CLIENT_SEARCH_INDEX_BITS = 1  # everyone collides with someone
     people = [
         make_client(eastside, given_name=f"Name{i}", family_name="Same", date_of_birth="1987-03-14")
         for i in range(6)

@@ -75,3 +75,8 @@ def test_an_expired_referral_can_still_be_marked_entered_in_error(api, alice, se
         format="json",
     )
     assert response.status_code == 200
+    assert response.json()["status"] == "entered-in-error"
+    stored = Referral.objects.get(pk=overdue["id"])
+    assert stored.status == "entered-in-error"
+    moves = set(stored.transitions.values_list("from_status", "to_status"))
+    assert {("requested", "expired"), ("expired", "entered-in-error")} <= moves
