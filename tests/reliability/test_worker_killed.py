@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 
-from accounts.models import User
 from tests.conftest import actor
+from tests.factories import UserFactory
 from webhooks.models import Delivery, DeliveryStatus
 from webhooks.services import outbox_emit, subscription_create
 
@@ -124,7 +124,7 @@ def test_event_is_delivered_after_the_worker_dies_mid_delivery(
     child_env, workers, receiver: SlowReceiver, safehouse, tmp_path
 ) -> None:
     log = tmp_path / "worker.log"
-    admin = User.objects.create_user(username="sally", agency=safehouse, role="agency_admin")
+    admin = UserFactory(agency=safehouse, role="agency_admin")
     subscription_create(actor=actor(admin), url=receiver.url, event_types=["*"])
     (event,) = outbox_emit(
         type="referral.requested",
