@@ -24,11 +24,8 @@ from api.pagination import CreatedCursorPagination
 from api.permissions import allow
 from api.serializers import StrictInput
 from clients import reads, services
-from clients.categories import ALL_CATEGORIES
-from clients.decrypt import client_fields
 from clients.models import Client
 from clients.selectors import WRITE, client_get_for, client_qs_for
-from core.actor import Actor
 from core.roles import CASE_ROLES, Role, Scope
 
 CASE = tuple(sorted(CASE_ROLES))
@@ -182,18 +179,11 @@ def summary(client: Client, identity: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def _read_back(actor: Actor, client: Client) -> dict[str, Any]:
-    """The client after a write, audited as a read; ids only for write-only integrations."""
-    if not actor.may(roles=CASE, scope=Scope.CLIENTS_READ):
-        return render(client, {})
-    return render(client, reads.client_read(actor=actor, client=client))
-
-
 def _replay_create(view: Any, request: Request, resource_id: str) -> Response:
     """Idempotent retry: re-read the client created the first time (no PII was stored)."""
     actor = actor_of(request)
     client = client_get_for(actor=actor, client_id=uuid.UUID(resource_id), need=WRITE)
-    return Response(_read_back(actor, client))
+    return Response(render(client, reads.client_read_back(actor=actor, client=client)))
 
 
 class ClientListCreateApi(GenericAPIView):
@@ -227,11 +217,8 @@ class ClientListCreateApi(GenericAPIView):
         data = ClientCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         client = services.client_create(actor=actor, data=data.validated_data)
-        if not actor.may(roles=CASE, scope=Scope.CLIENTS_READ):
-            return Response(render(client, {}), status=status.HTTP_201_CREATED)
-        # Echoes what the caller just sent (covered by the `client.create` event), so no read event.
-        body = render(client, client_fields(client=client, categories=ALL_CATEGORIES))
-        return Response(body, status=status.HTTP_201_CREATED)
+        fields = reads.client_read_back(actor=actor, client=client, echo=True)
+        return Response(render(client, fields), status=status.HTTP_201_CREATED)
 
 
 class ClientDetailApi(APIView):
@@ -253,7 +240,7 @@ class ClientDetailApi(APIView):
         data = ClientUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
         client = services.client_update(actor=actor, client=client, data=data.validated_data)
-        return Response(_read_back(actor, client))
+        return Response(render(client, reads.client_read_back(actor=actor, client=client)))
 
 
 class ClientSearchApi(APIView):
