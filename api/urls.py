@@ -98,6 +98,16 @@ urlpatterns += [
         name="referral-assign",
     ),
     path(
+        "referrals/<uuid:referral_id>/consent",
+        referrals_v1.ReferralConsentAttachApi.as_view(),
+        name="referral-consent-attach",
+    ),
+    path(
+        "referrals/<uuid:referral_id>/history",
+        referrals_v1.ReferralHistoryApi.as_view(),
+        name="referral-history",
+    ),
+    path(
         "referrals/<uuid:referral_id>/messages/",
         referrals_v1.ReferralMessagesApi.as_view(),
         name="referral-messages",

@@ -1,5 +1,8 @@
 """Accounting of disclosures: who received which categories of a client, when, why, under what.
 
+Every recipient read that shows survivor data is one `disclosure` event: the referral detail,
+a list item's display name, the messages or the status reasons the sender wrote (`via`).
+
 Derived from the audit log (`disclosure` events, matched by the client's pseudonym), so it
 covers the log's whole retention (no time cut; at least six years) and survives erasure.
 The client is reached through `clients.selectors` with the `ACCOUNTING` need (compliance
@@ -31,7 +34,10 @@ SHOWN = (
     "object_id",
     "actor_role",
     "actor_kind",
+    "reason",
 )
+# What a `disclosure` event's reason says was shown (events before messages counted: detail).
+VIA = {"list": "list", "messages": "messages", "history": "history"}
 
 
 def disclosures_qs_for(*, actor: Actor, client_id: uuid.UUID) -> QuerySet[AuditEvent]:
@@ -63,6 +69,7 @@ def _entry(event: AuditEvent, names: dict[uuid.UUID, str]) -> dict[str, Any]:
         "consent_id": event.consent_id,
         "referral_id": event.object_id or None,
         "actor_role": event.actor_role,
+        "via": VIA.get(event.reason, "referral"),
     }
 
 

@@ -1,14 +1,17 @@
-"""The one consent decision every disclosure asks: which categories may this recipient see now?
+"""The one consent decision every disclosure asks: what may the recipient of a referral see now?
 
-Expiry takes effect by time alone; a revoked, refused, uninformed or unknown-status consent
-permits nothing (fail closed). Callers disclose only `decision.categories`.
+A referral is governed by its own consent and nothing else (DESIGN §2.2): the recipient sees a
+category only while that consent is in effect, covers the category and has a purpose that fits
+the referral's service type, and the referral is in a disclosing state. Expiry takes effect by
+time alone; a revoked, refused, uninformed or unknown-status consent permits nothing (fail
+closed). Callers disclose only `decision.categories`.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from django.db.models import Q
 from django.utils import timezone
@@ -17,20 +20,46 @@ from agencies.models import Agency
 from clients.categories import ALL_CATEGORIES, SPECIAL_CATEGORIES
 from clients.models import Client
 from consent.models import Consent, ConsentStatus
+from consent.purposes import purpose_fits
 
 PERMITTED = "permitted"
 NO_CONSENT = "no_consent"
 CLIENT_ERASED = "client_erased"
 RECIPIENT_INACTIVE = "recipient_inactive"
 NO_CATEGORIES = "no_categories"
+PURPOSE_MISMATCH = "purpose_mismatch"
+REFERRAL_STATE = "referral_state"
+
+# The referral statuses (FHIR Task codes, `referrals.models.ReferralStatus`) in which the
+# recipient may see anything, consent permitting (DESIGN §4): nothing while `draft`, nothing
+# after `rejected`, `cancelled`, `expired` or `entered-in-error`. Any other status, known or
+# not, discloses nothing (`tests/referrals/test_disclosing_states.py` checks every status).
+DISCLOSING_STATES = frozenset(
+    {"requested", "accepted", "in-progress", "on-hold", "completed", "failed"}
+)
+
+
+class Governed(Protocol):
+    """What a consent governs: a referral (its own consent, service type and status)."""
+
+    @property
+    def consent(self) -> Consent: ...
+    @property
+    def client(self) -> Client: ...
+    @property
+    def recipient_agency(self) -> Agency: ...
+    @property
+    def service_type(self) -> str: ...
+    @property
+    def status(self) -> str: ...
 
 
 @dataclass(frozen=True)
 class Decision:
-    """Categories permitted now, the consents relied on, and a reason code."""
+    """Categories permitted now, the one consent relied on (if any), and a reason code."""
 
     categories: frozenset[str]
-    consents: tuple[Consent, ...]
+    consent: Consent | None
     reason: str
 
     def permits(self, category: str) -> bool:
@@ -38,6 +67,7 @@ class Decision:
 
     @property
     def allowed(self) -> bool:
+        """Something is disclosed: the reason narrative and the sender's messages go with it."""
         return bool(self.categories)
 
 
@@ -93,32 +123,55 @@ def consent_categories(consent: Consent) -> frozenset[str]:
 
 
 def decide(
-    *, client: Client, recipient_agency: Agency | uuid.UUID, at: datetime | None = None
+    *,
+    referral: Governed | None = None,
+    consent: Consent | None = None,
+    service_type: str | None = None,
+    at: datetime | None = None,
 ) -> Decision:
-    """The categories of `client` that `recipient_agency` may see at `at` (default now)."""
+    """What the recipient may see at `at` (default now) of a referral, under ITS consent only.
+
+    Pass the `referral` (its consent, service type and status decide), or a `consent` alone
+    (optionally with the `service_type` it must fit). No other consent ever widens it.
+    """
+    if (referral is None) == (consent is None):
+        raise TypeError("decide: name exactly one of referral= or consent=")
     at = at or timezone.now()
+    if referral is not None:
+        consent, service_type = referral.consent, referral.service_type
+        client, recipient = referral.client, referral.recipient_agency
+    else:
+        assert consent is not None
+        client, recipient = consent.client, consent.recipient_agency
+    refusal = _refusal(client, recipient, referral, consent, service_type, at)
+    if refusal:
+        return Decision(frozenset(), None if refusal == CLIENT_ERASED else consent, refusal)
+    categories = consent_categories(consent)
+    return Decision(categories, consent, PERMITTED if categories else NO_CATEGORIES)
+
+
+def _refusal(
+    client: Client,
+    recipient: Agency,
+    referral: Governed | None,
+    consent: Consent,
+    service_type: str | None,
+    at: datetime,
+) -> str:
+    """Why nothing is disclosed, checked in this order; '' when the consent governs."""
     if client.erased_at is not None:
-        return Decision(frozenset(), (), CLIENT_ERASED)
-    if not _recipient_active(recipient_agency):
-        return Decision(frozenset(), (), RECIPIENT_INACTIVE)
-    recipient_id = recipient_agency.pk if isinstance(recipient_agency, Agency) else recipient_agency
-    consents = list(
-        Consent.objects.filter(client=client, recipient_agency_id=recipient_id).order_by(
-            "-created_at", "-id"
-        )
-    )
-    relied = tuple(c for c in consents if consent_is_active(c, at))
-    categories = frozenset().union(*(consent_categories(c) for c in relied))
-    if categories:
-        return Decision(categories, relied, PERMITTED)
-    if relied:
-        return Decision(frozenset(), relied, NO_CATEGORIES)
-    if not consents:
-        return Decision(frozenset(), (), NO_CONSENT)
-    return Decision(frozenset(), (), consent_state(consents[0], at))
-
-
-def _recipient_active(recipient_agency: Agency | uuid.UUID) -> bool:
-    if isinstance(recipient_agency, Agency):
-        return recipient_agency.is_active
-    return Agency.objects.filter(pk=recipient_agency, is_active=True).exists()
+        return CLIENT_ERASED
+    if not recipient.is_active:
+        return RECIPIENT_INACTIVE
+    if referral is not None and referral.status not in DISCLOSING_STATES:
+        return REFERRAL_STATE
+    if consent.client_id != client.pk or consent.recipient_agency_id != recipient.pk:
+        return NO_CONSENT
+    state = consent_state(consent, at)
+    if state != "active":
+        return state
+    if service_type is not None and not purpose_fits(
+        purpose=consent.purpose, service_type=service_type
+    ):
+        return PURPOSE_MISMATCH
+    return ""

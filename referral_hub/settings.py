@@ -231,6 +231,8 @@ SPECTACULAR_SETTINGS = {
         "DeliveryStatusEnum": "webhooks.models.DeliveryStatus",
         "CapacityStatusEnum": "agencies.models.CapacityStatus",
         "AuditOutcomeEnum": "audit.models.Outcome",
+        "ReferralPartyEnum": "referrals.states.READER_PARTIES",
+        "TransitionPartyEnum": "referrals.states.PARTIES",
     },
 }
 

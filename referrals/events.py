@@ -36,6 +36,18 @@ def emit_status_changed(referral: Referral, *, source: str) -> None:
         outbox_emit(type="referral.expired", agency_ids=agencies, data=_ids(referral))
 
 
+def emit_consent_changed(referral: Referral, *, previous_consent_id: uuid.UUID) -> None:
+    """The sender attached another consent: both parties (a draft's stays with the sender)."""
+    draft = referral.status == ReferralStatus.DRAFT
+    agencies = [referral.sender_agency_id] if draft else _both(referral)
+    data = {
+        **_ids(referral),
+        "consent_id": str(referral.consent_id),
+        "previous_consent_id": str(previous_consent_id),
+    }
+    outbox_emit(type="referral.consent_changed", agency_ids=agencies, data=data)
+
+
 def emit_due_soon(referral: Referral) -> None:
     data = {**_ids(referral), "response_deadline": referral.response_deadline.isoformat()}  # type: ignore[union-attr]
     outbox_emit(type="referral.response_due_soon", agency_ids=_both(referral), data=data)

@@ -2,9 +2,11 @@
 
 Reading them back is `referrals.reads.referral_messages_read`.
 
-Messages stay possible after the consent is revoked or expires: they are the agencies' own
-correspondence about closing the loop (for example "consent withdrawn, closing"). Erasing the
-client destroys their key, so bodies become unreadable (`body: null`, `erased: true`).
+A message the sender writes is a disclosure to the recipient, so the sender may post only while
+the referral discloses (its own consent in effect, fitting, a disclosing state): otherwise 409
+`consent_required` (or `referral_closed`), audited as denied. The recipient may always post,
+for example to close the loop ("consent withdrawn, closing"). Erasing the client destroys their
+key, so bodies become unreadable (`body: null`, `erased: true`).
 """
 
 from __future__ import annotations
@@ -13,21 +15,56 @@ import uuid
 
 from django.db import transaction
 
+from audit.services import INDEPENDENT
+from consent.policy import REFERRAL_STATE, decide
 from core.actor import Actor
 from core.errors import Conflict, NotFound
 from crypto.service import seal_text
 from referrals.events import emit_message_added
-from referrals.models import Referral, ReferralMessage, ReferralStatus
+from referrals.models import Referral, ReferralMessage, ReferralReadMark, ReferralStatus
 from referrals.selectors import other_party, party_of
+from referrals.states import SENDER
 from referrals.trail import referral_audit
 from referrals.transitions import may_write
 
 BODY_MAX = 8000
 
 
-@transaction.atomic
 def referral_message_add(*, actor: Actor, referral: Referral, body: str) -> ReferralMessage:
     """Post a message from the actor's agency to the other party of the referral."""
+    try:
+        return _add(actor=actor, referral=referral, body=body)
+    except Conflict as refusal:
+        referral_audit(
+            actor=actor,
+            referral=referral,
+            action="referral.message",
+            reason=refusal.code,
+            outcome="deny",
+            using=INDEPENDENT,
+        )
+        raise
+
+
+def _sender_may_disclose(referral: Referral) -> None:
+    decision = decide(referral=referral)
+    if decision.allowed:
+        return
+    if decision.reason == REFERRAL_STATE:
+        raise Conflict(
+            f"The referral is {referral.status}: the recipient sees nothing more from you.",
+            code="referral_closed",
+        )
+    raise Conflict(
+        "The referral's consent is not in effect: the recipient may not receive your messages. "
+        "Attach a consent in effect to the referral first.",
+        code="consent_required",
+        basis=decision.reason,
+    )
+
+
+@transaction.atomic
+def _add(*, actor: Actor, referral: Referral, body: str) -> ReferralMessage:
     party = party_of(actor, referral)
     if party is None:
         raise NotFound()
@@ -36,6 +73,8 @@ def referral_message_add(*, actor: Actor, referral: Referral, body: str) -> Refe
         raise Conflict("Send the referral before messaging the recipient.", code="referral_draft")
     if referral.client.erased_at is not None:
         raise Conflict("The client was erased; no new messages.", code="client_erased")
+    if party == SENDER:
+        _sender_may_disclose(referral)
     message = ReferralMessage(
         id=uuid.uuid4(),
         referral=referral,
@@ -55,3 +94,17 @@ def referral_message_add(*, actor: Actor, referral: Referral, body: str) -> Refe
         to_agency_id=other,
     )
     return message
+
+
+def thread_mark_read(*, actor: Actor, referral: Referral, messages: list[ReferralMessage]) -> None:
+    """The actor's agency has now seen the other agency's `messages` (unread count)."""
+    if not messages or actor.agency_id is None:
+        return
+    upto = max(m.created_at for m in messages)
+    marks = ReferralReadMark.objects.filter(referral=referral, agency_id=actor.agency_id)
+    if marks.filter(last_read_at__lt=upto).update(last_read_at=upto):
+        return
+    ReferralReadMark.objects.bulk_create(
+        [ReferralReadMark(referral=referral, agency_id=actor.agency_id, last_read_at=upto)],
+        ignore_conflicts=True,
+    )

@@ -142,3 +142,20 @@ class ReferralMessage(BaseModel):
 
     def __str__(self) -> str:
         return f"Message {self.pk} on {self.referral_id}"
+
+
+class ReferralReadMark(models.Model):
+    """How far one party's agency has read a referral's messages (for the unread count)."""
+
+    id = models.BigAutoField(primary_key=True)
+    referral = models.ForeignKey(Referral, on_delete=models.PROTECT, related_name="+")
+    agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="+")
+    last_read_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "agency"], name="referral_read_mark_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agency_id} read {self.referral_id} to {self.last_read_at}"

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from core.actor import Actor
 from core.errors import NotFound, ValidationFailed
 from core.roles import CASE_ROLES, Scope
-from referrals.models import Referral, ReferralMessage, ReferralStatus
+from referrals.models import Referral, ReferralMessage, ReferralReadMark, ReferralStatus
 from referrals.states import RECIPIENT, SENDER
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 INBOX = "inbox"
 OUTBOX = "outbox"
 
@@ -20,6 +22,11 @@ OUTBOX = "outbox"
 def _may(actor: Actor, write: bool) -> bool:
     scope = Scope.REFERRALS_WRITE if write else Scope.REFERRALS_READ
     return actor.agency_id is not None and actor.may(roles=CASE_ROLES, scope=scope)
+
+
+def may_change(actor: Actor) -> bool:
+    """Case roles, or an integration with `referrals:write`."""
+    return _may(actor, write=True)
 
 
 def referral_qs_for(
@@ -49,8 +56,10 @@ def referral_list_for(
     priority: str | None = None,
     updated_after: datetime | None = None,
 ) -> QuerySet[Referral]:
-    """The actor's referrals, filtered; the caller paginates (newest first)."""
-    qs = referral_qs_for(actor, box=box)
+    """The actor's referrals, filtered, with what a list item shows (the consent and client
+    for the display-name decision, `unread_messages`); the caller paginates (newest first)."""
+    qs = referral_qs_for(actor, box=box).select_related("consent", "client", "client__data_key")
+    qs = qs.annotate(unread_messages=_unread(actor))
     if status:
         qs = qs.filter(status=status)
     if priority:
@@ -58,6 +67,23 @@ def referral_list_for(
     if updated_after:
         qs = qs.filter(updated_at__gt=updated_after)
     return qs
+
+
+def _unread(actor: Actor) -> Coalesce:
+    """Messages from the other agency newer than the actor's agency last read the thread."""
+    mark = ReferralReadMark.objects.filter(
+        referral=OuterRef("referral"), agency_id=actor.agency_id
+    ).values("last_read_at")[:1]
+    theirs = (
+        ReferralMessage.objects.filter(referral=OuterRef("pk"))
+        .exclude(agency_id=actor.agency_id)
+        .filter(created_at__gt=Coalesce(Subquery(mark), Value(EPOCH)))
+        .order_by()
+        .values("referral")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return Coalesce(Subquery(theirs), Value(0))
 
 
 def referral_get_for(*, actor: Actor, referral_id: uuid.UUID, write: bool = False) -> Referral:
@@ -68,7 +94,14 @@ def referral_get_for(*, actor: Actor, referral_id: uuid.UUID, write: bool = Fals
     """
     if not _may(actor, write):
         raise NotFound()
-    related = ("sender_agency", "recipient_agency", "program", "client", "client__data_key")
+    related = (
+        "sender_agency",
+        "recipient_agency",
+        "program",
+        "consent",
+        "client",
+        "client__data_key",
+    )
     try:
         referral = Referral.objects.select_related(*related).get(pk=referral_id)
     except Referral.DoesNotExist:

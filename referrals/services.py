@@ -6,7 +6,6 @@ Each write is transactional, audited in the same transaction, and emits outbox e
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,12 +14,13 @@ from accounts.models import User
 from agencies.models import Agency, Program, ServiceType
 from clients.models import Client
 from clients.selectors import REFER, client_get_for
-from consent.models import Consent
-from consent.policy import consent_is_active
+from audit.services import INDEPENDENT, audit_record
 from core.actor import Actor
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.roles import CASE_ROLES, Role
 from crypto.service import seal_text
+from referrals.attach import referral_consent_attach
+from referrals.consents import consent_for_referral
 from referrals.deadlines import referral_expire_due, referral_remind_due_soon
 from referrals.events import emit_requested
 from referrals.messaging import referral_message_add
@@ -41,6 +41,7 @@ from referrals.transitions import (
 
 __all__ = [
     "referral_assign",
+    "referral_consent_attach",
     "referral_create",
     "referral_expire_due",
     "referral_fhir_viewed",
@@ -78,23 +79,6 @@ def _recipient(
     return agency, program
 
 
-def _consent(client: Client, recipient: Agency, consent_id: uuid.UUID, at: datetime) -> Consent:
-    # Locked until commit: a revocation racing this create either waits and then sees the
-    # referral (and notifies the recipient), or wins and this create answers consent_required.
-    consent = Consent.objects.select_for_update().filter(pk=consent_id, client=client).first()
-    if (
-        consent is None
-        or consent.recipient_agency_id != recipient.id
-        or not consent_is_active(consent, at)
-    ):
-        raise Conflict(
-            "An active consent from this client to this recipient is required.",
-            code="consent_required",
-        )
-    return consent
-
-
-@transaction.atomic
 def referral_create(
     *,
     actor: Actor,
@@ -107,7 +91,48 @@ def referral_create(
     program_id: uuid.UUID | None = None,
     draft: bool = False,
 ) -> Referral:
-    """Send (or draft) a referral of one of the actor's clients, under an active consent."""
+    """Send (or draft) a referral of one of the actor's clients, under an active consent
+    whose purpose fits the service. A refused consent check is audited as denied."""
+    try:
+        return _create(
+            actor=actor,
+            client_id=client_id,
+            recipient_agency_id=recipient_agency_id,
+            consent_id=consent_id,
+            service_type=service_type,
+            reason=reason,
+            priority=priority,
+            program_id=program_id,
+            draft=draft,
+        )
+    except Conflict as refusal:
+        audit_record(
+            actor=actor,
+            action="referral.create",
+            target=("referrals.referral", ""),
+            subject_id=client_id,
+            target_agency_id=recipient_agency_id,
+            consent_id=consent_id,
+            outcome="deny",
+            reason=refusal.code,
+            using=INDEPENDENT,
+        )
+        raise
+
+
+@transaction.atomic
+def _create(
+    *,
+    actor: Actor,
+    client_id: uuid.UUID,
+    recipient_agency_id: uuid.UUID,
+    consent_id: uuid.UUID,
+    service_type: str,
+    reason: str,
+    priority: str,
+    program_id: uuid.UUID | None,
+    draft: bool,
+) -> Referral:
     agency_id = may_write(actor)
     if service_type not in ServiceType.values:
         raise ValidationFailed("Unknown service type.", field="service_type")
@@ -120,7 +145,13 @@ def referral_create(
     now = timezone.now()
     client = _own_client(actor, client_id)
     recipient, program = _recipient(actor, recipient_agency_id, program_id)
-    consent = _consent(client, recipient, consent_id, now)
+    consent = consent_for_referral(
+        client_id=client.id,
+        recipient_id=recipient.id,
+        consent_id=consent_id,
+        service_type=service_type,
+        at=now,
+    )
     status = ReferralStatus.DRAFT if draft else ReferralStatus.REQUESTED
     referral = Referral(
         id=uuid.uuid4(),

@@ -12,6 +12,7 @@ SENDER = "sender"
 RECIPIENT = "recipient"
 SYSTEM = "system"
 PARTIES = (SENDER, RECIPIENT, SYSTEM)
+READER_PARTIES = (SENDER, RECIPIENT)  # who reads a referral (the system only moves it)
 
 _ACTIVE = (S.REQUESTED, S.ACCEPTED, S.IN_PROGRESS, S.ON_HOLD)
 _WORK = (S.IN_PROGRESS, S.ON_HOLD, S.COMPLETED, S.FAILED)

@@ -15,6 +15,7 @@ from core.actor import Actor
 from core.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
 from core.roles import CASE_ROLES, Scope
 from crypto.service import seal_text
+from referrals.consents import consent_for_referral
 from referrals.events import emit_requested, emit_status_changed
 from referrals.models import Referral, ReferralStatus, ReferralTransition
 from referrals.selectors import party_of
@@ -60,12 +61,12 @@ def history(
     return row
 
 
-def deny(actor: Actor, referral: Referral, code: str) -> None:
+def deny(actor: Actor, referral: Referral, code: str, action: str = "referral.transition") -> None:
     """Audit a refused change after its transaction rolled back (independent connection)."""
     referral_audit(
         actor=actor,
         referral=referral,
-        action="referral.transition",
+        action=action,
         reason=code,
         outcome="deny",
         using=INDEPENDENT,
@@ -157,7 +158,20 @@ def _transition(
         )
     if to in REASON_REQUIRED and not reason.strip():
         raise ValidationFailed(f"A reason is required to move to {to}.", field="reason")
+    if source == ReferralStatus.DRAFT and to == ReferralStatus.REQUESTED:
+        _sending_checks(locked)
     return _apply(actor=actor, referral=locked, source=source, target=to, reason=reason)
+
+
+def _sending_checks(referral: Referral) -> None:
+    """Sending a draft re-checks its consent (in effect, fitting) as a create would."""
+    consent_for_referral(
+        client_id=referral.client_id,
+        recipient_id=referral.recipient_agency_id,
+        consent_id=referral.consent_id,
+        service_type=referral.service_type,
+        at=timezone.now(),
+    )
 
 
 def _apply(*, actor: Actor, referral: Referral, source: str, target: str, reason: str) -> Referral:

@@ -12,6 +12,10 @@ EVENT_TYPES: dict[str, str] = {
     "referral.message_added": "A message was added to a referral your agency is party to.",
     "referral.response_due_soon": "A referral your agency received is near its response deadline.",
     "referral.expired": "A referral passed its response deadline without an answer.",
+    "referral.consent_changed": (
+        "The sender put a referral your agency is party to under another consent: what the "
+        "recipient sees now follows that one."
+    ),
     "consent.revoked": "A consent naming your agency as recipient was revoked or expired.",
     "client.erased": (
         "The client of referrals your agency received was erased at the sender: delete any "

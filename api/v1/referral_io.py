@@ -9,8 +9,9 @@ from rest_framework import serializers
 from agencies.models import ServiceType
 from api.serializers import AgencyRef, StrictInput
 from referrals.models import Priority, Referral, ReferralStatus
-from referrals.reads import ReferralView
-from referrals.states import allowed_moves
+from referrals.reads import HistoryEntry, ReferralView
+from referrals.states import PARTIES, READER_PARTIES
+from referrals.summary import ReferralListItem, ReferralSummary
 
 
 class ReferralCreateInput(StrictInput):
@@ -54,7 +55,7 @@ class ProgramRef(serializers.Serializer):
 
 
 class ReferralSummaryOutput(serializers.Serializer):
-    """A referral without client data (lists, create, transitions)."""
+    """A referral without client data (create, transitions, assign, attach)."""
 
     id = serializers.UUIDField()
     status = serializers.ChoiceField(choices=ReferralStatus.choices)
@@ -70,6 +71,56 @@ class ReferralSummaryOutput(serializers.Serializer):
     version = serializers.IntegerField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
+    party = serializers.ChoiceField(choices=READER_PARTIES)
+    allowed_transitions = serializers.ListField(
+        child=serializers.ChoiceField(choices=ReferralStatus.choices),
+        help_text="The moves you may make from the current status (empty if none, or if you "
+        "may not change referrals). Sending a draft still needs its consent in effect.",
+    )
+
+
+class ReferralListItemOutput(ReferralSummaryOutput):
+    """A list item: the summary plus what a caseworker needs to recognise the referral."""
+
+    other_agency = AgencyRef(help_text="The agency on the other side from you.")
+    client_display_name = serializers.CharField(
+        allow_null=True,
+        help_text="The client's preferred (else given and family) name, where you may see "
+        "their identity: your own client, or as recipient while the referral's consent "
+        "permits `identity` (a disclosure in the client's accounting).",
+    )
+    client_withheld_basis = serializers.CharField(
+        allow_blank=True, help_text="Why `client_display_name` is null ('' when shown)."
+    )
+    unread_messages = serializers.IntegerField(
+        help_text="Messages from the other agency since your agency last read the thread."
+    )
+
+
+class ReferralHistoryOutput(serializers.Serializer):
+    """One status change (FHIR Task history): when, from, to, which party, why."""
+
+    at = serializers.DateTimeField()
+    from_status = serializers.CharField(allow_blank=True)
+    to_status = serializers.ChoiceField(choices=ReferralStatus.choices)
+    party = serializers.ChoiceField(choices=PARTIES)
+    actor_kind = serializers.CharField()
+    reason = serializers.CharField(
+        allow_null=True, help_text="null when none was given, or when it is withheld from you."
+    )
+    withheld_basis = serializers.CharField(allow_blank=True)
+
+
+class ReferralHistoryPageOutput(serializers.Serializer):
+    results = ReferralHistoryOutput(many=True)
+
+
+class ReferralConsentAttachInput(StrictInput):
+    consent_id = serializers.UUIDField(
+        help_text="A consent in effect, from the same client to the same recipient, whose "
+        "purpose fits the referral's service type."
+    )
+    version = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
 
 
 class ReferralClientOutput(serializers.Serializer):
@@ -87,13 +138,15 @@ class ReferralClientOutput(serializers.Serializer):
 class ReferralOutput(ReferralSummaryOutput):
     """One referral as the caller may see it now."""
 
-    party = serializers.ChoiceField(choices=["sender", "recipient"])
-    allowed_transitions = serializers.ListField(child=serializers.CharField())
     reason = serializers.CharField(allow_null=True)
     status_reason = serializers.CharField(allow_null=True)
     client = ReferralClientOutput()
     withheld_categories = serializers.ListField(child=serializers.CharField())
-    withheld_basis = serializers.CharField(allow_blank=True)
+    withheld_basis = serializers.CharField(
+        allow_blank=True,
+        help_text="Why categories are withheld: `permitted` (the rest is outside the consent), "
+        "`revoked`, `expired`, `purpose_mismatch`, `referral_state`, `scope`, ...",
+    )
 
 
 _WHEN = serializers.DateTimeField()
@@ -107,8 +160,7 @@ def _ref(obj: Any) -> dict[str, str] | None:
     return {"id": str(obj.id), "name": obj.name} if obj is not None else None
 
 
-def referral_summary(referral: Referral) -> dict[str, Any]:
-    """`ReferralSummaryOutput`, built by hand: it is on the hot read path."""
+def _fields(referral: Referral) -> dict[str, Any]:
     return {
         "id": str(referral.id),
         "status": referral.status,
@@ -127,20 +179,53 @@ def referral_summary(referral: Referral) -> dict[str, Any]:
     }
 
 
+def referral_summary(summary: ReferralSummary) -> dict[str, Any]:
+    """`ReferralSummaryOutput`, built by hand: it is on the hot read path."""
+    return {
+        **_fields(summary.referral),
+        "party": summary.party,
+        "allowed_transitions": list(summary.allowed_transitions),
+    }
+
+
+def referral_list_item(item: ReferralListItem) -> dict[str, Any]:
+    """`ReferralListItemOutput`."""
+    return {
+        **referral_summary(item),
+        "other_agency": _ref(item.other_agency),
+        "client_display_name": item.client_display_name,
+        "client_withheld_basis": item.client_withheld_basis,
+        "unread_messages": item.unread_messages,
+    }
+
+
 def referral_detail(view: ReferralView) -> dict[str, Any]:
     """Render a ReferralView (the client dict is built here: it is not a model)."""
-    referral: Referral = view.referral
-    data = referral_summary(referral)
-    data.update(
-        party=view.party,
-        allowed_transitions=allowed_moves(source=referral.status, party=view.party),
-        reason=view.reason,
-        status_reason=view.status_reason,
-        client={"id": str(referral.client_id), **view.client},
-        withheld_categories=list(view.withheld_categories),
-        withheld_basis=view.basis,
-    )
-    return data
+    return {
+        **referral_summary(view),
+        "reason": view.reason,
+        "status_reason": view.status_reason,
+        "client": {"id": str(view.referral.client_id), **view.client},
+        "withheld_categories": list(view.withheld_categories),
+        "withheld_basis": view.basis,
+    }
+
+
+def referral_history(entries: list[HistoryEntry]) -> dict[str, Any]:
+    return {
+        "results": [
+            {
+                "at": _when(e.transition.created_at),
+                "from_status": e.transition.from_status,
+                "to_status": e.transition.to_status,
+                "party": e.party,
+                "actor_kind": e.transition.actor_kind,
+                "reason": e.reason,
+                "withheld_basis": e.withheld_basis,
+            }
+            for e in entries
+        ]
+    }
 
 
 class ReferralMessageOutput(serializers.Serializer):
@@ -150,12 +235,15 @@ class ReferralMessageOutput(serializers.Serializer):
     author_integration_id = serializers.UUIDField(
         source="message.author_integration_id", allow_null=True
     )
-    body = serializers.CharField(allow_null=True)
+    body = serializers.CharField(
+        allow_null=True, help_text="null when withheld from you (see `withheld_basis`) or erased."
+    )
+    withheld_basis = serializers.CharField(allow_blank=True)
     erased = serializers.SerializerMethodField()
     created_at = serializers.DateTimeField(source="message.created_at")
 
     def get_erased(self, obj: Any) -> bool:
-        return bool(obj.body is None)
+        return obj.withheld_basis == "client_erased"
 
 
 class DisclosureOutput(serializers.Serializer):
@@ -169,3 +257,8 @@ class DisclosureOutput(serializers.Serializer):
     consent_id = serializers.UUIDField(allow_null=True)
     referral_id = serializers.UUIDField(allow_null=True)
     actor_role = serializers.CharField(allow_blank=True)
+    via = serializers.ChoiceField(
+        choices=["referral", "list", "messages", "history"],
+        help_text="What the recipient was shown: the referral detail (client fields and the "
+        "reason), a list item (the display name), messages or status reasons the sender wrote.",
+    )

@@ -1,5 +1,5 @@
 """Referrals between agencies: create, inbox/outbox, read (consent-gated), transitions, assign,
-messages, and a read-only FHIR view."""
+attach a consent, messages, history, and a read-only FHIR view."""
 
 from __future__ import annotations
 
@@ -20,7 +20,10 @@ from api.pagination import CreatedCursorPagination
 from api.permissions import allow
 from api.v1.referral_io import (
     ReferralAssignInput,
+    ReferralConsentAttachInput,
     ReferralCreateInput,
+    ReferralHistoryPageOutput,
+    ReferralListItemOutput,
     ReferralListQuery,
     ReferralMessageInput,
     ReferralMessageOutput,
@@ -28,14 +31,22 @@ from api.v1.referral_io import (
     ReferralSummaryOutput,
     ReferralTransitionInput,
     referral_detail,
+    referral_history,
+    referral_list_item,
     referral_summary,
 )
 from core.errors import ValidationFailed
 from core.roles import CASE_ROLES, Role, Scope
 from referrals import services
 from referrals.fhir import referral_bundle
-from referrals.reads import MessageView, referral_messages_read, referral_read
+from referrals.reads import (
+    MessageView,
+    referral_history_read,
+    referral_messages_read,
+    referral_read,
+)
 from referrals.selectors import referral_get_for, referral_list_for, referral_messages
+from referrals.summary import referral_list_read, referral_summary_of
 
 CASE = tuple(CASE_ROLES)
 READ = allow(roles=CASE, scope=Scope.REFERRALS_READ)
@@ -58,35 +69,37 @@ def _if_match(request: Request) -> int | None:
         raise ValidationFailed('If-Match must be a referral ETag such as "3".') from None
 
 
-def _summary(referral: Any, code: int = status.HTTP_200_OK) -> Response:
-    return _etag(Response(referral_summary(referral), status=code), referral.version)
+def _summary(request: Request, referral: Any, code: int = status.HTTP_200_OK) -> Response:
+    shown = referral_summary_of(actor=actor_of(request), referral=referral)
+    return _etag(Response(referral_summary(shown), status=code), referral.version)
 
 
 def _replay_referral(view: Any, request: Request, resource_id: str) -> Response:
     referral = referral_get_for(
         actor=actor_of(request), referral_id=uuid.UUID(resource_id), write=True
     )
-    return _summary(referral, status.HTTP_201_CREATED)
+    return _summary(request, referral, status.HTTP_201_CREATED)
 
 
 class ReferralCollectionApi(GenericAPIView):
     """`GET`: your agency's referrals (inbox and/or outbox). `POST`: send a referral."""
 
     pagination_class = CreatedCursorPagination
-    serializer_class = ReferralSummaryOutput
+    serializer_class = ReferralListItemOutput
 
     def get_permissions(self):  # type: ignore[no-untyped-def]
         return [READ() if self.request.method == "GET" else WRITE()]
 
     @extend_schema(
-        parameters=[ReferralListQuery], responses={200: ReferralSummaryOutput(many=True)}
+        parameters=[ReferralListQuery], responses={200: ReferralListItemOutput(many=True)}
     )
     def get(self, request: Request) -> Response:
+        actor = actor_of(request)
         query = ReferralListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        referrals = referral_list_for(actor_of(request), **query.validated_data)
-        page = self.paginate_queryset(referrals)
-        return self.get_paginated_response([referral_summary(r) for r in page or []])
+        page = self.paginate_queryset(referral_list_for(actor, **query.validated_data))
+        items = referral_list_read(actor=actor, referrals=list(page or []))
+        return self.get_paginated_response([referral_list_item(i) for i in items])
 
     @extend_schema(request=ReferralCreateInput, responses={201: ReferralSummaryOutput})
     @idempotent(replay=_replay_referral)
@@ -105,7 +118,7 @@ class ReferralCollectionApi(GenericAPIView):
             reason=fields["reason"],
             draft=fields["draft"],
         )
-        return _summary(referral, status.HTTP_201_CREATED)
+        return _summary(request, referral, status.HTTP_201_CREATED)
 
 
 class ReferralDetailApi(APIView):
@@ -144,7 +157,7 @@ class ReferralTransitionApi(APIView):
             expected_version=data.validated_data["version"],
             if_match=_if_match(request),
         )
-        return _summary(referral)
+        return _summary(request, referral)
 
 
 class ReferralAssignApi(APIView):
@@ -164,7 +177,41 @@ class ReferralAssignApi(APIView):
             assignee_id=data.validated_data["assignee"],
             expected_version=data.validated_data["version"],
         )
-        return _summary(referral)
+        return _summary(request, referral)
+
+
+class ReferralConsentAttachApi(APIView):
+    """Put the referral under another consent (the sender): in effect, same client and
+    recipient, purpose fitting the service; the recipient gets `referral.consent_changed`."""
+
+    permission_classes = [WRITE]
+
+    @extend_schema(request=ReferralConsentAttachInput, responses={200: ReferralSummaryOutput})
+    @idempotent()
+    def post(self, request: Request, referral_id: uuid.UUID) -> Response:
+        actor = actor_of(request)
+        data = ReferralConsentAttachInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        referral = services.referral_consent_attach(
+            actor=actor,
+            referral=referral_get_for(actor=actor, referral_id=referral_id, write=True),
+            consent_id=data.validated_data["consent_id"],
+            expected_version=data.validated_data["version"],
+        )
+        return _summary(request, referral)
+
+
+class ReferralHistoryApi(APIView):
+    """Every status change, oldest first: when, from, to, which party, and the reason where
+    you may see it (your agency's own; the other party's as the referral's consent allows)."""
+
+    permission_classes = [READ]
+
+    @extend_schema(responses={200: ReferralHistoryPageOutput})
+    def get(self, request: Request, referral_id: uuid.UUID) -> Response:
+        actor = actor_of(request)
+        referral = referral_get_for(actor=actor, referral_id=referral_id)
+        return Response(referral_history(referral_history_read(actor=actor, referral=referral)))
 
 
 def _replay_message(view: Any, request: Request, resource_id: str) -> Response:
@@ -202,7 +249,7 @@ class ReferralMessagesApi(GenericAPIView):
         message = services.referral_message_add(
             actor=actor, referral=referral, body=data.validated_data["body"]
         )
-        shown = MessageView(message, data.validated_data["body"])
+        shown = MessageView(message, data.validated_data["body"])  # the poster's own words
         return Response(ReferralMessageOutput(shown).data, status=status.HTTP_201_CREATED)
 
 

@@ -61,4 +61,4 @@ as "$DAVE" -X POST "$BASE/api/v1/referrals/$REFERRAL/transitions" -d '{"to": "co
   | json "'closed ->', d['status']"
 as "$ALICE" "$BASE/api/v1/referrals/$REFERRAL/fhir" | json "'fhir ->', d['entry'][0]['resource']['status']"
 as "$ERIN" "$BASE/api/v1/clients/$CLIENT/disclosures" \
-  | json "'disclosures ->', [(r['recipient_agency']['name'], r['categories']) for r in d['results']]"
+  | json "'disclosures ->', [(r['recipient_agency']['name'], r['categories'], r['via']) for r in d['results']]"

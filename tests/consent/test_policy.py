@@ -1,7 +1,9 @@
-"""The consent decision: time matrix, revocation, union, special categories, fail closed."""
+"""The consent decision: time matrix, revocation, one consent per referral (no union), purpose
+fit, disclosing states, special categories, fail closed."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 import pytest
@@ -38,11 +40,39 @@ def grant(client, recipient, **over):  # type: ignore[no-untyped-def]
     return Consent.objects.create(**fields)
 
 
-def test_it_permits_nothing_without_consent(client_row, safehouse):
-    decision = decide(client=client_row, recipient_agency=safehouse, at=NOW)
-    assert decision.categories == frozenset()
-    assert decision.reason == "no_consent"
-    assert not decision.permits("identity")
+@dataclass
+class Held:
+    """A referral as `decide` sees it (its consent, client, recipient, service, status)."""
+
+    consent: Consent
+    service_type: str = "housing"
+    status: str = "requested"
+
+    @property
+    def client(self):  # type: ignore[no-untyped-def]
+        return self.consent.client
+
+    @property
+    def recipient_agency(self):  # type: ignore[no-untyped-def]
+        return self.consent.recipient_agency
+
+
+def test_it_takes_exactly_one_of_a_referral_or_a_consent(client_row, safehouse):
+    consent = grant(client_row, safehouse)
+    with pytest.raises(TypeError):
+        decide()
+    with pytest.raises(TypeError):
+        decide(referral=Held(consent), consent=consent)
+
+
+def test_a_referral_whose_consent_is_not_this_clients_to_this_recipient_gets_nothing(
+    client_row, safehouse, harbor
+):
+    other = grant(client_row, harbor)
+    held = Held(grant(client_row, safehouse))
+    held.consent = other  # as a bug would: the referral names another recipient's consent
+    decision = decide(referral=_Mismatched(held, safehouse), at=NOW)
+    assert (decision.categories, decision.reason) == (frozenset(), "no_consent")
 
 
 @pytest.mark.parametrize(
@@ -58,40 +88,78 @@ def test_it_permits_nothing_without_consent(client_row, safehouse):
 )
 def test_time_matrix(client_row, safehouse, offset, reason, permitted):
     consent = grant(client_row, safehouse)
-    decision = decide(client=client_row, recipient_agency=safehouse, at=NOW + offset)
-    assert decision.reason == reason
-    assert decision.permits("identity") is permitted
+    for decision in (
+        decide(consent=consent, at=NOW + offset),
+        decide(referral=Held(consent), at=NOW + offset),
+    ):
+        assert decision.reason == reason
+        assert decision.permits("identity") is permitted
+        assert decision.consent == consent
     assert consent_is_active(consent, NOW + offset) is permitted
-    assert decision.consents == ((consent,) if permitted else ())
 
 
 def test_it_rejects_revoked_consent(client_row, safehouse):
-    grant(client_row, safehouse, status=ConsentStatus.REVOKED, revoked_at=NOW)
-    decision = decide(client=client_row, recipient_agency=safehouse, at=NOW + timedelta(days=1))
+    consent = grant(client_row, safehouse, status=ConsentStatus.REVOKED, revoked_at=NOW)
+    decision = decide(referral=Held(consent), at=NOW + timedelta(days=1))
     assert (decision.categories, decision.reason) == (frozenset(), "revoked")
+    assert decision.consent == consent
 
 
-def test_it_unions_categories_across_active_consents(client_row, safehouse):
+def test_each_referral_follows_its_own_consent_and_no_other(client_row, safehouse):
+    """No union: a second active consent to the same recipient never widens a referral."""
     one = grant(client_row, safehouse, categories=["identity"])
-    two = grant(client_row, safehouse, categories=["contact", "demographics"])
-    decision = decide(client=client_row, recipient_agency=safehouse, at=NOW + timedelta(hours=1))
-    assert decision.categories == {"identity", "contact", "demographics"}
-    assert set(decision.consents) == {one, two}
+    two = grant(client_row, safehouse, categories=["contact", "safety"], purpose="safety_planning")
+    at = NOW + timedelta(hours=1)
+    assert decide(referral=Held(one), at=at).categories == {"identity"}
+    assert decide(referral=Held(one), at=at).consent == one
+    assert decide(referral=Held(two, service_type="shelter"), at=at).categories == {
+        "contact",
+        "safety",
+    }
+    Consent.objects.filter(pk=one.pk).update(status=ConsentStatus.REVOKED, revoked_at=NOW)
+    one.refresh_from_db()
+    assert decide(referral=Held(one), at=at).categories == frozenset()  # `two` does not step in
 
 
-def test_consent_for_one_recipient_says_nothing_about_another(client_row, safehouse, harbor):
-    grant(client_row, safehouse)
-    assert decide(client=client_row, recipient_agency=harbor, at=NOW).reason == "no_consent"
-    assert decide(client=client_row, recipient_agency=harbor.id, at=NOW).categories == frozenset()
+def test_the_purpose_must_fit_the_service(client_row, safehouse):
+    consent = grant(client_row, safehouse, purpose="social_services")
+    decision = decide(referral=Held(consent, service_type="housing"), at=NOW)
+    assert (decision.categories, decision.reason) == (frozenset(), "purpose_mismatch")
+    assert decide(referral=Held(consent, service_type="case_management"), at=NOW).allowed
+    assert decide(consent=consent, service_type="housing", at=NOW).reason == "purpose_mismatch"
+    assert decide(consent=consent, at=NOW).allowed  # no service named: the consent alone
+
+
+@pytest.mark.parametrize(
+    ("status", "discloses"),
+    [
+        ("draft", False),
+        ("requested", True),
+        ("accepted", True),
+        ("in-progress", True),
+        ("on-hold", True),
+        ("completed", True),
+        ("failed", True),
+        ("rejected", False),
+        ("cancelled", False),
+        ("expired", False),
+        ("entered-in-error", False),
+        ("paused", False),  # unknown: fail closed
+    ],
+)
+def test_only_disclosing_states_disclose(client_row, safehouse, status, discloses):
+    decision = decide(referral=Held(grant(client_row, safehouse), status=status), at=NOW)
+    assert decision.allowed is discloses
+    assert decision.reason == ("permitted" if discloses else "referral_state")
 
 
 def test_special_categories_need_acknowledgement(client_row, safehouse, harbor):
-    grant(client_row, safehouse, categories=["identity", "health"])
-    grant(
+    plain = grant(client_row, safehouse, categories=["identity", "health"])
+    acknowledged = grant(
         client_row, harbor, categories=["identity", "health"], special_categories_acknowledged=True
     )
-    assert decide(client=client_row, recipient_agency=safehouse, at=NOW).categories == {"identity"}
-    assert decide(client=client_row, recipient_agency=harbor, at=NOW).permits("health")
+    assert decide(referral=Held(plain), at=NOW).categories == {"identity"}
+    assert decide(referral=Held(acknowledged), at=NOW).permits("health")
 
 
 @pytest.mark.parametrize(
@@ -105,7 +173,8 @@ def test_special_categories_need_acknowledgement(client_row, safehouse, harbor):
 def test_it_fails_closed(client_row, safehouse, over, reason):
     consent = grant(client_row, safehouse)
     Consent.objects.filter(pk=consent.pk).update(**over)  # bypass the service, as a bug would
-    decision = decide(client=client_row, recipient_agency=safehouse, at=NOW + timedelta(hours=1))
+    consent.refresh_from_db()
+    decision = decide(referral=Held(consent), at=NOW + timedelta(hours=1))
     assert (decision.categories, decision.reason) == (frozenset(), reason)
 
 
@@ -117,20 +186,37 @@ def test_unknown_status_is_refused_by_the_database_and_the_policy(client_row, sa
 
 
 def test_a_refusal_does_not_block_another_consent(client_row, safehouse):
-    grant(client_row, safehouse, status=ConsentStatus.REFUSED, expires_at=None)
-    grant(client_row, safehouse, categories=["contact"])
-    decision = decide(client=client_row, recipient_agency=safehouse, at=NOW)
-    assert decision.categories == {"contact"}
+    refused = grant(client_row, safehouse, status=ConsentStatus.REFUSED, expires_at=None)
+    other = grant(client_row, safehouse, categories=["contact"])
+    assert decide(referral=Held(refused), at=NOW).reason == "refused"
+    assert decide(referral=Held(other), at=NOW).categories == {"contact"}
 
 
 def test_erased_client_and_inactive_recipient_permit_nothing(client_row, safehouse):
-    grant(client_row, safehouse)
+    held = Held(grant(client_row, safehouse))
     safehouse.is_active = False
     safehouse.save(update_fields=["is_active"])
-    assert (
-        decide(client=client_row, recipient_agency=safehouse, at=NOW).reason == "recipient_inactive"
-    )
-    safehouse.is_active = True
-    safehouse.save(update_fields=["is_active"])
-    client_row.erased_at = NOW
-    assert decide(client=client_row, recipient_agency=safehouse, at=NOW).reason == "client_erased"
+    held.consent.recipient_agency.is_active = False
+    assert decide(referral=held, at=NOW).reason == "recipient_inactive"
+    held.consent.recipient_agency.is_active = True
+    held.consent.client.erased_at = NOW
+    decision = decide(referral=held, at=NOW)
+    assert (decision.reason, decision.consent) == ("client_erased", None)
+
+
+@dataclass
+class _Mismatched:
+    """A referral whose recipient differs from its consent's (only a bug could build one)."""
+
+    held: Held
+    recipient_agency: object
+    service_type: str = "housing"
+    status: str = "requested"
+
+    @property
+    def consent(self):  # type: ignore[no-untyped-def]
+        return self.held.consent
+
+    @property
+    def client(self):  # type: ignore[no-untyped-def]
+        return self.held.client

@@ -5,33 +5,59 @@ from __future__ import annotations
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from audit.models import AuditEvent
 from referrals.models import Referral
 from tests.referrals.conftest import ANA, SECRET_REASON
 
 
 def _queries(client, url):  # type: ignore[no-untyped-def]
+    """(queries reading, queries appending audit events, body) for one GET."""
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
     assert response.status_code == 200, response.content
-    return len(ctx.captured_queries), response.json()
+    sql = [q["sql"] for q in ctx.captured_queries]
+    audit = [q for q in sql if "audit_" in q]
+    return len(sql) - len(audit), len(audit), response.json()
 
 
 def test_the_list_costs_the_same_for_one_or_twenty_referrals(api, dave, send):
+    """Reads are constant; each item showing the client's name to the recipient is one
+    `disclosure` event (the accounting needs one per client and referral), nothing more."""
     send()
     client = api(dave)
-    one, body = _queries(client, "/api/v1/referrals/?box=inbox")
-    assert len(body["results"]) == 1
+    client.get("/api/v1/referrals/?box=inbox")  # the agency's audit chain exists from here on
+    before = AuditEvent.objects.count()
+    one, one_audit, body = _queries(client, "/api/v1/referrals/?box=inbox")
+    assert len(body["results"]) == 1 and body["results"][0]["client_display_name"]
+    assert AuditEvent.objects.count() == before + 1
     for _ in range(19):
         send()
-    twenty, body = _queries(client, "/api/v1/referrals/?box=inbox")
+    before = AuditEvent.objects.count()
+    twenty, twenty_audit, body = _queries(client, "/api/v1/referrals/?box=inbox")
     assert len(body["results"]) == 20
     assert twenty == one, f"{one} queries for 1 referral but {twenty} for 20: select_related?"
+    assert AuditEvent.objects.count() - before == 20
+    assert twenty_audit == 20 * one_audit, "one audit append per disclosed item, no more"
 
 
-def test_lists_show_no_client_fields(api, alice, referral):
+def test_the_senders_list_costs_the_same_for_one_or_twenty(api, alice, send):
+    send()
+    api(alice).get("/api/v1/referrals/?box=outbox")
+    one, one_audit, _ = _queries(api(alice), "/api/v1/referrals/?box=outbox")
+    for _ in range(19):
+        send()
+    twenty, twenty_audit, body = _queries(api(alice), "/api/v1/referrals/?box=outbox")
+    assert len(body["results"]) == 20 and (twenty, twenty_audit) == (one, one_audit)
+
+
+def test_lists_show_the_display_name_and_no_other_client_field(api, alice, referral):
+    """Was: no client field at all. Now the display name (issue 15), nothing else."""
     text = api(alice).get("/api/v1/referrals/").content.decode()
-    for value in (*ANA.values(), SECRET_REASON):
-        assert value not in text
+    assert "Ana Canary" in text
+    for key, value in ANA.items():
+        if key not in ("given_name", "family_name"):
+            assert value not in text
+    assert SECRET_REASON not in text
 
 
 def test_box_and_filters(api, alice, dave, send):
@@ -70,11 +96,16 @@ def test_the_cursor_pages_through(api, alice, send):
     assert len(rest["results"]) == 1
 
 
-def test_the_hand_built_summary_matches_the_serializer(referral):
-    from api.v1.referral_io import ReferralSummaryOutput, referral_summary
-    from referrals.models import Referral
+def test_the_hand_built_representations_match_their_serializers(api, alice, referral):
+    from api.v1 import referral_io
 
-    row = Referral.objects.select_related("sender_agency", "recipient_agency", "program").get(
-        pk=referral["id"]
-    )
-    assert referral_summary(row) == dict(ReferralSummaryOutput(row).data)
+    pairs = [
+        (api(alice).get(f"/api/v1/referrals/{referral['id']}/").json(), "ReferralOutput"),
+        (api(alice).get("/api/v1/referrals/").json()["results"][0], "ReferralListItemOutput"),
+        (referral, "ReferralSummaryOutput"),
+    ]
+    for body, name in pairs:
+        serializer = getattr(referral_io, name)
+        assert set(body) == set(serializer().fields), name
+        check = serializer(data=body)
+        assert check.is_valid(), (name, check.errors)

@@ -28,10 +28,13 @@ def test_messages_flow_both_ways_sealed_and_audited(api, alice, dave, referral):
     assert [m["body"] for m in thread] == ["Yes, bed 4.", "Can you take her tonight?"]
     assert all(b"bed 4" not in bytes(m.body) for m in ReferralMessage.objects.all())
     assert AuditEvent.objects.filter(action="referral.message").count() == 2
-    assert AuditEvent.objects.filter(action="referral.messages.read").count() == 1
+    # dave was shown a message alice's agency wrote: a disclosure, in the accounting.
+    read = AuditEvent.objects.get(action="disclosure")
+    assert read.reason == "messages" and read.actor_id == str(dave.id)
+    assert not AuditEvent.objects.filter(action="referral.messages.read").exists()
 
 
-def test_messages_stay_possible_after_revocation(api, dave, ana_consent, referral):
+def test_the_recipient_may_still_post_after_revocation(api, dave, ana_consent, referral):
     revoke(ana_consent)
     url = f"/api/v1/referrals/{referral['id']}/messages/"
     assert (

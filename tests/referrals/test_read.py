@@ -64,12 +64,15 @@ def test_expiry_mid_flow_takes_effect_by_time_alone(api, dave, ana_consent, refe
     assert after["withheld_basis"] == "expired"
 
 
-def test_a_second_consent_widens_what_the_recipient_sees_now(
-    api, dave, ana, safehouse, make_consent, referral
+def test_a_second_consent_never_widens_what_the_recipient_sees(
+    api, dave, ana, safehouse, make_consent, ana_consent, referral
 ):
+    """Was: a second consent to the same recipient widened every referral (the union)."""
     make_consent(ana, safehouse, categories=("safety",), purpose="safety_planning")
     seen = _read(api, dave, referral["id"])
-    assert seen["client"]["safety"]["risk_notes"] == ANA["risk_notes"]
+    assert "safety" not in seen["client"] and "safety" in seen["withheld_categories"]
+    assert ANA["risk_notes"] not in str(seen)
+    assert AuditEvent.objects.get(action="disclosure").consent_id == ana_consent.id
 
 
 def test_special_categories_need_acknowledgement(api, dave, ana, safehouse, make_consent, referral):
@@ -91,12 +94,13 @@ def test_a_sender_integration_without_clients_read_sees_no_client_fields(
     partner = make_integration(eastside, scopes=["referrals:read"])
     seen = _read(api, partner, referral["id"])
     assert seen["client"] == {"id": seen["client_id"]}
+    assert seen["reason"] is None and seen["withheld_basis"] == "scope"
 
 
 def test_a_recipient_integration_sees_what_consent_permits(
     api, make_integration, safehouse, referral
 ):
-    partner = make_integration(safehouse, scopes=["referrals:read"])
+    partner = make_integration(safehouse, scopes=["referrals:read", "clients:read"])
     seen = _read(api, partner, referral["id"])
     assert seen["client"]["identity"]["family_name"] == "Canary"
     assert AuditEvent.objects.get(action="disclosure").actor_kind == "integration"

@@ -38,4 +38,7 @@ def test_the_referral_walkthrough_runs(live_server, alice, dave, carol, erin):
     assert "after revoke -> accepted [] revoked" in out
     assert "closed -> completed" in out
     assert "fhir -> completed" in out
-    assert "disclosures -> [('Safe Harbor Housing', ['contact', 'identity'])]" in out
+    # Newest first: dave's read of the referral, then the name in his inbox.
+    shown = "[('Safe Harbor Housing', ['contact', 'identity'], 'referral'), "
+    shown += "('Safe Harbor Housing', ['identity'], 'list')]"
+    assert f"disclosures -> {shown}" in out

@@ -235,6 +235,20 @@ TABLE: dict[tuple[str, str], Rule] = {
         ok=("b", SV),
         counterparty=draft,
     ),
+    # The sender attaches a consent (here the referral's own again: answered, no change); the
+    # recipient is a party but not the sender (403), tested in tests/referrals/test_attach.py.
+    ("referral-consent-attach", "post"): Rule(
+        "object",
+        CASE,
+        REF_WRITE,
+        kwargs=_referral,
+        body=lambda w, i: {"consent_id": i["consent"]},
+        ok=("a", CW),
+        counterparty=draft,
+    ),
+    ("referral-history", "get"): Rule(
+        "object", CASE, REF_READ, kwargs=_referral, ok=("b", CW), counterparty=draft
+    ),
     ("referral-messages", "get"): Rule(
         "object", CASE, REF_READ, kwargs=_referral, ok=("b", CW), counterparty=draft
     ),
