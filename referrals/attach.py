@@ -83,4 +83,3 @@ def _attach(
         reason=f"replaces:{previous}",
     )
     return locked
-

@@ -2,15 +2,15 @@
 
 Task status codes follow the SDOH Clinical Care IG (TaskForReferralManagement). The patient is
 referenced by opaque id only; no client field, reason or message text is included, so the view
-discloses nothing beyond the referral's existence and state.
+discloses nothing beyond the referral's existence and state, in any status and under any
+consent (the Consent is the referral's own, `consent.fhir`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from consent.models import Consent
-from consent.policy import consent_state
+from consent.fhir import consent_resource
 from referrals.models import Referral, ReferralStatus
 
 SDOHCC = "http://hl7.org/fhir/us/sdoh-clinicalcare/StructureDefinition"
@@ -44,7 +44,6 @@ CLOSED: set[str] = {
     ReferralStatus.FAILED,
     ReferralStatus.EXPIRED,
 }
-CONSENT_STATUS = {"active": "active", "revoked": "inactive", "expired": "inactive"}
 
 
 def _ref(kind: str, ident: Any) -> dict[str, str]:
@@ -105,50 +104,9 @@ def task(referral: Referral) -> dict[str, Any]:
     return resource
 
 
-def consent(record: Consent) -> dict[str, Any]:
-    state = consent_state(record)
-    return {
-        "resourceType": "Consent",
-        "id": str(record.id),
-        "status": CONSENT_STATUS.get(state, "inactive"),
-        "scope": {
-            "coding": [
-                {
-                    "system": "http://terminology.hl7.org/CodeSystem/consentscope",
-                    "code": "patient-privacy",
-                }
-            ]
-        },
-        "category": [{"coding": [{"system": "http://loinc.org", "code": "59284-0"}]}],
-        "patient": _ref("Patient", record.client_id),
-        "dateTime": _when(record.created_at),
-        "organization": [_ref("Organization", record.agency_id)],
-        "policyRule": {"text": "Client release of information"},
-        "provision": {
-            "type": "permit",
-            "period": {"start": _when(record.valid_from), "end": _when(record.expires_at)},
-            "actor": [
-                {
-                    "role": {
-                        "coding": [
-                            {
-                                "system": "http://terminology.hl7.org/CodeSystem/v3-ParticipationType",
-                                "code": "IRCP",
-                            }
-                        ]
-                    },
-                    "reference": _ref("Organization", record.recipient_agency_id),
-                }
-            ],
-            "purpose": [{"system": f"{BASE}:purpose", "code": record.purpose}],
-            "class": [{"system": f"{BASE}:data-category", "code": c} for c in record.categories],
-        },
-    }
-
-
 def referral_bundle(referral: Referral) -> dict[str, Any]:
     """The FHIR Bundle (type `collection`) for one referral."""
-    resources = [task(referral), service_request(referral), consent(referral.consent)]
+    resources = [task(referral), service_request(referral), consent_resource(referral.consent)]
     return {
         "resourceType": "Bundle",
         "type": "collection",

@@ -135,7 +135,9 @@ def referral_read(*, actor: Actor, referral: Referral, at: datetime | None = Non
     )
 
 
-def _message_view(actor: Actor, referral: Referral, access: Access, m: ReferralMessage) -> MessageView:
+def _message_view(
+    actor: Actor, referral: Referral, access: Access, m: ReferralMessage
+) -> MessageView:
     if _may_read_text(access, _writer(referral, m.agency_id)):
         body = unseal_text(client=referral.client, row=m, column="body", actor=actor)
         return MessageView(m, body, "" if body is not None else "client_erased")

@@ -59,7 +59,8 @@ def referral_list_for(
     """The actor's referrals, filtered, with what a list item shows (the consent and client
     for the display-name decision, `unread_messages`); the caller paginates (newest first)."""
     qs = referral_qs_for(actor, box=box).select_related("consent", "client", "client__data_key")
-    qs = qs.annotate(unread_messages=_unread(actor))
+    if actor.agency_id is not None:
+        qs = qs.annotate(unread_messages=_unread(actor.agency_id))
     if status:
         qs = qs.filter(status=status)
     if priority:
@@ -69,14 +70,14 @@ def referral_list_for(
     return qs
 
 
-def _unread(actor: Actor) -> Coalesce:
-    """Messages from the other agency newer than the actor's agency last read the thread."""
+def _unread(agency_id: uuid.UUID) -> Coalesce:
+    """Messages from the other agency newer than `agency_id` last read the thread."""
     mark = ReferralReadMark.objects.filter(
-        referral=OuterRef("referral"), agency_id=actor.agency_id
+        referral=OuterRef("referral"), agency_id=agency_id
     ).values("last_read_at")[:1]
     theirs = (
         ReferralMessage.objects.filter(referral=OuterRef("pk"))
-        .exclude(agency_id=actor.agency_id)
+        .exclude(agency_id=agency_id)
         .filter(created_at__gt=Coalesce(Subquery(mark), Value(EPOCH)))
         .order_by()
         .values("referral")

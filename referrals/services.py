@@ -12,9 +12,9 @@ from django.utils import timezone
 
 from accounts.models import User
 from agencies.models import Agency, Program, ServiceType
+from audit.services import INDEPENDENT, audit_record
 from clients.models import Client
 from clients.selectors import REFER, client_get_for
-from audit.services import INDEPENDENT, audit_record
 from core.actor import Actor
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.roles import CASE_ROLES, Role
