@@ -16,3 +16,10 @@ class CreatedCursorPagination(CursorPagination):
 
 class IdCursorPagination(CreatedCursorPagination):
     ordering = ("-id",)
+
+
+class PriorityCursorPagination(CreatedCursorPagination):
+    """Most pressing first: `priority_rank` (annotated: stat 0 ... routine 3), then the nearest
+    response deadline, then newest."""
+
+    ordering = ("priority_rank", "response_deadline", "-created_at", "-id")

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "clients",
     "consent",
     "referrals",
+    "reports",  # aggregate outcome reports (above referrals)
     "webhooks",
     "api",
     "referral_hub",  # on top: cross-app commands, the scheduled-job registry, demo data
@@ -130,10 +131,25 @@ LOGIN_FAILURE_IP_LIMIT = env_int("LOGIN_FAILURE_IP_LIMIT", 20)
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900)
 IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 24)
 CONSENT_MAX_DAYS = env_int("CONSENT_MAX_DAYS", 365)
-REFERRAL_RESPONSE_DAYS = env_int("REFERRAL_RESPONSE_DAYS", 10)
-REFERRAL_REMINDER_HOURS = env_int(
-    "REFERRAL_REMINDER_HOURS", 48
-)  # `referral.response_due_soon` lead
+# Priority sets the response deadline and the reminder cadence (referrals/deadlines.py,
+# docs/operations.md "Deadlines and reminders"). Routine keeps the original two settings.
+REFERRAL_RESPONSE_DAYS = env_int("REFERRAL_RESPONSE_DAYS", 10)  # routine
+REFERRAL_RESPONSE_HOURS_URGENT = env_int("REFERRAL_RESPONSE_HOURS_URGENT", 72)
+REFERRAL_RESPONSE_HOURS_ASAP = env_int("REFERRAL_RESPONSE_HOURS_ASAP", 24)
+REFERRAL_RESPONSE_HOURS_STAT = env_int("REFERRAL_RESPONSE_HOURS_STAT", 4)
+# The first `referral.response_due_soon` goes out this long before the deadline (at most half
+# the priority's window), then again every REFERRAL_REMIND_EVERY_HOURS_<PRIORITY>.
+REFERRAL_REMINDER_HOURS = env_int("REFERRAL_REMINDER_HOURS", 48)
+REFERRAL_REMIND_EVERY_HOURS_ROUTINE = env_int("REFERRAL_REMIND_EVERY_HOURS_ROUTINE", 24)
+REFERRAL_REMIND_EVERY_HOURS_URGENT = env_int("REFERRAL_REMIND_EVERY_HOURS_URGENT", 12)
+REFERRAL_REMIND_EVERY_HOURS_ASAP = env_int("REFERRAL_REMIND_EVERY_HOURS_ASAP", 4)
+REFERRAL_REMIND_EVERY_HOURS_STAT = env_int("REFERRAL_REMIND_EVERY_HOURS_STAT", 1)
+# The directory: when an entry or its capacity counts as stale (agencies/selectors.py).
+DIRECTORY_ASSURED_STALE_DAYS = env_int("DIRECTORY_ASSURED_STALE_DAYS", 180)
+DIRECTORY_CAPACITY_STALE_DAYS = env_int("DIRECTORY_CAPACITY_STALE_DAYS", 7)
+# Reports counting referrals that involve a victim service provider hide counts below this
+# (reports/suppression.py; docs/compliance-guide.md "Outcome reports").
+REPORT_SMALL_CELL_THRESHOLD = env_int("REPORT_SMALL_CELL_THRESHOLD", 11)
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", default=False)
 # Webhook delivery (docs/operations.md "Webhook worker").
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
@@ -148,7 +164,7 @@ WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 30)
 WEBHOOK_CA_FILE = env_str("WEBHOOK_CA_FILE")  # trust store override (None: the system store)
 # Scheduled jobs in the worker loop: seconds between runs (0 disables a job).
 JOB_REFERRAL_EXPIRE_SECONDS = env_int("JOB_REFERRAL_EXPIRE_SECONDS", 300)
-JOB_REFERRAL_REMIND_SECONDS = env_int("JOB_REFERRAL_REMIND_SECONDS", 3600)
+JOB_REFERRAL_REMIND_SECONDS = env_int("JOB_REFERRAL_REMIND_SECONDS", 900)
 JOB_CONSENT_EXPIRE_SECONDS = env_int("JOB_CONSENT_EXPIRE_SECONDS", 300)
 JOB_AUDIT_CHECKPOINT_SECONDS = env_int("JOB_AUDIT_CHECKPOINT_SECONDS", 3600)
 JOB_WEBHOOK_PRUNE_SECONDS = env_int("JOB_WEBHOOK_PRUNE_SECONDS", 3600)
@@ -230,6 +246,8 @@ SPECTACULAR_SETTINGS = {
         "ConsentStatusEnum": "consent.models.ConsentStatus",
         "DeliveryStatusEnum": "webhooks.models.DeliveryStatus",
         "CapacityStatusEnum": "agencies.models.CapacityStatus",
+        "ServiceTypeEnum": "agencies.taxonomy.ServiceType",
+        "AgencyKindEnum": "agencies.models.AgencyKind",
         "AuditOutcomeEnum": "audit.models.Outcome",
     },
 }

@@ -6,8 +6,13 @@ class WebhooksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Signing secrets are sealed under the KEK ring: register them for key rotation."""
+        """Signing secrets are sealed under the KEK ring: register them for key rotation.
+
+        And publish the directory's events (`agencies` cannot import this app).
+        """
+        from agencies.events import publisher_register
         from crypto.registry import SealedSecrets, sealed_secrets_register
+        from webhooks.broadcast import outbox_broadcast
         from webhooks.maintenance import subscription_secrets_rewrap
         from webhooks.models import Subscription
 
@@ -22,3 +27,4 @@ class WebhooksConfig(AppConfig):
                 "webhook secrets (previous)", Subscription.objects.all, "previous_secret_key_id"
             ),
         )
+        publisher_register(outbox_broadcast)
