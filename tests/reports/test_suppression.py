@@ -15,26 +15,27 @@ URL = "/api/v1/reports/referrals"
 K = 11
 
 
-def feasible(hidden: list[int], *, bound: int) -> list[set[int]]:
-    """What an attacker who knows the hidden cells' sum (total minus the visible cells), that
-    each is at least 1 (zeros are shown) and at most `bound`, can conclude about each one."""
+def feasible(hidden: list[int], *, low: int, high: int) -> list[set[int]]:
+    """What an attacker who knows the hidden cells' sum (the total minus the visible cells) and
+    believes each lies in `low..high` can conclude about each one."""
     total, count = sum(hidden), len(hidden)
-    low = [max(1, total - (count - 1) * bound) for _ in hidden]
-    high = [min(bound, total - (count - 1)) for _ in hidden]
-    return [set(range(lo, hi + 1)) for lo, hi in zip(low, high, strict=True)]
+    lo = max(low, total - (count - 1) * high)
+    hi = min(high, total - (count - 1) * low)
+    return [set(range(lo, hi + 1)) for _ in hidden]
 
 
 def recoverable(values: list[int], hidden: list[bool]) -> bool:
-    """True if the attacker can pin down some hidden cell's true value, whether they trust the
-    `<11` marker (each hidden cell at most 10) or not. A wrong conclusion is no leak."""
+    """True if an attacker pins down some hidden cell's true value, under any belief about the
+    bounds: at least 1 or 0 (zeros are usually shown), at most 10 (the `<11` marker) or the
+    whole sum. A belief the true values break leads to wrong answers, which are no leak."""
     cells = [v for v, h in zip(values, hidden, strict=True) if h]
     if not cells:
         return False
-    beliefs = (feasible(cells, bound=K - 1), feasible(cells, bound=sum(cells)))
+    beliefs = [(low, high) for low in (0, 1) for high in (K - 1, sum(cells))]
     return any(
         options == {value}
-        for belief in beliefs
-        for options, value in zip(belief, cells, strict=True)
+        for low, high in beliefs
+        for options, value in zip(feasible(cells, low=low, high=high), cells, strict=True)
     )
 
 
@@ -50,13 +51,25 @@ def test_primary_suppression_alone_would_leak_and_the_complement_stops_it():
 
 def test_two_small_cells_at_the_bound_are_not_left_alone():
     values = [10, 10, 40]  # two hidden 10s summing to 20: each "<11" would have to be 10
+    assert recoverable(values, [True, True, False])
     hidden = hide_small_cells(values, threshold=K)
     assert hidden == [True, True, True]
     assert not recoverable(values, hidden)
 
 
-def test_a_small_total_hides_everything():
-    assert hide_small_cells([4, 0, 0], threshold=K) == [True, True, True]
+def test_a_small_total_cannot_be_shown():
+    assert hide_small_cells([4, 0, 0], threshold=K) is None  # the report then hides everything
+
+
+def test_zeros_complement_when_nothing_else_can():
+    values = [10, 10, 0, 35]  # a 35 is there, but [10, 10, 35] is already safe
+    assert hide_small_cells(values, threshold=K) == [True, True, False, True]
+    assert hide_small_cells([10, 10, 0], threshold=K) == [True, True, True]
+    assert not recoverable([10, 10, 0], [True, True, True])
+
+
+def test_a_table_that_cannot_be_protected_says_so():
+    assert hide_small_cells([10, 10], threshold=K) is None  # both <11, summing to 20
 
 
 def test_nothing_is_hidden_when_no_cell_is_small():
@@ -67,6 +80,7 @@ def test_groups_with_published_subtotals_are_protected_each_on_its_own():
     values, groups = [20, 5, 30, 3, 12], [0, 0, 1, 1, 1]
     hidden = hide_grouped(values, groups, threshold=K)
     assert hidden == [True, True, False, True, True]
+    assert hidden is not None
     for group in (0, 1):
         members = [i for i, g in enumerate(groups) if g == group]
         assert not recoverable([values[i] for i in members], [hidden[i] for i in members])
@@ -76,12 +90,12 @@ def test_groups_with_published_subtotals_are_protected_each_on_its_own():
 @given(st.lists(st.integers(min_value=0, max_value=60), min_size=1, max_size=8))
 def test_no_table_ever_leaks_a_hidden_cell(values):
     hidden = hide_small_cells(values, threshold=K)
+    if hidden is None:  # the caller hides the whole report, total included
+        assert 0 < sum(values) < K or all(v < K for v in values)
+        return
     assert all(h for v, h in zip(values, hidden, strict=True) if 0 < v < K)  # every small cell
-    if 0 < sum(values) < K:
-        assert all(hidden)  # the total itself is hidden
-    else:
-        assert not recoverable(values, hidden)
-        assert sum(hidden) != 1
+    assert not recoverable(values, hidden)
+    assert sum(hidden) != 1
 
 
 # --- the report --------------------------------------------------------------------------------
@@ -187,3 +201,16 @@ def test_the_threshold_is_a_setting(api, seed, northside, safehouse, northside_l
     body = api(northside_lead).get(f"{URL}?start=2026-11").json()
     assert _cells(body, "by_status")["rejected"] == "5"  # 5 is not small under 4
     assert body["suppression"]["threshold"] == 4
+
+
+def test_a_table_that_cannot_be_protected_hides_the_whole_report(
+    api, seed, northside, safehouse, harbor, northside_lead
+):
+    seed_many(seed, northside, safehouse, {S.COMPLETED: 10})
+    seed_many(seed, northside, harbor, {S.COMPLETED: 10})
+    body = api(northside_lead).get(f"{URL}?start=2026-11").json()
+    # Partners 10 + 10 = 20: shown with the total, each "<11" would have to be 10.
+    assert body["total"]["suppressed"] is True
+    assert [c["display"] for c in body["by_partner_agency"]] == ["<11", "<11"]
+    assert all(c["suppressed"] for c in body["by_status"] + body["by_month"])
+    assert body["closed_loop_rate"]["suppressed"] and body["median_hours_to_close"]["suppressed"]
