@@ -142,6 +142,9 @@ WEBHOOK_BACKOFF_CAP_SECONDS = env_int("WEBHOOK_BACKOFF_CAP_SECONDS", 6 * 3600)
 WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 60)
 WEBHOOK_BATCH_SIZE = env_int("WEBHOOK_BATCH_SIZE", 20)
 WEBHOOK_POLL_SECONDS = env_int("WEBHOOK_POLL_SECONDS", 2)
+# After SIGTERM the worker finishes the current attempt (at most ~2 x the timeout) and exits;
+# past this deadline it exits at once (unsent claims come back when their lease expires).
+WORKER_STOP_GRACE_SECONDS = env_int("WORKER_STOP_GRACE_SECONDS", 2 * WEBHOOK_TIMEOUT_SECONDS + 2)
 WEBHOOK_SECRET_GRACE_HOURS = env_int("WEBHOOK_SECRET_GRACE_HOURS", 24)
 WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 30)
 WEBHOOK_CA_FILE = env_str("WEBHOOK_CA_FILE")  # trust store override (None: the system store)
