@@ -5,12 +5,15 @@ rotate_keys --resume    only rewrap what is not under the primary yet (after an 
                         or after an operator changed FIELD_KEYS / FIELD_PRIMARY_KEY_ID)
 rotate_keys --status    which KEKs are still used, and by what
 rotate_keys --retire ID remove an unused, non-primary KEK from FIELD_KEYS_FILE
+
+With FIELD_KEY_PROVIDER=pkcs11 the new KEK is generated inside the token and --retire destroys
+one there (the same checks apply: never the primary, never one still in use).
 """
 
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -18,7 +21,9 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from accounts.actor import system_actor
 from audit.services import audit_record
 from crypto import rotation
+from crypto.errors import KeyUnavailable
 from crypto.keyring import KeyRing, KeyRingError, load_keyring, new_key_id, write_key_file
+from crypto.providers import LocalKeyProvider, ManagedKeyProvider, get_provider
 from crypto.scope import key_scope
 
 ENV_INSTRUCTIONS = """\
@@ -44,6 +49,13 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=200)
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        provider = get_provider()
+        if not isinstance(provider, LocalKeyProvider):
+            if not (hasattr(provider, "new_kek") and hasattr(provider, "retire_kek")):
+                raise CommandError("This key provider cannot make KEKs; use --resume after it did.")
+            with key_scope():
+                self._managed(cast(ManagedKeyProvider, provider), opts)
+            return
         try:
             ring = load_keyring()
         except KeyRingError as exc:
@@ -57,6 +69,32 @@ class Command(BaseCommand):
                 if not opts["resume"]:
                     ring = self._new_primary(ring)
                 self._rewrap(ring, opts["batch_size"])
+
+    def _managed(self, provider: ManagedKeyProvider, opts: dict[str, Any]) -> None:
+        """The same steps for a provider that keeps its own KEKs (an HSM)."""
+        try:
+            ring = KeyRing(provider.primary_id(), dict.fromkeys(provider.key_ids(), b""))
+        except KeyUnavailable as exc:
+            raise CommandError(f"Key provider unusable: {exc.__cause__ or exc}") from exc
+        if opts["status"]:
+            self._status(ring)
+        elif opts["retire"]:
+            kek_id = opts["retire"]
+            self._check_retirable(ring, kek_id)
+            try:
+                provider.retire_kek(kek_id)
+            except KeyUnavailable as exc:
+                raise CommandError(
+                    f"{exc.__cause__ or exc} (a key of the local ring is retired by removing it "
+                    "from FIELD_KEYS / FIELD_KEYS_FILE)"
+                ) from exc
+            self._retired(kek_id)
+        else:
+            if not opts["resume"]:
+                kek_id = provider.new_kek()
+                self.stdout.write(f"new primary KEK {kek_id} generated in the token")
+                ring = KeyRing(kek_id, {**ring.keys, kek_id: b""})
+            self._rewrap(ring, opts["batch_size"])
 
     def _file_path(self) -> str:
         if settings.FIELD_KEYS or not settings.FIELD_KEYS_FILE:
@@ -128,17 +166,23 @@ class Command(BaseCommand):
                 uses = "unused" + ("" if kek_id == ring.primary_id else " (safe to retire)")
             self.stdout.write(f"{kek_id:<20} {role:<14} {uses}")
 
-    def _retire(self, ring: KeyRing, kek_id: str) -> None:
-        path = self._file_path()
+    def _check_retirable(self, ring: KeyRing, kek_id: str) -> None:
         if kek_id not in ring.keys:
             raise CommandError(f"KEK {kek_id} is not in the key ring.")
         if kek_id == ring.primary_id:
             raise CommandError("The primary KEK cannot be retired; rotate first.")
         if rotation.kek_usage().get(kek_id):
             raise CommandError(f"KEK {kek_id} is still in use (see --status); run --resume first.")
+
+    def _retire(self, ring: KeyRing, kek_id: str) -> None:
+        path = self._file_path()
+        self._check_retirable(ring, kek_id)
         write_key_file(
             path, KeyRing(ring.primary_id, {k: v for k, v in ring.keys.items() if k != kek_id})
         )
+        self._retired(kek_id)
+
+    def _retired(self, kek_id: str) -> None:
         audit_record(
             actor=system_actor("rotate_keys"), action="key.retire", target=("crypto.kek", kek_id)
         )
