@@ -73,6 +73,9 @@ _db = dj_database_url.parse(
     conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
     conn_health_checks=True,
 )
+# The password may come apart from the URL (DATABASE_PASSWORD_FILE: a compose/k8s secret).
+if _db_password := env_str("DATABASE_PASSWORD"):
+    _db["PASSWORD"] = _db_password
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["CONN_MAX_AGE"] = 0
     _db["OPTIONS"] = {

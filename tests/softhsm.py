@@ -8,13 +8,14 @@ installed with apt-get if this process runs as root; otherwise the tests skip an
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from tests.debian import ensure
 
 MODULES = ("/usr/lib/softhsm/libsofthsm2.so", "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so")
 LABEL, PIN, SO_PIN = "rh-test", "4711-test-pin", "0815-test-so-pin"
@@ -25,21 +26,6 @@ class SoftToken:
     module: str
     label: str
     pin: str
-
-
-def _module() -> str | None:
-    return next((m for m in MODULES if Path(m).exists()), None)
-
-
-def _install() -> str | None:
-    if os.geteuid() != 0 or shutil.which("apt-get") is None:
-        return None
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    install = ["apt-get", "install", "-y", "-qq", "softhsm2"]
-    if subprocess.run(install, env=env, capture_output=True, timeout=300).returncode != 0:
-        subprocess.run(["apt-get", "update", "-qq"], env=env, capture_output=True, timeout=300)
-        subprocess.run(install, env=env, capture_output=True, timeout=300)
-    return _module()
 
 
 _made: dict[str, SoftToken] = {}
@@ -53,7 +39,7 @@ def softhsm_token() -> SoftToken:
         import pkcs11  # noqa: F401
     except ImportError:
         pytest.skip("python-pkcs11 is not installed (pip install -e '.[dev]' brings it)")
-    module = _module() or _install()
+    module = ensure("softhsm2", *MODULES)
     if module is None:
         pytest.skip(
             "SoftHSM2 is not installed and this is not root: `apt-get install softhsm2` "
