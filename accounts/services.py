@@ -13,13 +13,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import totp
-from accounts.actor import Actor
 from accounts.models import Integration, LoginFailure, RefreshToken, TokenFamily, User
-from accounts.roles import ALL_SCOPES, Role
 from accounts.secrets import hash_secret, new_client_id, new_client_secret, secret_matches
 from agencies.models import Agency
-from audit.services import audit_record, audit_record_independent
+from audit.services import INDEPENDENT, audit_record
+from core.actor import Actor
 from core.errors import AuthenticationFailed, PermissionDenied, TooManyRequests, ValidationFailed
+from core.roles import ALL_SCOPES, Role
 from crypto.platform_secrets import open_secret, seal_secret
 from crypto.providers import get_provider
 
@@ -99,7 +99,9 @@ def _throttled(username: str, ip: str) -> bool:
 def _fail(username: str, ip: str, reason: str, user: User | None = None) -> AuthenticationFailed:
     LoginFailure.objects.create(username=username[:150], ip=ip[:64])
     actor = actor_for_user(user, auth_method="password") if user else anonymous_actor(username)
-    audit_record_independent(actor=actor, action="auth.failed", reason=reason)
+    audit_record(
+        actor=actor, action="auth.failed", reason=reason, outcome="deny", using=INDEPENDENT
+    )
     return AuthenticationFailed("Invalid credentials.", code="invalid_credentials")
 
 
@@ -107,10 +109,12 @@ def _check_otp(user: User, otp: str | None, username: str, ip: str) -> None:
     required = user.role in settings.MFA_REQUIRED_ROLES
     if not user.mfa_enabled:
         if required:
-            audit_record_independent(
+            audit_record(
                 actor=actor_for_user(user, auth_method="password"),
                 action="auth.failed",
                 reason="mfa_enrollment_required",
+                outcome="deny",
+                using=INDEPENDENT,
             )
             raise PermissionDenied(
                 "Your role requires multi-factor authentication; ask an operator to enrol you "
@@ -129,8 +133,12 @@ def _check_otp(user: User, otp: str | None, username: str, ip: str) -> None:
 def login_authenticate(*, username: str, password: str, otp: str | None, ip: str) -> User:
     """Check password (and TOTP where enrolled or required); throttle and audit failures."""
     if _throttled(username, ip):
-        audit_record_independent(
-            actor=anonymous_actor(username), action="auth.failed", reason="throttled"
+        audit_record(
+            actor=anonymous_actor(username),
+            action="auth.failed",
+            reason="throttled",
+            outcome="deny",
+            using=INDEPENDENT,
         )
         raise TooManyRequests(
             "Too many failed sign-ins; wait and try again.", code="login_throttled"
@@ -205,11 +213,13 @@ def refresh_rotate(*, old_jti: str, new_jti: str, expires_at: datetime) -> Rotat
                 reason="refresh_reuse",
             )
     if not reused:
-        audit_record_independent(
+        audit_record(
             actor=actor_for_user(user, auth_method="refresh"),
             action="auth.failed",
             target=family,
             reason="family_revoked" if family.revoked_at else "inactive",
+            outcome="deny",
+            using=INDEPENDENT,
         )
     raise AuthenticationFailed(
         "This refresh token is no longer valid; sign in again.", code="token_revoked"
@@ -357,7 +367,13 @@ def integration_authenticate(*, client_id: str, client_secret: str) -> Integrati
             if integration
             else anonymous_actor(client_id)
         )
-        audit_record_independent(actor=actor, action="auth.failed", reason="bad_client_credentials")
+        audit_record(
+            actor=actor,
+            action="auth.failed",
+            reason="bad_client_credentials",
+            outcome="deny",
+            using=INDEPENDENT,
+        )
         raise AuthenticationFailed("Invalid client credentials.", code="invalid_client")
     with transaction.atomic():
         audit_record(

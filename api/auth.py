@@ -11,10 +11,10 @@ from django.db.models import Model
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from accounts.actor import Actor
 from accounts.models import Integration, TokenFamily, User
 from agencies.models import Agency
 from api.tokens import decode_access
+from core.actor import Actor
 from core.errors import AuthenticationFailed
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework.request import Request
 
-from accounts.actor import Actor
+from core.actor import Actor
 from core.errors import AuthenticationFailed
 
 

@@ -12,10 +12,10 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from accounts.actor import Actor
 from audit import signing
 from audit.canonical import CHECKPOINT_FORMAT, checkpoint_message
 from audit.models import ChainHead, Checkpoint
+from core.actor import Actor
 
 logger = logging.getLogger(__name__)
 

@@ -39,10 +39,10 @@ class Seed:
 
 def seed(*, users: int, integrations: int, clients: int, referrals: int) -> Seed:
     """Demo agencies plus load-test users, integrations, clients, consents and referrals."""
-    from accounts.actor import system_actor
     from accounts.services import actor_for_user, integration_create, user_create
-    from agencies.demo import seed_demo
     from agencies.models import Agency
+    from core.actor import system_actor
+    from referral_hub.demo import seed_demo
 
     seed_demo(PASSWORD, log=lambda _msg: None)
     operator = system_actor("loadtest")

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "referrals",
     "webhooks",
     "api",
+    "referral_hub",  # on top: cross-app commands, the scheduled-job registry, demo data
 ]
 
 MIDDLEWARE = [
@@ -212,6 +213,12 @@ SIMPLE_JWT = {
 }
 
 # --- DRF and OpenAPI ------------------------------------------------------------------------
+THROTTLE_ACTOR_RATE = env_str("THROTTLE_ACTOR_RATE", "1200/min")
+THROTTLE_ANON_RATE = env_str("THROTTLE_ANON_RATE", "120/min")
+# Bits kept of the duplicate-search blind index (clients/search.py; changing it means
+# recomputing every client's index, see docs/security.md).
+CLIENT_SEARCH_INDEX_BITS = env_int("CLIENT_SEARCH_INDEX_BITS", 20)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["api.auth.TokenAuthentication"],
     # Deny by default: every view must name what it allows.
@@ -221,10 +228,8 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "api.pagination.CreatedCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ActorRateThrottle"],
-    "DEFAULT_THROTTLE_RATES": {
-        "actor": env_str("THROTTLE_ACTOR_RATE", "1200/min"),
-        "anon": env_str("THROTTLE_ANON_RATE", "120/min"),
-    },
+    # Read on every request by api.throttling.ActorRateThrottle (from THROTTLE_*_RATE below).
+    "DEFAULT_THROTTLE_RATES": {},
     "EXCEPTION_HANDLER": "api.errors.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,

@@ -9,8 +9,8 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from accounts.actor import Actor
 from audit.services import audit_record
+from core.actor import Actor
 from crypto.providers import get_provider
 from webhooks import signing
 from webhooks.models import Delivery, DeliveryStatus, OutboxEvent, Subscription

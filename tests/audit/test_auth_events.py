@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from accounts.actor import SYSTEM
 from accounts.services import integration_create, login_authenticate
 from audit.models import AuditEvent
+from core.actor import SYSTEM
 from core.errors import AuthenticationFailed
 from tests.conftest import PASSWORD
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from accounts.actor import SYSTEM
 from audit.checkpoints import checkpoint_all
 from audit.models import AuditEvent, Checkpoint
 from audit.services import audit_record
 from audit.verify import verify_chains
+from core.actor import SYSTEM
 from tests.audit.tamper import as_superuser
 from tests.conftest import actor
 

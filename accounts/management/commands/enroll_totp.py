@@ -6,9 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.actor import system_actor
 from accounts.models import User
 from accounts.services import totp_enroll
+from core.actor import system_actor
 
 
 class Command(BaseCommand):
