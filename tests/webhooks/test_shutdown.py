@@ -20,6 +20,7 @@ import pytest
 from django.db import connection
 
 from tests.conftest import actor
+from tests.factories import UserFactory
 from tests.reliability.conftest import child_database_url
 from tests.reliability.test_worker_killed import SlowReceiver
 from webhooks.models import Delivery, DeliveryStatus
@@ -87,12 +88,11 @@ JOBS = (
 )
 
 
-def test_a_burst_mid_delivery_finishes_that_delivery_and_hands_the_rest_back(
-    tmp_path, dave, safehouse
-):
+def test_a_burst_mid_delivery_finishes_that_delivery_and_hands_the_rest_back(tmp_path, safehouse):
     receiver = SlowReceiver()
     try:
-        subscription_create(actor=actor(dave), url=receiver.url, event_types=["*"])
+        admin = UserFactory(agency=safehouse, role="agency_admin")
+        subscription_create(actor=actor(admin), url=receiver.url, event_types=["*"])
         events = [
             outbox_emit(type="referral.requested", agency_ids=[safehouse.id], data={"n": n})[0]
             for n in range(3)
