@@ -18,6 +18,7 @@ INBOX = "inbox"
 OUTBOX = "outbox"
 NEWEST = "newest"
 BY_PRIORITY = "priority"  # stat first, then the nearest deadline (the inbox's default)
+PRIORITY_ORDER = ("priority_rank", "response_deadline", "-created_at", "-id")
 
 
 def _may(actor: Actor, write: bool) -> bool:
@@ -63,7 +64,9 @@ def referral_list_for(
     or `priority` (the inbox's default): annotated `priority_rank`, for the cursor to order by."""
     qs = referral_qs_for(actor, box=box)
     if referral_sort(box=box, sort=sort) == BY_PRIORITY:
-        qs = qs.annotate(priority_rank=priority_rank())
+        qs = qs.annotate(priority_rank=priority_rank()).order_by(*PRIORITY_ORDER)
+    else:
+        qs = qs.order_by("-created_at", "-id")
     if status:
         qs = qs.filter(status=status)
     if priority:
