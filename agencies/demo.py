@@ -9,7 +9,7 @@ from django.db import transaction
 
 from accounts.actor import Actor, system_actor
 from accounts.models import User
-from accounts.services import user_create
+from accounts.users import user_create
 from agencies.models import Agency, Program
 from agencies.services import agency_create
 

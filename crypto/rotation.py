@@ -98,4 +98,6 @@ def _users() -> list[tuple[str, models.QuerySet[Any], str]]:
         pass
     user = apps.get_model("accounts", "User")  # TOTP seeds (crypto.platform_secrets)
     users.append(("TOTP secrets", user.objects.exclude(totp_key_id=""), "totp_key_id"))
+    pending = user.objects.exclude(totp_pending_key_id="")
+    users.append(("TOTP secrets (pending)", pending, "totp_pending_key_id"))
     return users

@@ -8,7 +8,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.services import actor_for_user
+from accounts.selectors import actor_for_user
 from agencies.models import Agency, Program
 from clients.models import Client
 from referrals.models import Referral

@@ -6,7 +6,8 @@ import pytest
 from django.db import transaction
 
 from accounts.actor import SYSTEM
-from accounts.services import integration_create, login_authenticate
+from accounts.integrations import integration_create
+from accounts.signin import login_authenticate
 from audit.models import AuditEvent
 from core.errors import AuthenticationFailed
 from tests.conftest import PASSWORD

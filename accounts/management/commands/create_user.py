@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.actor import system_actor
 from accounts.roles import Role
-from accounts.services import user_create
+from accounts.users import user_create
 from agencies.models import Agency
 from core.errors import ApplicationError
 

@@ -103,7 +103,7 @@ class Command(BaseCommand):
 
     def _rewrap_webhook_secrets(self) -> int:
         """Platform secrets (webhook signing secrets, TOTP seeds) are sealed under the KEK too."""
-        from accounts.services import totp_secrets_rewrap
+        from accounts.mfa import totp_secrets_rewrap
         from webhooks.maintenance import subscription_secrets_rewrap
 
         actor = system_actor("rotate_keys")
