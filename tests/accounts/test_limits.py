@@ -132,8 +132,7 @@ def test_behind_one_trusted_proxy_the_client_is_the_hop_it_saw(alice, bob, setti
         return _from(proxy, forwarded=f"{spoofed}, {client_ip}")
 
     codes = [
-        _login(via_proxy("203.0.113.7", f"1.2.3.{n}"), password=WRONG).status_code
-        for n in range(3)
+        _login(via_proxy("203.0.113.7", f"1.2.3.{n}"), password=WRONG).status_code for n in range(3)
     ]
     assert codes == [401, 401, 429]  # the entries the client wrote do not help it
     assert _login(via_proxy("198.51.100.2", "203.0.113.7")).status_code == 200  # another person

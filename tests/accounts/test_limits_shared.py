@@ -211,7 +211,8 @@ def _post(port: int, path: str, body: dict[str, Any]) -> tuple[int, dict[str, st
 
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     try:
-        conn.request("POST", path, body=json.dumps(body), headers={"Content-Type": "application/json"})
+        headers = {"Content-Type": "application/json"}
+        conn.request("POST", path, body=json.dumps(body), headers=headers)
         response = conn.getresponse()
         return response.status, dict(response.getheaders()), response.read()
     finally:
