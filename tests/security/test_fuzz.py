@@ -76,7 +76,7 @@ def _persona(world: World, path: str, method: str) -> Any:
     if rule.kind == "open":
         return None
     if rule.ok is None or rule.ok[1] == "full":
-        return world.a.users["caseworker"]
+        return world.a.users[rule.roles[0] if rule.roles else "caseworker"]
     tenant, role = rule.ok
     return getattr(world, tenant).users[role]
 
