@@ -8,6 +8,7 @@ from typing import Any
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
+from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,6 +18,7 @@ from accounts.roles import Role
 from accounts.selectors import session_get, sessions_live, user_of
 from agencies.models import Agency
 from api.base import actor_of, client_ip
+from api.pagination import CreatedCursorPagination
 from api.permissions import Authenticated, allow
 from api.serializers import AgencyRef, StrictInput
 
@@ -64,6 +66,17 @@ def sessions_output(families: Any, current: uuid.UUID | None) -> list[dict[str, 
     return list(rows.data)
 
 
+class SessionListView(GenericAPIView):
+    """Base of the two session lists: newest first, cursor-paginated."""
+
+    pagination_class = CreatedCursorPagination
+    serializer_class = SessionOutput
+
+    def sessions_page(self, user: Any, current: uuid.UUID | None) -> Response:
+        page = self.paginate_queryset(sessions_live(user))
+        return self.get_paginated_response(sessions_output(page, current))
+
+
 class MeApi(APIView):
     """The authenticated caller: kind, agency, and role or scopes."""
 
@@ -87,15 +100,14 @@ class MeApi(APIView):
         )
 
 
-class MySessionListApi(APIView):
+class MySessionListApi(SessionListView):
     """Your sessions still in force (one per sign-in), newest first; `current` is this one."""
 
     permission_classes = [USERS]
 
     @extend_schema(responses={200: SessionOutput(many=True)})
     def get(self, request: Request) -> Response:
-        user = user_of(actor_of(request))
-        return Response(sessions_output(sessions_live(user)[:100], _family_id(request)))
+        return self.sessions_page(user_of(actor_of(request)), _family_id(request))
 
 
 class MySessionRevokeApi(APIView):

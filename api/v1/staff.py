@@ -18,13 +18,13 @@ from rest_framework.views import APIView
 from accounts import mfa, sessions, users
 from accounts.mfa_policy import agency_mfa_optional, mfa_policy_set
 from accounts.roles import Role
-from accounts.selectors import session_get, sessions_live, user_get_for, user_of, user_qs_for
+from accounts.selectors import session_get, user_get_for, user_of, user_qs_for
 from accounts.signin import reauthenticate
 from api.base import actor_of, client_ip
 from api.pagination import CreatedCursorPagination
 from api.permissions import allow
 from api.serializers import StrictInput
-from api.v1.me import SessionOutput, sessions_output
+from api.v1.me import SessionListView, SessionOutput
 
 ADMINS = allow(roles=(Role.AGENCY_ADMIN,))
 
@@ -180,15 +180,14 @@ class StaffUserMfaResetApi(APIView):
         return Response(StaffUserOutput(user).data)
 
 
-class StaffUserSessionListApi(APIView):
-    """The user's sessions still in force."""
+class StaffUserSessionListApi(SessionListView):
+    """The user's sessions still in force, newest first."""
 
     permission_classes = [ADMINS]
 
     @extend_schema(responses={200: SessionOutput(many=True)})
     def get(self, request: Request, user_id: uuid.UUID) -> Response:
-        user = user_get_for(actor=actor_of(request), user_id=user_id)
-        return Response(sessions_output(sessions_live(user)[:100], None))
+        return self.sessions_page(user_get_for(actor=actor_of(request), user_id=user_id), None)
 
 
 class StaffUserSessionRevokeApi(APIView):

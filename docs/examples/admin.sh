@@ -42,7 +42,7 @@ colleague=(-H "Authorization: Bearer $(echo "$done" | json "['tokens']['access']
 enrolled=$(curl -sf "$BASE/api/v1/staff/users/$user_id/" "${auth[@]}" | json "['mfa_enrolled']")
 echo "enrolled -> $enrolled"
 sessions=$(curl -sf "$BASE/api/v1/staff/users/$user_id/sessions/" "${auth[@]}")
-echo "sessions -> $(echo "$sessions" | json ".__len__()")"
+echo "sessions -> $(echo "$sessions" | json "['results'].__len__()")"
 
 # 6. A new role applies on their next request.
 post "staff/users/$user_id/role" "${auth[@]}" -d '{"role": "supervisor"}' | json "['role']"
