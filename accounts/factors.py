@@ -14,8 +14,8 @@ from django.utils import timezone
 from accounts import totp
 from accounts.models import RecoveryCode, User
 from accounts.secrets import hash_recovery_code, new_recovery_code, normalize_recovery_code
-from crypto.keyring import load_keyring
 from crypto.platform_secrets import open_secret, seal_secret
+from crypto.providers import get_provider
 
 RECOVERY_CODE_COUNT = 10
 _PURPOSE = "accounts|totp-seed"
@@ -117,7 +117,7 @@ def recovery_codes_remaining(user: User) -> int:
 
 def seeds_rewrap_one(user: User) -> bool:
     """Re-seal this user's seeds under the primary KEK; True if anything changed."""
-    primary, fields = load_keyring().primary_id, []
+    primary, fields = get_provider().primary_id(), []
     if user.totp_sealed is not None and user.totp_key_id != primary:
         seed_seal(user, totp_secret_of(user) or "", pending=False)
         fields += ["totp_key_id", "totp_sealed"]

@@ -15,14 +15,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.actor import Actor
 from accounts.models import Integration
-from accounts.roles import ALL_SCOPES
 from accounts.secrets import hash_secret, new_client_id, new_client_secret, secret_matches
 from accounts.selectors import actor_for_integration, anonymous_actor
 from agencies.models import Agency
-from audit.services import audit_record, audit_record_independent
+from audit.services import INDEPENDENT, audit_record
+from core.actor import Actor
 from core.errors import AuthenticationFailed, Conflict, ValidationFailed
+from core.roles import ALL_SCOPES
 
 
 def _audit(actor: Actor, action: str, integration: Integration, reason: str = "") -> None:
@@ -133,7 +133,13 @@ def integration_authenticate(*, client_id: str, client_secret: str) -> Integrati
             if integration
             else anonymous_actor(client_id)
         )
-        audit_record_independent(actor=actor, action="auth.failed", reason="bad_client_credentials")
+        audit_record(
+            outcome="deny",
+            using=INDEPENDENT,
+            actor=actor,
+            action="auth.failed",
+            reason="bad_client_credentials",
+        )
         raise AuthenticationFailed("Invalid client credentials.", code="invalid_client")
     with transaction.atomic():
         audit_record(

@@ -22,14 +22,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import factors, notify, totp
-from accounts.actor import Actor
 from accounts.mfa_policy import mfa_required_for
 from accounts.models import RecoveryCode, User
 from accounts.sessions import sessions_revoke_all
 from accounts.signin import reauthenticate
 from audit.services import audit_record
+from core.actor import Actor
 from core.errors import Conflict, ValidationFailed
-from crypto.keyring import load_keyring
+from crypto.providers import get_provider
 
 ENROLMENT_STEP = "mfa_enrol"  # auth_method of the limited enrolment-step token
 
@@ -194,7 +194,7 @@ def mfa_reset(*, actor: Actor, user: User) -> None:
 
 def totp_secrets_rewrap(*, actor: Actor) -> int:
     """Re-seal TOTP seeds not under the primary KEK (run after a KEK rotation)."""
-    primary = load_keyring().primary_id
+    primary = get_provider().primary_id()
     stale = User.objects.exclude(totp_key_id__in=["", primary]) | User.objects.exclude(
         totp_pending_key_id__in=["", primary]
     )

@@ -14,9 +14,9 @@ from django.conf import settings
 from django.db import transaction
 
 from accounts import notify
-from accounts.actor import Actor
 from accounts.models import MfaPolicy, User
 from audit.services import audit_record
+from core.actor import Actor
 
 
 def agency_mfa_optional(agency_id: uuid.UUID | None) -> bool:

@@ -7,8 +7,8 @@ import uuid
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager
 from django.db import models
 
-from accounts.roles import Role
 from core.models import BaseModel
+from core.roles import Role
 
 
 class UserManager(BaseUserManager["User"]):

@@ -15,11 +15,11 @@ from django.db import connection
 from django.db.models import Max, Model, Q, QuerySet
 from django.utils import timezone
 
-from accounts.actor import Actor
 from accounts.models import Integration, TokenFamily, User
-from accounts.roles import Role
 from agencies.models import Agency
+from core.actor import Actor
 from core.errors import NotFound
+from core.roles import Role
 
 
 def actor_for_user(user: User, *, auth_method: str) -> Actor:

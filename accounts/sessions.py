@@ -14,11 +14,11 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.actor import Actor
 from accounts.models import RefreshToken, TokenFamily, User
 from accounts.selectors import actor_for_user
-from audit.services import audit_record, audit_record_independent
+from audit.services import INDEPENDENT, audit_record
 from core import context
+from core.actor import Actor
 from core.errors import AuthenticationFailed
 
 
@@ -87,7 +87,9 @@ def refresh_rotate(*, old_jti: str, new_jti: str, expires_at: datetime) -> Rotat
                 reason="refresh_reuse",
             )
     if not reused:
-        audit_record_independent(
+        audit_record(
+            outcome="deny",
+            using=INDEPENDENT,
             actor=actor_for_user(user, auth_method="refresh"),
             action="auth.failed",
             target=family,

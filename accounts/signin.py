@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from accounts import factors, limits
-from accounts.actor import Actor
 from accounts.mfa_policy import mfa_required_for
 from accounts.models import User
 from accounts.selectors import actor_for_user, anonymous_actor
-from audit.services import audit_record_independent
+from audit.services import INDEPENDENT, audit_record
+from core.actor import Actor
 from core.errors import ApplicationError, AuthenticationFailed, TooManyRequests
 
 
@@ -38,15 +38,21 @@ class SignIn:
 
 def _audit_failure(username: str, user: User | None, reason: str) -> None:
     actor = actor_for_user(user, auth_method="password") if user else anonymous_actor(username)
-    audit_record_independent(actor=actor, action="auth.failed", reason=reason)
+    audit_record(
+        outcome="deny", using=INDEPENDENT, actor=actor, action="auth.failed", reason=reason
+    )
 
 
 def _begin(username: str, ip: str) -> limits.Attempt:
     try:
         return limits.attempt_begin(username=username, ip=ip)
     except TooManyRequests:
-        audit_record_independent(
-            actor=anonymous_actor(username), action="auth.failed", reason="throttled"
+        audit_record(
+            outcome="deny",
+            using=INDEPENDENT,
+            actor=anonymous_actor(username),
+            action="auth.failed",
+            reason="throttled",
         )
         raise
 
@@ -114,7 +120,13 @@ def reauthenticate(
     reason = _reauth_reason(user, password, otp, recovery_code, second_factor, factors_only)
     if reason:
         limits.attempt_failed(attempt)
-        audit_record_independent(actor=actor, action="auth.failed", reason=f"reauth_{reason}")
+        audit_record(
+            outcome="deny",
+            using=INDEPENDENT,
+            actor=actor,
+            action="auth.failed",
+            reason=f"reauth_{reason}",
+        )
         wanted = "a current one-time code (`otp`)" if factors_only else "your current password"
         if second_factor and not factors_only:
             wanted += " and a current one-time code (`otp`) or a recovery code"

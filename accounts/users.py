@@ -16,16 +16,16 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.actor import Actor
 from accounts.models import PasswordToken, PasswordTokenPurpose, TokenFamily, User
-from accounts.roles import Role
 from accounts.secrets import hash_secret, new_password_token
 from accounts.selectors import actor_for_user, anonymous_actor
 from accounts.sessions import sessions_revoke_all
 from accounts.signin import reauthenticate
 from agencies.models import Agency
-from audit.services import audit_record, audit_record_independent
+from audit.services import INDEPENDENT, audit_record
+from core.actor import Actor
 from core.errors import AuthenticationFailed, Conflict, NotFound, ValidationFailed
+from core.roles import Role
 
 
 def _audit(actor: Actor, action: str, user: User, reason: str = "") -> None:
@@ -167,8 +167,12 @@ def password_set_with_token(*, token: str, password: str) -> User:
             sessions_revoke_all(user=user, reason="password_set")
             _audit(actor_for_user(user, auth_method="password_token"), "user.password_set", user)
             return user
-    audit_record_independent(
-        actor=anonymous_actor(), action="auth.failed", reason="bad_password_token"
+    audit_record(
+        outcome="deny",
+        using=INDEPENDENT,
+        actor=anonymous_actor(),
+        action="auth.failed",
+        reason="bad_password_token",
     )
     raise AuthenticationFailed(
         "This set-password token is unknown, used or expired; ask your agency admin for a new one.",

@@ -6,8 +6,8 @@ import uuid
 
 from django.db.models import Prefetch, QuerySet
 
-from accounts.actor import Actor
 from agencies.models import Agency, Program
+from core.actor import Actor
 from core.errors import NotFound
 
 

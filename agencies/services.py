@@ -7,9 +7,9 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.actor import Actor
 from agencies.models import Agency, AgencyKind, Program
 from audit.services import audit_record
+from core.actor import Actor
 from core.errors import PermissionDenied, ValidationFailed
 
 PROGRAM_FIELDS = {

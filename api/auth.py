@@ -13,11 +13,11 @@ from typing import Any
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
-from accounts.actor import Actor
 from accounts.mfa import ENROLMENT_STEP
 from accounts.models import User
 from accounts.selectors import actor_for_user, actor_resolve
 from api.tokens import decode_access, decode_enrolment, password_mark
+from core.actor import Actor
 from core.errors import AuthenticationFailed
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from rest_framework.request import Request
 
-from accounts.actor import Actor
 from core import context
+from core.actor import Actor
 from core.errors import AuthenticationFailed
 
 

@@ -11,9 +11,9 @@ from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 
-from accounts.actor import Actor
 from audit.denials import audit_denied
 from core import context
+from core.actor import Actor
 from core.errors import ApplicationError, NotFound, PermissionDenied
 
 logger = logging.getLogger(__name__)

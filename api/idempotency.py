@@ -17,8 +17,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from accounts.actor import Actor
 from api.base import actor_of
+from core.actor import Actor
 from core.errors import ApplicationError, ValidationFailed
 from core.models import IdempotencyRecord
 

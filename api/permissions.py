@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from accounts.actor import Actor
+from core.actor import Actor
 
 
 class DenyAll(BasePermission):

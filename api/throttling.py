@@ -11,12 +11,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from django.conf import settings
 from rest_framework.request import Request
 from rest_framework.throttling import SimpleRateThrottle
 
-from accounts.actor import Actor
 from accounts.limits import counter_incr
 from api.base import client_ip
+from core.actor import Actor
 
 
 class ActorRateThrottle(SimpleRateThrottle):
@@ -29,6 +30,10 @@ class ActorRateThrottle(SimpleRateThrottle):
         if isinstance(actor, Actor) and actor.id:
             return f"throttle:{actor.kind}:{actor.id}"
         return f"throttle:anon:{client_ip(request)}"
+
+    def get_rate(self) -> str | None:
+        """`THROTTLE_ACTOR_RATE` or `THROTTLE_ANON_RATE`, read per request (tests override)."""
+        return str(getattr(settings, f"THROTTLE_{self.scope.upper()}_RATE"))
 
     def allow_request(self, request: Request, view: Any) -> bool:
         actor = request.user

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from accounts.actor import Actor
-from audit.services import audit_record_independent
+from audit.services import INDEPENDENT, audit_record
+from core.actor import Actor
 
 DENIAL_CODES = ("not_found", "permission_denied")
 
@@ -31,10 +31,11 @@ def audit_denied(
     """
     if not actor.is_authenticated:
         return
-    audit_record_independent(
+    audit_record(
         actor=actor,
         action="authz.denied",
         target=target or _target_from_path(path_ids or {}),
         outcome="deny",
         reason=reason,
+        using=INDEPENDENT,
     )

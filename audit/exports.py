@@ -24,13 +24,13 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.actor import Actor
 from audit import signing
 from audit.canonical import canonical_bytes
 from audit.checkpoints import checkpoint_create, checkpoint_payload, latest_checkpoint, publish
 from audit.models import AuditEvent, ChainHead, Checkpoint
 from audit.selectors import audit_agency_of
 from audit.services import audit_record
+from core.actor import Actor
 
 EXPORT_FORMAT = "referral-hub-audit-export/1"
 FOOTER_CONTEXT = b"referral-hub-audit-export/1\n"

@@ -7,11 +7,11 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
-from accounts.actor import Actor
-from accounts.roles import Role, Scope
 from audit.models import AuditEvent
 from audit.pseudonym import subject_ref
+from core.actor import Actor
 from core.errors import PermissionDenied
+from core.roles import Role, Scope
 
 AUDIT_ROLES = (Role.COMPLIANCE_OFFICER,)
 

@@ -13,12 +13,12 @@ from django.conf import settings
 from django.db import connections, models, transaction
 from django.utils import timezone
 
-from accounts.actor import Actor
 from audit.append_sql import CALL, COLUMNS, PREV_MARK, SEQ_MARK, fill
 from audit.canonical import GENESIS_HASH, canonical_bytes, chain_hash
 from audit.models import AuditEvent, ChainHead, Outcome
 from audit.pseudonym import subject_ref
 from core import context
+from core.actor import Actor
 
 logger = logging.getLogger(__name__)
 
@@ -138,6 +138,9 @@ def _append(record: dict[str, Any], *, using: str) -> AuditEvent:
     return event
 
 
+INDEPENDENT = "independent"  # `using=INDEPENDENT`: the event survives the caller's rollback
+
+
 def audit_record(
     *,
     actor: Actor,
@@ -150,47 +153,14 @@ def audit_record(
     purpose: str = "",
     consent_id: uuid.UUID | None = None,
     categories: Iterable[str] = (),
+    using: str = "default",
 ) -> AuditEvent:
-    """Append an event in the caller's transaction. Call it last, so the chain lock is brief."""
-    record = _build(
-        actor=actor,
-        action=action,
-        target=target,
-        subject_id=subject_id,
-        target_agency_id=target_agency_id,
-        outcome=outcome,
-        reason=reason,
-        purpose=purpose,
-        consent_id=consent_id,
-        categories=categories,
-    )
-    return _append(record, using="default")
+    """Append an event. Call it last, so the chain lock is brief.
 
-
-def independent_alias() -> str:
-    """The connection for events that must survive the current transaction's rollback."""
-    if connections["default"].in_atomic_block:
-        return str(settings.AUDIT_INDEPENDENT_ALIAS)
-    return "default"
-
-
-def audit_record_independent(
-    *,
-    actor: Actor,
-    action: str,
-    target: Target = None,
-    subject_id: uuid.UUID | str | None = None,
-    target_agency_id: uuid.UUID | None = None,
-    outcome: str = Outcome.DENY,
-    reason: str = "",
-    purpose: str = "",
-    consent_id: uuid.UUID | None = None,
-    categories: Iterable[str] = (),
-) -> AuditEvent:
-    """Record a denied or failed attempt so that it survives the request's rollback.
-
-    Outside any transaction the default connection autocommits; inside one, the event goes
-    through the separate `audit` connection and commits on its own.
+    `using="default"` writes in the caller's transaction (the change and its event commit
+    together). `using=INDEPENDENT` records a denied or failed attempt so that it survives the
+    request's rollback: outside any transaction the default connection autocommits; inside one,
+    the event goes through the separate `audit` connection and commits on its own.
     """
     record = _build(
         actor=actor,
@@ -204,4 +174,11 @@ def audit_record_independent(
         consent_id=consent_id,
         categories=categories,
     )
-    return _append(record, using=independent_alias())
+    return _append(record, using=independent_alias() if using == INDEPENDENT else using)
+
+
+def independent_alias() -> str:
+    """The connection for events that must survive the current transaction's rollback."""
+    if connections["default"].in_atomic_block:
+        return str(settings.AUDIT_INDEPENDENT_ALIAS)
+    return "default"

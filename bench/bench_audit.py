@@ -33,7 +33,7 @@ VERIFY_EVENTS = 200_000
 
 
 def _actor(agency: uuid.UUID) -> Any:
-    from accounts.actor import Actor
+    from core.actor import Actor
 
     return Actor(
         kind="user",

@@ -21,12 +21,12 @@ from bench.harness import interleaved, ready, row
 def _setup() -> dict[str, Any]:
     from django.utils import timezone
 
-    from accounts.actor import system_actor
     from accounts.models import TokenFamily, User
     from agencies.models import Agency
     from api import tokens
     from clients.services import client_create
     from consent.models import Consent
+    from core.actor import system_actor
 
     sender = Agency.objects.create(name="Bench Sender", kind="legal_clinic")
     recipient = Agency.objects.create(name="Bench Recipient", kind="housing")

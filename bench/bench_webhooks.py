@@ -95,8 +95,8 @@ def run() -> list[dict[str, Any]]:
     vendor = ready()
     from django.conf import settings
 
-    from accounts.actor import Actor
     from agencies.models import Agency
+    from core.actor import Actor
     from webhooks.models import Subscription
     from webhooks.services import subscription_create
 

@@ -39,12 +39,12 @@ class Seed:
 
 def seed(*, users: int, integrations: int, clients: int, referrals: int) -> Seed:
     """Demo agencies plus load-test users, integrations, clients, consents and referrals."""
-    from accounts.actor import system_actor
     from accounts.integrations import integration_create
     from accounts.selectors import actor_for_user
     from accounts.users import user_create
-    from agencies.demo import seed_demo
     from agencies.models import Agency
+    from core.actor import system_actor
+    from referral_hub.demo import seed_demo
 
     seed_demo(PASSWORD, log=lambda _msg: None)
     operator = system_actor("loadtest")

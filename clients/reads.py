@@ -6,13 +6,13 @@ import datetime
 from collections.abc import Sequence
 from typing import Any
 
-from accounts.actor import Actor
 from audit.services import audit_record
 from clients.categories import ALL_CATEGORIES, Category
-from clients.disclosure import client_fields
+from clients.decrypt import client_fields
 from clients.models import Client
 from clients.search import same_person, search_index_for
-from clients.selectors import client_qs_for, with_data_key
+from clients.selectors import READ, client_qs_for
+from core.actor import Actor
 from crypto.scope import key_scope
 
 SEARCH_LIMIT = 20
@@ -32,6 +32,18 @@ def client_read(*, actor: Actor, client: Client) -> dict[str, dict[str, object]]
         reason="erased" if client.erased_at else "",
     )
     return fields
+
+
+def client_read_back(*, actor: Actor, client: Client, echo: bool = False) -> dict[str, Any]:
+    """The client's fields after a write: {} for a write-only integration; else every category,
+    audited as `client.read`, unless it only `echo`es what the caller just wrote (the write's
+    own event covers that)."""
+    if not actor.may(roles=READ.roles, scope=READ.scope):
+        return {}
+    if echo:
+        with key_scope():
+            return client_fields(client=client, categories=ALL_CATEGORIES, actor=actor)
+    return client_read(actor=actor, client=client)
 
 
 def client_identities(*, actor: Actor, clients: Sequence[Client]) -> dict[Any, dict[str, object]]:
@@ -63,7 +75,7 @@ def client_search(
         "date_of_birth": date_of_birth.isoformat(),
     }
     matches: list[tuple[Client, dict[str, object]]] = []
-    qs = with_data_key(client_qs_for(actor))
+    qs = client_qs_for(actor)
     if actor.agency_id is not None:
         with key_scope():
             index = search_index_for(agency_id=actor.agency_id, **wanted)

@@ -5,14 +5,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
+
 from clients.fields import TABLE
 from crypto.blind import blind_index, normalise
 
 INDEX = "name_dob"
-# 20 bits: ~1 false candidate per lookup at a million clients in one agency, and enough
-# coincidences at that size that an index value alone does not single a person out.
-# Changing it means recomputing every client's index (see docs/security.md).
-SEARCH_BITS = 20
 
 
 def search_index_for(
@@ -23,7 +21,13 @@ def search_index_for(
     if any(p is None or str(p).strip() == "" for p in parts):
         return None
     return blind_index(
-        agency_id=agency_id, table=TABLE, index=INDEX, values=parts, bits=SEARCH_BITS
+        agency_id=agency_id,
+        table=TABLE,
+        index=INDEX,
+        values=parts,
+        # 20 by default: ~1 false candidate per lookup at a million clients in one agency, and
+        # enough coincidences that an index value alone does not single a person out.
+        bits=settings.CLIENT_SEARCH_INDEX_BITS,
     )
 
 

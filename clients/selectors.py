@@ -1,35 +1,68 @@
-"""The one way to read client rows: scoped to the actor's own agency (others get 404)."""
+"""The one way to read client rows: scoped to the actor's own agency (others get 404).
+
+Every caller names what it needs the client for (`READ`, `WRITE`, `CONSENT`, `REFER`,
+`ACCOUNTING`): that decides which roles or integration scope may reach the row, and whether
+the row comes with its encrypted columns and its wrapped data key. No other module queries
+`Client` (a test enforces it), except the system jobs it names.
+"""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from accounts.actor import Actor
-from accounts.roles import CASE_ROLES, Scope
+from clients.fields import COLUMNS
 from clients.models import Client
+from core.actor import Actor
 from core.errors import NotFound
+from core.roles import CASE_ROLES, Role, Scope
 
 
-def client_qs_for(actor: Actor, *, write: bool = False) -> QuerySet[Client]:
-    """Clients the actor may see: its own agency's, for case roles or scoped integrations."""
-    scope = Scope.CLIENTS_WRITE if write else Scope.CLIENTS_READ
-    if actor.agency_id is None or not actor.may(roles=CASE_ROLES, scope=scope):
+@dataclass(frozen=True)
+class Need:
+    """Why a caller reaches a client: who may (users in `roles`, integrations with `scope`),
+    and what comes with the row (`fields`: the encrypted columns; `key`: the wrapped DEK)."""
+
+    roles: frozenset[str]
+    scope: str
+    fields: bool = True
+    key: bool = True
+
+
+READ = Need(CASE_ROLES, Scope.CLIENTS_READ)
+WRITE = Need(CASE_ROLES, Scope.CLIENTS_WRITE)
+# Record consent: seals the purpose detail (the key), never reads the fields.
+CONSENT = Need(CASE_ROLES, Scope.CONSENT_WRITE, fields=False)
+# Send a referral about the client: seals the reason (the key), never reads the fields.
+REFER = Need(CASE_ROLES, Scope.REFERRALS_WRITE, fields=False)
+# The accounting of disclosures: compliance officers too, and nothing that could hold PII.
+ACCOUNTING_ROLES = frozenset({*CASE_ROLES, Role.COMPLIANCE_OFFICER})
+ACCOUNTING = Need(ACCOUNTING_ROLES, Scope.AUDIT_READ, fields=False, key=False)
+
+
+def client_qs_for(actor: Actor, *, need: Need = READ) -> QuerySet[Client]:
+    """Clients of the actor's own agency, if the actor may reach them for `need`; else none."""
+    if actor.agency_id is None or not actor.may(roles=need.roles, scope=need.scope):
         return Client.objects.none()
-    return Client.objects.filter(agency_id=actor.agency_id)
+    rows = Client.objects.filter(agency_id=actor.agency_id)
+    if need.key:
+        # The wrapped data key comes along: one query instead of two for a decrypting read.
+        rows = rows.select_related("data_key")
+    return rows if need.fields else rows.defer(*COLUMNS, "search_index")
 
 
-def with_data_key(qs: QuerySet[Client]) -> QuerySet[Client]:
-    """Join the wrapped data key (one query instead of two for decrypting reads)."""
-    return qs.select_related("data_key")
-
-
-def client_get_for(*, actor: Actor, client_id: uuid.UUID, write: bool = False) -> Client:
+def client_get_for(*, actor: Actor, client_id: uuid.UUID, need: Need = READ) -> Client:
     """One client of the actor's agency; missing and not-yours are the same 404."""
-    # The wrapped data key comes along (one query instead of two for every decrypting read);
-    # a plain LIMIT 1 on the primary key (no ORDER BY as `.first()` would add).
-    found = list(with_data_key(client_qs_for(actor, write=write)).filter(pk=client_id)[:1])
+    # A plain LIMIT 1 on the primary key (no ORDER BY as `.first()` would add).
+    found = list(client_qs_for(actor, need=need).filter(pk=client_id)[:1])
     if not found:
         raise NotFound()
     return found[0]
+
+
+def client_locked(*, client: Client, with_key: bool = False) -> Client:
+    """The row of a client already scoped (or named by a system actor), locked until commit."""
+    rows = Client.objects.select_for_update(of=("self",))
+    return (rows.select_related("data_key") if with_key else rows).get(pk=client.pk)

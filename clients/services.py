@@ -8,20 +8,24 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.actor import Actor
-from accounts.roles import CASE_ROLES, Role, Scope
 from audit.services import audit_record
-from clients.disclosure import category_values, client_fields
+from clients.decrypt import category_values, client_fields
 from clients.fields import COLUMNS, SPECS_BY_CATEGORY, TABLE, column_of, encode
 from clients.models import Client
+from clients.recipients import recipients_of
 from clients.search import search_index_for
+from clients.selectors import client_locked
+from core.actor import Actor
 from core.errors import NotFound, PermissionDenied, ValidationFailed
+from core.roles import CASE_ROLES, Role, Scope
 from crypto.datakeys import dek_destroy, dek_new
 from crypto.errors import ClientErased
 from crypto.scope import key_scope
 from crypto.service import seal
+from webhooks.services import outbox_emit
 
 IDENTITY_KEYS = ("given_name", "family_name", "date_of_birth")
+NAMES = ("given_name", "family_name")  # required on create, never cleared by an update
 
 
 def _check_shape(data: dict[str, Any]) -> None:
@@ -33,6 +37,26 @@ def _check_shape(data: dict[str, Any]) -> None:
         unknown = set(values) - {s.name for s in specs}
         if unknown:
             raise ValidationFailed("Unknown field.", field=f"{category}.{sorted(unknown)[0]}")
+
+
+def _invalid(message: str, fields: list[str]) -> ValidationFailed:
+    errors = [{"field": f, "message": message, "code": "invalid"} for f in fields]
+    return ValidationFailed("The request body is not valid.", errors=errors)
+
+
+def _check_names(data: dict[str, Any], *, creating: bool) -> None:
+    """A client always has a given and a family name: required on create, never cleared."""
+    identity = data.get("identity") or {}
+    if creating:
+        missing = [k for k in NAMES if not identity.get(k)]
+        if missing:
+            raise _invalid("This field is required.", [f"identity.{k}" for k in missing])
+        return
+    if not data:
+        raise _invalid("Send at least one category.", [""])
+    cleared = [k for k in NAMES if k in identity and not identity[k]]
+    if cleared:
+        raise _invalid("A client's name cannot be removed.", [f"identity.{k}" for k in cleared])
 
 
 def _owning_agency(actor: Actor, agency: Any) -> uuid.UUID:
@@ -82,6 +106,7 @@ def _reindex(client: Client, identity: dict[str, Any]) -> None:
 def client_create(*, actor: Actor, agency: Any = None, data: dict[str, Any]) -> Client:
     """Create a client of the actor's agency with its own data key; every value encrypted."""
     _check_shape(data)
+    _check_names(data, creating=True)
     client = Client(
         id=uuid.uuid4(), agency_id=_owning_agency(actor, agency), created_by_id=actor.user_id
     )
@@ -105,12 +130,11 @@ def client_create(*, actor: Actor, agency: Any = None, data: dict[str, Any]) -> 
 
 @transaction.atomic
 def client_update(*, actor: Actor, client: Client, data: dict[str, Any]) -> Client:
-    """Change the given fields (None or "" clears one); other fields stay as they are."""
+    """Change the given fields (None or "" clears one, except the names); others stay."""
     _check_shape(data)
+    _check_names(data, creating=False)
     _check_writer(actor, client)
-    locked = (
-        Client.objects.select_for_update(of=("self",)).select_related("data_key").get(pk=client.pk)
-    )
+    locked = client_locked(client=client, with_key=True)
     if locked.erased_at is not None:
         raise ClientErased()
     with key_scope():
@@ -140,7 +164,7 @@ def client_erase(*, actor: Actor, client: Client) -> Client:
     if actor.kind != "system" and not actor.has_role(Role.SUPERVISOR):
         raise PermissionDenied("Only a supervisor may erase a client.")
     _check_writer(actor, client)
-    locked = Client.objects.select_for_update().get(pk=client.pk)
+    locked = client_locked(client=client)
     if locked.erased_at is None:
         for column in COLUMNS:
             setattr(locked, column, None)
@@ -161,18 +185,9 @@ def client_erase(*, actor: Actor, client: Client) -> Client:
 
 def _notify_erasure(client: Client) -> None:
     """Tell each agency that received a referral about this client to purge its copies."""
-    from django.apps import apps
-
-    from webhooks.services import outbox_emit
-
-    referral = apps.get_model("referrals", "Referral")
-    by_agency: dict[Any, list[str]] = {}
-    rows = referral.objects.filter(client=client).exclude(status="draft")
-    for referral_id, agency_id in rows.values_list("id", "recipient_agency_id"):
-        by_agency.setdefault(agency_id, []).append(str(referral_id))
-    for agency_id, referral_ids in by_agency.items():
+    for agency_id, referral_ids in recipients_of(client=client).items():
         outbox_emit(
             type="client.erased",
             agency_ids=[agency_id],
-            data={"client_id": client.pk, "referral_ids": sorted(referral_ids)},
+            data={"client_id": client.pk, "referral_ids": referral_ids},
         )

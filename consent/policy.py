@@ -10,6 +10,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db.models import Q
 from django.utils import timezone
 
 from agencies.models import Agency
@@ -63,6 +64,24 @@ def consent_state(consent: Consent, at: datetime | None = None) -> str:
 def consent_is_active(consent: Consent, at: datetime | None = None) -> bool:
     """True if `consent` permits disclosure at `at` (default now)."""
     return consent_state(consent, at) == "active"
+
+
+def consent_shown_status(consent: Consent, at: datetime | None = None) -> str:
+    """The status a reader sees: an active consent past its expiry shows as `expired` at once
+    (expiry takes effect by time alone; `consent_expire_due` only records it later)."""
+    if consent.status == ConsentStatus.ACTIVE and consent_state(consent, at) == "expired":
+        return ConsentStatus.EXPIRED
+    return str(consent.status)
+
+
+def consent_shown_status_q(status: str, at: datetime) -> Q:
+    """`consent_shown_status(...) == status` as a query (the same rule, for list filters)."""
+    past = Q(expires_at__isnull=True) | Q(expires_at__lte=at)
+    if status == ConsentStatus.ACTIVE:
+        return Q(status=ConsentStatus.ACTIVE) & ~past
+    if status == ConsentStatus.EXPIRED:
+        return Q(status=ConsentStatus.EXPIRED) | (Q(status=ConsentStatus.ACTIVE) & past)
+    return Q(status=status)
 
 
 def consent_categories(consent: Consent) -> frozenset[str]:

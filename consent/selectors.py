@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import uuid
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.actor import Actor
-from accounts.roles import CASE_ROLES, Scope
 from clients.models import Client
 from consent import recipients
 from consent.models import Consent, ConsentStatus
+from consent.policy import consent_shown_status_q
+from core.actor import Actor
 from core.errors import NotFound, ValidationFailed
+from core.roles import CASE_ROLES, Scope
 
 
 def consent_qs_for_client(*, client: Client) -> QuerySet[Consent]:
@@ -73,32 +74,11 @@ def consent_get_for_revoke(*, actor: Actor, consent_id: uuid.UUID) -> Consent:
     return consent
 
 
-def consent_client_get_for(*, actor: Actor, client_id: uuid.UUID) -> Client:
-    """A client of the actor's agency that the actor may record consent for; else 404.
-
-    Like `clients.selectors.client_get_for`, scoped to the actor's agency, but gated by the
-    `consent:write` integration scope rather than `clients:*`.
-    """
-    if actor.agency_id is None or not actor.may(roles=CASE_ROLES, scope=Scope.CONSENT_WRITE):
-        raise NotFound()
-    client = Client.objects.filter(agency_id=actor.agency_id, pk=client_id).first()
-    if client is None:
-        raise NotFound()
-    return client
-
-
 def consent_filter(rows: QuerySet[Consent], **params: str) -> QuerySet[Consent]:
     """`status` (as shown: expiry by time counts) and `recipient_agency_id` list filters."""
-    now = timezone.now()
     wanted = params.get("status")
-    if wanted == ConsentStatus.ACTIVE:
-        rows = rows.filter(status=ConsentStatus.ACTIVE, expires_at__gt=now)
-    elif wanted == ConsentStatus.EXPIRED:
-        rows = rows.filter(
-            Q(status=ConsentStatus.EXPIRED) | Q(status=ConsentStatus.ACTIVE, expires_at__lte=now)
-        )
-    elif wanted in (ConsentStatus.REVOKED, ConsentStatus.REFUSED):
-        rows = rows.filter(status=wanted)
+    if wanted in ConsentStatus.values:
+        rows = rows.filter(consent_shown_status_q(wanted, timezone.now()))
     elif wanted:
         raise ValidationFailed("Unknown status.", field="status")
     recipient = params.get("recipient_agency_id")

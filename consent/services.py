@@ -9,15 +9,15 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.actor import Actor
-from accounts.roles import CASE_ROLES, Scope
 from audit.services import audit_record
 from clients.models import Client
 from consent import recipients, rules
 from consent.models import Consent, ConsentStatus, ConsentStatusChange
 from consent.policy import consent_state
-from consent.sealed import PURPOSE_DETAIL, REVOKE_REASON, seal_text
+from core.actor import Actor
 from core.errors import Conflict, NotFound, ValidationFailed
+from core.roles import CASE_ROLES, Scope
+from crypto.service import seal_text
 
 REVOKE_REASON_MAX = 1000
 EXPIRE_BATCH = 500
@@ -108,7 +108,7 @@ def _record(*, actor: Actor, client: Client, terms: ConsentTerms, status: str) -
         status=status,
     )
     consent.purpose_detail_sealed = seal_text(
-        consent=consent, column=PURPOSE_DETAIL, value=terms.purpose_detail
+        client=client, row=consent, column="purpose_detail", value=terms.purpose_detail
     )
     return consent
 
@@ -165,7 +165,9 @@ def consent_revoke(*, actor: Actor, consent: Consent, reason: str) -> Consent:
         )
     consent.status, consent.revoked_at = ConsentStatus.REVOKED, now
     consent.revoked_by_id, consent.revoked_by_integration_id = actor.user_id, actor.integration_id
-    consent.revoke_reason_sealed = seal_text(consent=consent, column=REVOKE_REASON, value=reason)
+    consent.revoke_reason_sealed = seal_text(
+        client=consent.client, row=consent, column="revoke_reason", value=reason
+    )
     consent.save(
         update_fields=[
             "status",

@@ -5,6 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 
+class ConfigError(RuntimeError):
+    """The process is misconfigured and must not start (settings, key ring, job registry)."""
+
+
 class ApplicationError(Exception):
     """A refusal the caller can act on. `code` is stable; `detail` names no survivor data."""
 

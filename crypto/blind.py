@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.db import IntegrityError, transaction
 
+from core.actor import system_actor
+from core.errors import IntegrityFailure
 from crypto import scope
 from crypto.envelope import context_bytes
 from crypto.models import IndexKey
@@ -41,7 +43,26 @@ def _root_key(agency_id: uuid.UUID) -> bytes:
     stored = IndexKey.objects.filter(agency_id=agency_id).first()
     if stored is None:
         stored = _create_root(agency_id)
-    return get_provider().unwrap(bytes(stored.wrapped), context=root_context(agency_id))
+    try:
+        return get_provider().unwrap(bytes(stored.wrapped), context=root_context(agency_id))
+    except IntegrityFailure as exc:
+        _report_failure(agency_id, exc)
+        raise
+
+
+def _report_failure(agency_id: uuid.UUID, error: IntegrityFailure) -> None:
+    """Audit a root key that does not unwrap for its agency (independent connection)."""
+    from audit.services import INDEPENDENT, audit_record
+
+    audit_record(
+        actor=system_actor("crypto"),
+        action="crypto.decrypt_failed",
+        target=(IndexKey._meta.db_table, agency_id),
+        target_agency_id=agency_id,
+        outcome="error",
+        reason=error.code,
+        using=INDEPENDENT,
+    )
 
 
 def _create_root(agency_id: uuid.UUID) -> IndexKey:

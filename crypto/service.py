@@ -1,7 +1,8 @@
 """Encrypt and decrypt any text of a client under that client's data key.
 
 `seal`/`unseal` are the one entry point for every encrypted value (client fields, referral
-reasons, messages): AES-256-GCM under a key derived from the client's DEK by HKDF with
+reasons, messages, consent free text; `seal_text`/`unseal_text` for free text in a row's column):
+AES-256-GCM under a key derived from the client's DEK by HKDF with
 `table|column`, associated data binding (format version, table, column, row id, owning agency).
 
 `unseal` on an erased client raises `ClientErased` (410, code `client_erased`); callers that
@@ -18,7 +19,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from accounts.actor import Actor, system_actor
+from core.actor import Actor, system_actor
 from core.errors import IntegrityFailure
 from crypto import envelope, scope
 from crypto.datakeys import dek_ensure, dek_for
@@ -108,13 +109,46 @@ def unseal(
         raise error from None
 
 
+def seal_text(*, client: Any, row: Any, column: str, value: str | None) -> bytes | None:
+    """Seal free text for (`row`'s table, `column`, `row.pk`) under the client's data key.
+
+    Empty text is stored as NULL. `row` needs only its primary key (it may not be saved yet).
+    """
+    if not value:
+        return None
+    return seal(client=client, table=row._meta.db_table, column=column, row_id=row.pk, value=value)
+
+
+def unseal_text(
+    *,
+    client: Any,
+    row: Any,
+    column: str,
+    stored_in: str = "",
+    actor: Actor | None = None,
+) -> str | None:
+    """What `seal_text` sealed for (`row`, `column`): None when nothing is stored or the client
+    was erased. The ciphertext is `row.<stored_in or column>`. A failed decrypt raises."""
+    stored = getattr(row, stored_in or column)
+    if stored is None or client.erased_at is not None:
+        return None
+    return unseal(
+        client=client,
+        table=row._meta.db_table,
+        column=column,
+        row_id=row.pk,
+        blob=bytes(stored),
+        actor=actor,
+    )
+
+
 def report_failure(
     *, client: Any, table: str, row_id: Any, error: IntegrityFailure, actor: Actor | None = None
 ) -> None:
     """Audit a failed decrypt on the independent connection (it survives the rollback)."""
-    from audit.services import audit_record_independent
+    from audit.services import INDEPENDENT, audit_record
 
-    audit_record_independent(
+    audit_record(
         actor=actor or system_actor("crypto"),
         action="crypto.decrypt_failed",
         target=(table, row_id),
@@ -122,4 +156,5 @@ def report_failure(
         target_agency_id=client.agency_id,
         outcome="error",
         reason=error.code,
+        using=INDEPENDENT,
     )

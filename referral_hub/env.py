@@ -5,9 +5,17 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from core.errors import ConfigError
 
-class ConfigError(RuntimeError):
-    """The process is misconfigured and must not start."""
+__all__ = [
+    "ConfigError",
+    "env_bool",
+    "env_int",
+    "env_list",
+    "env_required",
+    "env_str",
+    "load_env_file",
+]
 
 
 def load_env_file(path: str | None) -> None:

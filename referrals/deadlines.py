@@ -9,10 +9,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.actor import Actor
-from audit.services import audit_record
+from core.actor import Actor
 from referrals.events import emit_due_soon
 from referrals.models import Referral, ReferralStatus
+from referrals.trail import referral_audit
 from referrals.transitions import referral_transition
 
 BATCH = 200
@@ -72,11 +72,5 @@ def _remind_one(*, actor: Actor, referral_id: uuid.UUID, now: datetime) -> int:
         return 0
     referral = Referral.objects.get(pk=referral_id)
     emit_due_soon(referral)
-    audit_record(
-        actor=actor,
-        action="referral.remind",
-        target=referral,
-        subject_id=referral.client_id,
-        target_agency_id=referral.recipient_agency_id,
-    )
+    referral_audit(actor=actor, referral=referral, action="referral.remind")
     return 1

@@ -1,4 +1,6 @@
-"""Messages on a referral between its two agencies: sealed at rest, audited both ways.
+"""Posting messages on a referral between its two agencies: sealed at rest, audited.
+
+Reading them back is `referrals.reads.referral_messages_read`.
 
 Messages stay possible after the consent is revoked or expires: they are the agencies' own
 correspondence about closing the loop (for example "consent withdrawn, closing"). Erasing the
@@ -8,31 +10,19 @@ client destroys their key, so bodies become unreadable (`body: null`, `erased: t
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
 
 from django.db import transaction
 
-from accounts.actor import Actor
-from audit.services import audit_record
+from core.actor import Actor
 from core.errors import Conflict, NotFound
+from crypto.service import seal_text
 from referrals.events import emit_message_added
 from referrals.models import Referral, ReferralMessage, ReferralStatus
-from referrals.sealing import seal_text, unseal_text
-from referrals.selectors import party_of
-from referrals.states import SENDER
+from referrals.selectors import other_party, party_of
+from referrals.trail import referral_audit
 from referrals.transitions import may_write
 
 BODY_MAX = 8000
-
-
-@dataclass(frozen=True)
-class MessageView:
-    message: ReferralMessage
-    body: str | None
-
-
-def _other(referral: Referral, party: str) -> uuid.UUID:
-    return referral.recipient_agency_id if party == SENDER else referral.sender_agency_id
 
 
 @transaction.atomic
@@ -53,37 +43,15 @@ def referral_message_add(*, actor: Actor, referral: Referral, body: str) -> Refe
         author_user_id=actor.user_id,
         author_integration_id=actor.integration_id,
     )
-    message.body = seal_text(
-        client=referral.client, model=ReferralMessage, column="body", row_id=message.id, value=body
-    )
+    message.body = seal_text(client=referral.client, row=message, column="body", value=body)
     message.save(force_insert=True)
-    other = _other(referral, party)
+    other = other_party(referral, party)
     emit_message_added(message, to_agency_id=other)
-    audit_record(
+    referral_audit(
         actor=actor,
+        referral=referral,
         action="referral.message",
         target=message,
-        subject_id=referral.client_id,
-        target_agency_id=other,
+        to_agency_id=other,
     )
     return message
-
-
-def referral_messages_read(
-    *, actor: Actor, referral: Referral, messages: list[ReferralMessage]
-) -> list[MessageView]:
-    """Decrypt one page of messages for a party of the referral, and audit the read."""
-    party = party_of(actor, referral)
-    if party is None:
-        raise NotFound()
-    views = [
-        MessageView(m, unseal_text(client=referral.client, row=m, column="body")) for m in messages
-    ]
-    audit_record(
-        actor=actor,
-        action="referral.messages.read",
-        target=referral,
-        subject_id=referral.client_id,
-        target_agency_id=_other(referral, party),
-    )
-    return views

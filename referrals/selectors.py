@@ -7,9 +7,9 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
-from accounts.actor import Actor
-from accounts.roles import CASE_ROLES, Scope
+from core.actor import Actor
 from core.errors import NotFound, ValidationFailed
+from core.roles import CASE_ROLES, Scope
 from referrals.models import Referral, ReferralMessage, ReferralStatus
 from referrals.states import RECIPIENT, SENDER
 
@@ -95,6 +95,11 @@ def party_of(actor: Actor, referral: Referral) -> str | None:
     if actor.agency_id == referral.recipient_agency_id:
         return RECIPIENT
     return None
+
+
+def other_party(referral: Referral, party: str) -> uuid.UUID:
+    """The agency on the other side of the referral from `party`."""
+    return referral.recipient_agency_id if party == SENDER else referral.sender_agency_id
 
 
 def referral_messages(*, referral: Referral) -> QuerySet[ReferralMessage]:

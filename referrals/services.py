@@ -11,24 +11,23 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.actor import Actor
 from accounts.models import User
-from accounts.roles import CASE_ROLES, Role
 from agencies.models import Agency, Program, ServiceType
-from audit.services import audit_record
-from clients.fields import COLUMNS
 from clients.models import Client
-from clients.selectors import with_data_key
+from clients.selectors import REFER, client_get_for
 from consent.models import Consent
 from consent.policy import consent_is_active
+from core.actor import Actor
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.roles import CASE_ROLES, Role
+from crypto.service import seal_text
 from referrals.deadlines import referral_expire_due, referral_remind_due_soon
 from referrals.events import emit_requested
 from referrals.messaging import referral_message_add
 from referrals.models import Priority, Referral, ReferralStatus
-from referrals.sealing import seal_text
 from referrals.selectors import party_of
 from referrals.states import RECIPIENT, TERMINAL
+from referrals.trail import referral_audit
 from referrals.transitions import (
     REASON_MAX,
     check_version,
@@ -52,15 +51,13 @@ __all__ = [
 ]
 
 
-def _own_client(agency_id: uuid.UUID, client_id: uuid.UUID) -> Client:
+def _own_client(actor: Actor, client_id: uuid.UUID) -> Client:
     # Ids and the wrapped data key only (sealing the reason needs the key, not the fields).
-    found = list(
-        with_data_key(
-            Client.objects.filter(pk=client_id, agency_id=agency_id, erased_at=None)
-        ).defer(*COLUMNS, "search_index")[:1]
-    )
-    client = found[0] if found else None
-    if client is None:
+    try:
+        client = client_get_for(actor=actor, client_id=client_id, need=REFER)
+    except NotFound:
+        client = None
+    if client is None or client.erased_at is not None:
         raise ValidationFailed("No such client in your agency.", field="client")
     return client
 
@@ -121,7 +118,7 @@ def referral_create(
             f"A reason of 1-{REASON_MAX} characters is required.", field="reason"
         )
     now = timezone.now()
-    client = _own_client(agency_id, client_id)
+    client = _own_client(actor, client_id)
     recipient, program = _recipient(actor, recipient_agency_id, program_id)
     consent = _consent(client, recipient, consent_id, now)
     status = ReferralStatus.DRAFT if draft else ReferralStatus.REQUESTED
@@ -139,19 +136,15 @@ def referral_create(
         status=status,
         response_deadline=None if draft else response_deadline_for(program=program, at=now),
     )
-    referral.reason = seal_text(
-        client=client, model=Referral, column="reason", row_id=referral.id, value=reason
-    )
+    referral.reason = seal_text(client=client, row=referral, column="reason", value=reason)
     referral.save(force_insert=True)
     history(actor=actor, referral=referral, source="", target=status, reason="")
     if not draft:
         emit_requested(referral)
-    audit_record(
+    referral_audit(
         actor=actor,
+        referral=referral,
         action="referral.create",
-        target=referral,
-        subject_id=client.id,
-        target_agency_id=recipient.id,
         consent_id=consent.id,
         purpose=consent.purpose,
         reason=status,
@@ -198,13 +191,7 @@ def _assign(
     locked.assignee = assignee
     locked.version += 1
     locked.save(update_fields=["assignee", "version", "updated_at"])
-    audit_record(
-        actor=actor,
-        action="referral.assign",
-        target=locked,
-        subject_id=locked.client_id,
-        target_agency_id=locked.recipient_agency_id,
-    )
+    referral_audit(actor=actor, referral=locked, action="referral.assign")
     return locked
 
 
@@ -212,11 +199,4 @@ def referral_fhir_viewed(*, actor: Actor, referral: Referral) -> None:
     """Audit a read of the FHIR view (it carries ids and states only, no client fields)."""
     if party_of(actor, referral) is None:
         raise NotFound()
-    audit_record(
-        actor=actor,
-        action="referral.read",
-        target=referral,
-        subject_id=referral.client_id,
-        target_agency_id=referral.recipient_agency_id,
-        reason="fhir",
-    )
+    referral_audit(actor=actor, referral=referral, action="referral.read", reason="fhir")

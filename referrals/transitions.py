@@ -9,16 +9,17 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.actor import Actor
-from accounts.roles import CASE_ROLES, Scope
 from agencies.models import Program
-from audit.services import audit_record, audit_record_independent
+from audit.services import INDEPENDENT
+from core.actor import Actor
 from core.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
+from core.roles import CASE_ROLES, Scope
+from crypto.service import seal_text
 from referrals.events import emit_requested, emit_status_changed
 from referrals.models import Referral, ReferralStatus, ReferralTransition
-from referrals.sealing import seal_text
 from referrals.selectors import party_of
 from referrals.states import REASON_REQUIRED, SYSTEM, allowed_moves, is_allowed
+from referrals.trail import referral_audit
 
 REASON_MAX = 4000
 
@@ -51,9 +52,8 @@ def history(
     )
     row.reason = seal_text(
         client=referral.client,
-        model=ReferralTransition,
+        row=row,
         column="reason",
-        row_id=row.id,
         value=reason,
     )
     row.save(force_insert=True)
@@ -62,13 +62,13 @@ def history(
 
 def deny(actor: Actor, referral: Referral, code: str) -> None:
     """Audit a refused change after its transaction rolled back (independent connection)."""
-    audit_record_independent(
+    referral_audit(
         actor=actor,
+        referral=referral,
         action="referral.transition",
-        target=referral,
-        subject_id=referral.client_id,
-        target_agency_id=referral.recipient_agency_id,
         reason=code,
+        outcome="deny",
+        using=INDEPENDENT,
     )
 
 
@@ -166,9 +166,8 @@ def _apply(*, actor: Actor, referral: Referral, source: str, target: str, reason
     referral.version += 1
     referral.status_reason = seal_text(
         client=referral.client,
-        model=Referral,
+        row=referral,
         column="status_reason",
-        row_id=referral.id,
         value=reason,
     )
     fields = ["status", "version", "status_reason", "updated_at"]
@@ -181,12 +180,5 @@ def _apply(*, actor: Actor, referral: Referral, source: str, target: str, reason
         emit_requested(referral)
     else:
         emit_status_changed(referral, source=source)
-    audit_record(
-        actor=actor,
-        action="referral.transition",
-        target=referral,
-        subject_id=referral.client_id,
-        target_agency_id=referral.recipient_agency_id,
-        reason=target,
-    )
+    referral_audit(actor=actor, referral=referral, action="referral.transition", reason=target)
     return referral

@@ -16,14 +16,16 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
-from accounts.actor import Actor
 from accounts.integrations import integration_create
 from accounts.models import Integration, TokenFamily, User
 from accounts.selectors import actor_for_integration, actor_for_user
-from agencies.models import Agency, Program
+from agencies.models import Agency
 from api import tokens
+from core.actor import Actor
+from tests import factories
+from tests.factories import AgencyFactory, ProgramFactory, UserFactory
 
-PASSWORD = "correct-horse-battery-staple"
+PASSWORD = factories.PASSWORD
 
 
 @pytest.fixture(autouse=True)
@@ -91,29 +93,27 @@ def pytest_runtest_teardown(item, nextitem):  # type: ignore[no-untyped-def]
 
 
 def _agency(name: str, kind: str, vsp: bool = False) -> Agency:
-    return Agency.objects.create(name=name, kind=kind, is_victim_service_provider=vsp)
+    return AgencyFactory(name=name, kind=kind, is_victim_service_provider=vsp)
 
 
 @pytest.fixture
 def eastside(db) -> Agency:  # type: ignore[no-untyped-def]
     agency = _agency("Eastside Legal Clinic", "legal_clinic")
-    Program.objects.create(agency=agency, name="Protective Orders", service_type="legal_services")
+    ProgramFactory(agency=agency, name="Protective Orders", service_type="legal_services")
     return agency
 
 
 @pytest.fixture
 def harbor(db) -> Agency:  # type: ignore[no-untyped-def]
     agency = _agency("Harbor Social Services", "social_services")
-    Program.objects.create(agency=agency, name="Case Management", service_type="case_management")
+    ProgramFactory(agency=agency, name="Case Management", service_type="case_management")
     return agency
 
 
 @pytest.fixture
 def safehouse(db) -> Agency:  # type: ignore[no-untyped-def]
     agency = _agency("Safe Harbor Housing", "housing")
-    Program.objects.create(
-        agency=agency, name="Emergency Shelter", service_type="shelter", response_days=3
-    )
+    ProgramFactory(agency=agency, name="Emergency Shelter", service_type="shelter", response_days=3)
     return agency
 
 
@@ -123,7 +123,7 @@ def northside(db) -> Agency:  # type: ignore[no-untyped-def]
 
 
 def _user(username: str, agency: Agency | None, role: str) -> User:
-    return User.objects.create_user(username=username, password=PASSWORD, agency=agency, role=role)
+    return UserFactory(username=username, password=PASSWORD, agency=agency, role=role)
 
 
 @pytest.fixture

@@ -1,8 +1,11 @@
 """Scheduled jobs run by the worker loop, each at its own interval (settings / environment).
 
-Jobs are named by dotted path and imported lazily: a job whose function is not available is
-logged and skipped, never fatal. Each run is claimed in the database (`ScheduledJob`) with one
-conditional UPDATE, so with several workers each job still runs once per interval.
+A registration point: the jobs themselves span apps, so the project lists them
+(`referral_hub/jobs.py`) and registers them at startup; this module only claims and runs them.
+Jobs are named by dotted path, resolved when registered: a path that does not resolve stops
+the process from starting (fail closed), never a silently skipped job. Each run is claimed in
+the database (`ScheduledJob`) with one conditional UPDATE, so with several workers each job
+still runs once per interval.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from accounts.actor import Actor, system_actor
+from core.actor import Actor, system_actor
+from core.errors import ConfigError
 from webhooks.models import ScheduledJob
 
 logger = logging.getLogger(__name__)
@@ -36,35 +40,36 @@ class Job:
         return timedelta(seconds=int(getattr(settings, self.interval_setting)))
 
 
-JOBS: tuple[Job, ...] = (
-    Job(
-        "referrals.expire", "referrals.services:referral_expire_due", "JOB_REFERRAL_EXPIRE_SECONDS"
-    ),
-    Job(
-        "referrals.remind_due_soon",
-        "referrals.services:referral_remind_due_soon",
-        "JOB_REFERRAL_REMIND_SECONDS",
-    ),
-    Job("consent.expire", "consent.services:consent_expire_due", "JOB_CONSENT_EXPIRE_SECONDS"),
-    Job("webhooks.prune", "webhooks.maintenance:webhooks_prune", "JOB_WEBHOOK_PRUNE_SECONDS"),
-    Job(
-        "audit.checkpoint",
-        "audit.checkpoints:checkpoint_all",
-        "JOB_AUDIT_CHECKPOINT_SECONDS",
-        passes_now=False,
-    ),
-)
+_registered: dict[str, Job] = {}
 
 
-def job_function(job: Job) -> Callable[..., Any] | None:
-    """The job's function, or None (logged) when its module or function does not exist yet."""
+def job_function(job: Job) -> Callable[..., Any]:
+    """The job's function; a path or interval setting that does not resolve is a ConfigError."""
     module_name, _, attr = job.path.partition(":")
     try:
         function = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError):
-        logger.warning("scheduled job unavailable, skipped", extra={"job": job.name})
-        return None
-    return function if callable(function) else None
+    except (ImportError, AttributeError) as exc:
+        raise ConfigError(
+            f"Scheduled job {job.name!r}: {job.path!r} does not resolve ({exc}); "
+            "fix the path in referral_hub/jobs.py."
+        ) from None
+    if not callable(function):
+        raise ConfigError(f"Scheduled job {job.name!r}: {job.path!r} is not callable.")
+    if not hasattr(settings, job.interval_setting):
+        raise ConfigError(f"Scheduled job {job.name!r}: no setting {job.interval_setting}.")
+    return function  # type: ignore[no-any-return]
+
+
+def jobs_register(*jobs: Job) -> None:
+    """Register jobs to run (the project does, at startup). Fails closed: every path must
+    resolve now, or the process does not start."""
+    for job in jobs:
+        job_function(job)
+    _registered.update({job.name: job for job in jobs})
+
+
+def jobs_registered() -> tuple[Job, ...]:
+    return tuple(_registered.values())
 
 
 def _claim(job: Job, now: datetime) -> bool:
@@ -82,8 +87,6 @@ def _claim(job: Job, now: datetime) -> bool:
 def job_run(job: Job, *, actor: Actor, now: datetime) -> int | None:
     """Run one job now; errors are logged by class and recorded, never raised."""
     function = job_function(job)
-    if function is None:
-        return None
     kwargs: dict[str, Any] = {"actor": actor, "now": now} if job.passes_now else {"actor": actor}
     result: int | None = None
     error = ""
@@ -101,10 +104,13 @@ def job_run(job: Job, *, actor: Actor, now: datetime) -> int | None:
 
 
 def jobs_run_due(
-    *, now: datetime | None = None, jobs: tuple[Job, ...] = JOBS
+    *, now: datetime | None = None, jobs: tuple[Job, ...] | None = None
 ) -> dict[str, int | None]:
-    """Run every job whose interval has elapsed (and that this worker claimed)."""
+    """Run every (registered) job whose interval has elapsed and that this worker claimed."""
     now = now or timezone.now()
+    jobs = jobs_registered() if jobs is None else jobs
+    for job in jobs:
+        job_function(job)  # fail closed before claiming anything
     actor = system_actor("worker")
     ran: dict[str, int | None] = {}
     for job in jobs:

@@ -1,4 +1,8 @@
-"""Reads, scoped to the actor's agency: anything else is NotFound (never 403)."""
+"""Reads, scoped to the actor's agency and gated to its webhook managers (else NotFound).
+
+Managers are agency admins, or integrations holding `webhooks:write`; the API's permission
+class and the services use the same gate (`MANAGER_ROLES`, `MANAGER_SCOPE`, `may_manage`).
+"""
 
 from __future__ import annotations
 
@@ -6,15 +10,24 @@ import uuid
 
 from django.db.models import Prefetch, QuerySet
 
-from accounts.actor import Actor
+from core.actor import Actor
 from core.errors import NotFound
+from core.roles import Role, Scope
 from webhooks.models import Delivery, DeliveryAttempt, Subscription
 
 ATTEMPTS_SHOWN = 10
+MANAGER_ROLES = frozenset({Role.AGENCY_ADMIN})
+MANAGER_SCOPE = Scope.WEBHOOKS_WRITE
+
+
+def may_manage(actor: Actor) -> bool:
+    """True for an agency admin, or an integration with `webhooks:write`, of some agency."""
+    return actor.agency_id is not None and actor.may(roles=MANAGER_ROLES, scope=MANAGER_SCOPE)
 
 
 def subscription_qs_for(*, actor: Actor) -> QuerySet[Subscription]:
-    if actor.agency_id is None:
+    """The subscriptions of the actor's agency, for its webhook managers; else none."""
+    if actor.agency_id is None or not may_manage(actor):
         return Subscription.objects.none()
     return Subscription.objects.filter(agency_id=actor.agency_id)
 
@@ -28,7 +41,7 @@ def subscription_get_for(*, actor: Actor, subscription_id: uuid.UUID) -> Subscri
 
 def delivery_qs_for(*, actor: Actor, subscription: Subscription) -> QuerySet[Delivery]:
     """Deliveries of one (already scoped) subscription, each with its attempts."""
-    if actor.agency_id is None:
+    if actor.agency_id is None or not may_manage(actor):
         return Delivery.objects.none()
     return _with_attempts(
         Delivery.objects.filter(subscription=subscription, subscription__agency_id=actor.agency_id)
@@ -45,7 +58,7 @@ def _with_attempts(qs: QuerySet[Delivery]) -> QuerySet[Delivery]:
 
 def delivery_with_attempts(*, actor: Actor, delivery_id: uuid.UUID) -> Delivery:
     """One delivery of the actor's agency, rendered with its latest attempts."""
-    if actor.agency_id is None:
+    if actor.agency_id is None or not may_manage(actor):
         raise NotFound()
     qs = Delivery.objects.filter(id=delivery_id, subscription__agency_id=actor.agency_id)
     found = _with_attempts(qs).first()
@@ -55,7 +68,8 @@ def delivery_with_attempts(*, actor: Actor, delivery_id: uuid.UUID) -> Delivery:
 
 
 def delivery_get_for(*, actor: Actor, delivery_id: uuid.UUID) -> Delivery:
-    if actor.agency_id is None:
+    """One delivery of the actor's agency (for redelivery), else 404."""
+    if actor.agency_id is None or not may_manage(actor):
         raise NotFound()
     found = (
         Delivery.objects.select_related("subscription", "event")

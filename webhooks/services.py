@@ -12,13 +12,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.actor import Actor
 from audit.services import audit_record
+from core.actor import Actor
 from core.errors import PermissionDenied
 from webhooks import signing
 from webhooks.destinations import url_validate
 from webhooks.events import EVENT_TYPES, event_types_validate
 from webhooks.models import Delivery, DeliveryStatus, OutboxEvent, Subscription
+from webhooks.selectors import may_manage
 
 # Outbox data values are ids and enums: no spaces, short. Free text (names, notes) is refused.
 _SAFE_VALUE = re.compile(r"^[A-Za-z0-9_.:+\-]{0,64}$")
@@ -51,7 +52,7 @@ def outbox_emit(
 
 
 def _own(actor: Actor, subscription: Subscription) -> None:
-    if actor.agency_id is None or subscription.agency_id != actor.agency_id:
+    if not may_manage(actor) or subscription.agency_id != actor.agency_id:
         raise PermissionDenied()
 
 
@@ -67,7 +68,7 @@ def subscription_create(
     *, actor: Actor, url: str, event_types: list[str], active: bool = True, description: str = ""
 ) -> tuple[Subscription, str]:
     """A subscription for the actor's own agency, and its secret (shown once)."""
-    if actor.agency_id is None:
+    if not may_manage(actor) or actor.agency_id is None:
         raise PermissionDenied()
     subscription = Subscription(
         agency_id=actor.agency_id,

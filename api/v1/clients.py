@@ -18,24 +18,20 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.actor import Actor
-from accounts.roles import CASE_ROLES, Role, Scope
 from api.base import actor_of
 from api.idempotency import idempotent
 from api.pagination import CreatedCursorPagination
 from api.permissions import allow
 from api.serializers import StrictInput
 from clients import reads, services
-from clients.categories import ALL_CATEGORIES
-from clients.disclosure import client_fields
 from clients.models import Client
-from clients.selectors import client_get_for, client_qs_for, with_data_key
+from clients.selectors import WRITE, client_get_for, client_qs_for
+from core.roles import CASE_ROLES, Role, Scope
 
 CASE = tuple(sorted(CASE_ROLES))
 Reader = allow(roles=CASE, scope=Scope.CLIENTS_READ)
 Writer = allow(roles=CASE, scope=Scope.CLIENTS_WRITE)
 Eraser = allow(roles=(Role.SUPERVISOR,))
-NAMES = ("given_name", "family_name")  # required on create, never cleared by a PATCH
 
 
 def _text(max_length: int) -> serializers.CharField:
@@ -89,6 +85,8 @@ class ClientHealthInput(StrictInput):
 
 
 class ClientUpdateInput(StrictInput):
+    """Categories to change; the names rule (required, never cleared) is the service's."""
+
     identity = ClientIdentityInput(required=False)
     contact = ClientContactInput(required=False)
     demographics = ClientDemographicsInput(required=False)
@@ -96,29 +94,9 @@ class ClientUpdateInput(StrictInput):
     immigration = ClientImmigrationInput(required=False)
     health = ClientHealthInput(required=False)
 
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if not attrs:
-            raise serializers.ValidationError("Send at least one category.")
-        identity = attrs.get("identity", {})
-        cleared = [k for k in NAMES if k in identity and not identity[k]]
-        if cleared:
-            raise serializers.ValidationError(
-                {"identity": {k: ["A client's name cannot be removed."] for k in cleared}}
-            )
-        return attrs
-
 
 class ClientCreateInput(ClientUpdateInput):
     identity = ClientIdentityInput()
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        identity = attrs.get("identity", {})
-        missing = [k for k in NAMES if not identity.get(k)]
-        if missing:
-            raise serializers.ValidationError(
-                {"identity": {k: ["This field is required."] for k in missing}}
-            )
-        return attrs
 
 
 class ClientSearchInput(StrictInput):
@@ -201,18 +179,11 @@ def summary(client: Client, identity: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def _read_back(actor: Actor, client: Client) -> dict[str, Any]:
-    """The client after a write, audited as a read; ids only for write-only integrations."""
-    if not actor.may(roles=CASE, scope=Scope.CLIENTS_READ):
-        return render(client, {})
-    return render(client, reads.client_read(actor=actor, client=client))
-
-
 def _replay_create(view: Any, request: Request, resource_id: str) -> Response:
     """Idempotent retry: re-read the client created the first time (no PII was stored)."""
     actor = actor_of(request)
-    client = client_get_for(actor=actor, client_id=uuid.UUID(resource_id), write=True)
-    return Response(_read_back(actor, client))
+    client = client_get_for(actor=actor, client_id=uuid.UUID(resource_id), need=WRITE)
+    return Response(render(client, reads.client_read_back(actor=actor, client=client)))
 
 
 class ClientListCreateApi(GenericAPIView):
@@ -225,7 +196,7 @@ class ClientListCreateApi(GenericAPIView):
         return [Writer() if self.request.method == "POST" else Reader()]
 
     def get_queryset(self) -> QuerySet[Client]:
-        return with_data_key(client_qs_for(actor_of(self.request)))
+        return client_qs_for(actor_of(self.request))
 
     @extend_schema(responses={200: ClientSummaryOutput(many=True)})
     def get(self, request: Request) -> Response:
@@ -246,11 +217,8 @@ class ClientListCreateApi(GenericAPIView):
         data = ClientCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         client = services.client_create(actor=actor, data=data.validated_data)
-        if not actor.may(roles=CASE, scope=Scope.CLIENTS_READ):
-            return Response(render(client, {}), status=status.HTTP_201_CREATED)
-        # Echoes what the caller just sent (covered by the `client.create` event), so no read event.
-        body = render(client, client_fields(client=client, categories=ALL_CATEGORIES))
-        return Response(body, status=status.HTTP_201_CREATED)
+        fields = reads.client_read_back(actor=actor, client=client, echo=True)
+        return Response(render(client, fields), status=status.HTTP_201_CREATED)
 
 
 class ClientDetailApi(APIView):
@@ -268,11 +236,11 @@ class ClientDetailApi(APIView):
     @extend_schema(request=ClientUpdateInput, responses={200: ClientOutput})
     def patch(self, request: Request, client_id: uuid.UUID) -> Response:
         actor = actor_of(request)
-        client = client_get_for(actor=actor, client_id=client_id, write=True)
+        client = client_get_for(actor=actor, client_id=client_id, need=WRITE)
         data = ClientUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
         client = services.client_update(actor=actor, client=client, data=data.validated_data)
-        return Response(_read_back(actor, client))
+        return Response(render(client, reads.client_read_back(actor=actor, client=client)))
 
 
 class ClientSearchApi(APIView):
@@ -296,7 +264,7 @@ class ClientEraseApi(APIView):
     @extend_schema(request=ClientEraseInput, responses={200: ClientOutput})
     def post(self, request: Request, client_id: uuid.UUID) -> Response:
         actor = actor_of(request)
-        client = client_get_for(actor=actor, client_id=client_id, write=True)
+        client = client_get_for(actor=actor, client_id=client_id, need=WRITE)
         ClientEraseInput(data=request.data).is_valid(raise_exception=True)
         client = services.client_erase(actor=actor, client=client)
         return Response(render(client, {}))

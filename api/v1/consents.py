@@ -12,14 +12,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.roles import CASE_ROLES, Scope
 from api.base import actor_of
 from api.idempotency import idempotent
 from api.pagination import CreatedCursorPagination
 from api.permissions import allow
 from api.serializers import StrictInput
 from clients.categories import Category
-from clients.selectors import client_get_for
+from clients.selectors import CONSENT, client_get_for
 from consent import selectors, services
 from consent.models import (
     Consent,
@@ -29,8 +28,9 @@ from consent.models import (
     SignedBy,
     SignerRelationship,
 )
-from consent.policy import consent_state
-from consent.sealed import PURPOSE_DETAIL, REVOKE_REASON, unseal_text
+from consent.policy import consent_is_active, consent_shown_status, consent_state
+from consent.reads import consent_free_text
+from core.roles import CASE_ROLES, Scope
 
 _CASE = tuple(CASE_ROLES)
 WRITERS = allow(roles=_CASE, scope=Scope.CONSENT_WRITE)
@@ -80,12 +80,10 @@ class ConsentOutput(serializers.Serializer):
         return consent_state(obj)
 
     def get_status(self, obj: Consent) -> str:
-        if obj.status == ConsentStatus.ACTIVE and consent_state(obj) == "expired":
-            return ConsentStatus.EXPIRED
-        return obj.status
+        return consent_shown_status(obj)
 
     def get_in_effect(self, obj: Consent) -> bool:
-        return consent_state(obj) == "active"
+        return consent_is_active(obj)
 
 
 class ConsentDetailOutput(ConsentOutput):
@@ -138,17 +136,9 @@ class ConsentRevokeInput(StrictInput):
 
 def render_consent(request: Request, consent: Consent) -> dict[str, Any]:
     """The client's own agency sees the sealed free text; a recipient sees metadata only."""
-    actor = actor_of(request)
-    if not selectors.consent_shows_detail(actor=actor, consent=consent):
-        return dict(ConsentOutput(consent).data)
-    erased = consent.client.erased_at is not None
-    consent.purpose_detail = (  # type: ignore[attr-defined]
-        None if erased else unseal_text(consent=consent, column=PURPOSE_DETAIL, actor=actor)
-    )
-    consent.revoke_reason = (  # type: ignore[attr-defined]
-        None if erased else unseal_text(consent=consent, column=REVOKE_REASON, actor=actor)
-    )
-    return dict(ConsentDetailOutput(consent).data)
+    free_text = consent_free_text(actor=actor_of(request), consent=consent)
+    body = dict(ConsentOutput(consent).data)
+    return body if free_text is None else {**body, **free_text}
 
 
 def _replay(view: Any, request: Request, resource_id: str) -> Response:
@@ -183,7 +173,7 @@ class ConsentListCreateApi(GenericAPIView):
     @idempotent(replay=_replay)
     def post(self, request: Request, client_id: uuid.UUID) -> Response:
         actor = actor_of(request)
-        client = selectors.consent_client_get_for(actor=actor, client_id=client_id)
+        client = client_get_for(actor=actor, client_id=client_id, need=CONSENT)
         data = ConsentCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         fields = dict(data.validated_data)

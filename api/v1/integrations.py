@@ -17,12 +17,12 @@ from rest_framework.views import APIView
 
 from accounts import integrations
 from accounts.models import Integration
-from accounts.roles import Role, Scope
 from accounts.selectors import agency_of, integration_get_for, integration_qs_for
 from api.base import actor_of
 from api.pagination import CreatedCursorPagination
 from api.permissions import allow
 from api.serializers import StrictInput
+from core.roles import Role, Scope
 
 ADMINS = allow(roles=(Role.AGENCY_ADMIN,))
 

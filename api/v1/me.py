@@ -14,13 +14,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import sessions, users
-from accounts.roles import Role
 from accounts.selectors import session_get, sessions_live, user_of
 from agencies.models import Agency
 from api.base import actor_of, client_ip
 from api.pagination import CreatedCursorPagination
 from api.permissions import Authenticated, allow
 from api.serializers import AgencyRef, StrictInput
+from core.roles import Role
 
 USERS = allow(roles=tuple(Role.values))
 

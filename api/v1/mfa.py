@@ -16,13 +16,13 @@ from rest_framework.views import APIView
 
 from accounts import factors, mfa
 from accounts.mfa_policy import mfa_required_for
-from accounts.roles import Role
 from accounts.selectors import user_of
 from api.auth import EnrolmentAuthentication, TokenAuthentication
 from api.base import actor_of, client_ip
 from api.permissions import allow
 from api.serializers import StrictInput
 from api.v1.auth import TokenPairOutput, session_start
+from core.roles import Role
 
 USERS = allow(roles=tuple(Role.values))
 

@@ -9,7 +9,7 @@ from rest_framework import serializers
 from agencies.models import ServiceType
 from api.serializers import AgencyRef, StrictInput
 from referrals.models import Priority, Referral, ReferralStatus
-from referrals.reading import ReferralView
+from referrals.reads import ReferralView
 from referrals.states import allowed_moves
 
 

@@ -14,7 +14,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.roles import CASE_ROLES, Role, Scope
 from api.base import actor_of
 from api.idempotency import idempotent
 from api.pagination import CreatedCursorPagination
@@ -32,10 +31,10 @@ from api.v1.referral_io import (
     referral_summary,
 )
 from core.errors import ValidationFailed
+from core.roles import CASE_ROLES, Role, Scope
 from referrals import services
 from referrals.fhir import referral_bundle
-from referrals.messaging import MessageView, referral_messages_read
-from referrals.reading import referral_read
+from referrals.reads import MessageView, referral_messages_read, referral_read
 from referrals.selectors import referral_get_for, referral_list_for, referral_messages
 
 CASE = tuple(CASE_ROLES)

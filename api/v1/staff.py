@@ -17,7 +17,6 @@ from rest_framework.views import APIView
 
 from accounts import mfa, sessions, users
 from accounts.mfa_policy import agency_mfa_optional, mfa_policy_set
-from accounts.roles import Role
 from accounts.selectors import session_get, user_get_for, user_of, user_qs_for
 from accounts.signin import reauthenticate
 from api.base import actor_of, client_ip
@@ -25,6 +24,7 @@ from api.pagination import CreatedCursorPagination
 from api.permissions import allow
 from api.serializers import StrictInput
 from api.v1.me import SessionListView, SessionOutput
+from core.roles import Role
 
 ADMINS = allow(roles=(Role.AGENCY_ADMIN,))
 

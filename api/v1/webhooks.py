@@ -21,7 +21,7 @@ from webhooks.events import EVENT_TYPES, WILDCARD
 from webhooks.models import DeliveryStatus
 
 # Agency admins, or partner systems holding the webhooks:write scope.
-WEBHOOK_MANAGERS = allow(roles=("agency_admin",), scope="webhooks:write")
+WEBHOOK_MANAGERS = allow(roles=tuple(selectors.MANAGER_ROLES), scope=selectors.MANAGER_SCOPE)
 _TYPES = [*sorted(EVENT_TYPES), WILDCARD]
 
 

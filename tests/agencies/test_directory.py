@@ -7,7 +7,7 @@ import uuid
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from agencies.models import Agency, Program
+from tests.factories import AgencyFactory, ProgramFactory
 
 
 def test_any_authenticated_caller_reads_the_directory(api, alice, harbor, safehouse):
@@ -23,16 +23,14 @@ def test_directory_list_uses_a_constant_number_of_queries(api, alice):
     with CaptureQueriesContext(connection) as few:
         client.get("/api/v1/agencies/")
     for i in range(15):
-        agency = Agency.objects.create(name=f"Agency {i}", kind="other")
-        Program.objects.create(agency=agency, name="P", service_type="other")
+        ProgramFactory(agency=AgencyFactory(kind="other"), name="P", service_type="other")
     with CaptureQueriesContext(connection) as many:
         assert len(client.get("/api/v1/agencies/").json()["results"]) == 16
     assert len(many) == len(few)
 
 
 def test_directory_is_cursor_paginated(api, alice):
-    for i in range(4):
-        Agency.objects.create(name=f"Agency {i}", kind="other")
+    AgencyFactory.create_batch(4, kind="other")
     first = api(alice).get("/api/v1/agencies/?page_size=2").json()
     assert len(first["results"]) == 2 and first["next"]
     second = api(alice).get(first["next"]).json()

@@ -5,12 +5,10 @@ from __future__ import annotations
 import pytest
 from django.core.cache import cache
 
-from api.throttling import ActorRateThrottle
-
 
 @pytest.fixture
-def tight_rates(monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(ActorRateThrottle, "THROTTLE_RATES", {"actor": "3/min", "anon": "2/min"})
+def tight_rates(settings):  # type: ignore[no-untyped-def]
+    settings.THROTTLE_ACTOR_RATE, settings.THROTTLE_ANON_RATE = "3/min", "2/min"
     cache.clear()
     yield
     cache.clear()

@@ -43,8 +43,8 @@ def test_it_rejects_emptying_the_table(event):
 
 
 def test_it_protects_checkpoints_too(event):
-    from accounts.actor import SYSTEM
     from audit.checkpoints import checkpoint_all
+    from core.actor import SYSTEM
 
     (cp,) = checkpoint_all(actor=SYSTEM)[:1]
     _fails("UPDATE audit_checkpoint SET seq = 99 WHERE id = %s", [cp.id])

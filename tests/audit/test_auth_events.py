@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from accounts.actor import SYSTEM
 from accounts.integrations import integration_create
 from accounts.signin import login_authenticate
 from audit.models import AuditEvent
+from core.actor import SYSTEM
 from core.errors import AuthenticationFailed
 from tests.conftest import PASSWORD
 

@@ -6,8 +6,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.roles import Scope
 from audit.models import AuditEvent
+from core.roles import Scope
 
 URL = "/api/v1/clients/"
 
@@ -91,10 +91,33 @@ def test_errors_never_echo_values(api, alice):
 
 
 def test_patch_cannot_remove_a_name(api, alice, make_client, eastside):
-    client = make_client(eastside)
-    for body in ({"identity": {"given_name": None}}, {"identity": {"family_name": ""}}, {}):
+    client = make_client(eastside, given_name="Ana", family_name="Lopez")
+    cases = [
+        ({"identity": {"given_name": None}}, "identity.given_name"),
+        ({"identity": {"family_name": ""}}, "identity.family_name"),
+        ({}, ""),
+    ]
+    for body, field in cases:
         response = api(alice).patch(f"{URL}{client.pk}/", body, format="json")
         assert response.status_code == 400, body
+        assert response.json()["code"] == "validation_error"
+        assert [e["field"] for e in response.json()["errors"]] == [field]
+    identity = api(alice).get(f"{URL}{client.pk}/").json()["identity"]
+    assert (identity["given_name"], identity["family_name"]) == ("Ana", "Lopez")
+    assert not AuditEvent.objects.filter(action="client.update").exists()
+
+
+def test_the_name_rule_holds_for_every_caller_not_only_the_api(eastside, make_client):
+    from clients.services import client_create, client_update
+    from core.actor import system_actor
+    from core.errors import ValidationFailed
+
+    operator = system_actor("test")
+    with pytest.raises(ValidationFailed):
+        client_create(actor=operator, agency=eastside, data={"identity": {"given_name": "A"}})
+    client = make_client(eastside)
+    with pytest.raises(ValidationFailed):
+        client_update(actor=operator, client=client, data={"identity": {"family_name": None}})
 
 
 # --- permissions: anonymous 401, other agency 404, wrong role 403 --------------------------

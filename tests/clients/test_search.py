@@ -61,9 +61,9 @@ def test_search_never_crosses_agencies(api, alice, carol, eastside, harbor, make
 
 
 def test_truncation_collisions_never_return_a_wrong_person(
-    api, alice, eastside, make_client, monkeypatch
+    api, alice, eastside, make_client, settings
 ):
-    monkeypatch.setattr("clients.search.SEARCH_BITS", 1)  # everyone collides with someone
+    settings.CLIENT_SEARCH_INDEX_BITS = 1  # everyone collides with someone
     people = [
         make_client(eastside, given_name=f"Name{i}", family_name="Same", date_of_birth="1987-03-14")
         for i in range(6)
@@ -88,9 +88,12 @@ def test_erased_and_renamed_clients_leave_the_index(api, alice, sam, eastside, m
     api(sam).post(f"/api/v1/clients/{a.pk}/erase", {"confirm": True}, format="json")
     assert Client.objects.get(pk=a.pk).search_index is None
     assert _search(api, alice, "Ana", "Lopez") == []
-    api(alice).patch(
+    renamed = api(alice).patch(
         f"/api/v1/clients/{b.pk}/", {"identity": {"given_name": "Beatriz"}}, format="json"
     )
+    assert renamed.status_code == 200
+    stored = api(alice).get(f"/api/v1/clients/{b.pk}/").json()["identity"]
+    assert (stored["given_name"], stored["family_name"]) == ("Beatriz", "Lopez")
     assert _search(api, alice, "Bea", "Lopez") == []
     assert _search(api, alice, "beatriz", "lopez") == [str(b.pk)]
 

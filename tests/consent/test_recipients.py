@@ -7,10 +7,10 @@ from datetime import timedelta
 from django.core.management import call_command
 from django.utils import timezone
 
-from accounts.actor import system_actor
 from audit.models import AuditEvent
 from consent.models import Consent
 from consent.services import consent_expire_due
+from core.actor import system_actor
 from referrals.models import Referral
 from webhooks.models import OutboxEvent
 
@@ -103,3 +103,17 @@ def test_expire_consents_command(api, alice, person, grant_body, capsys):
     call_command("expire_consents")
     assert "expired 1 consent(s)" in capsys.readouterr().out
     assert Consent.objects.get(pk=consent.pk).status == "expired"
+
+
+def test_referrals_register_as_the_holder_of_client_data(api, alice, person, grant_body):
+    """Clients and consent ask `clients.recipients`; the referrals app must have registered."""
+    from clients.recipients import recipients_of, recipients_registered
+    from referrals import recipients
+
+    assert recipients.recipients_of in recipients_registered()
+    consent = grant(api, alice, person, grant_body())
+    draft, sent = refer(consent, status="draft"), refer(consent)
+    expected = {consent.recipient_agency_id: [str(sent.id)]}
+    assert recipients_of(consent=consent) == expected
+    assert recipients_of(client=person) == expected
+    assert str(draft.id) not in str(recipients_of(client=person))

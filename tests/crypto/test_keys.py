@@ -43,6 +43,18 @@ def test_a_wrong_or_missing_kek_is_a_500_problem_naming_no_data(
     assert event.outcome == "error" and event.subject_ref
 
 
+def _refused(response, *, table: str, row: object, agency: object) -> AuditEvent:
+    """A 500 `decryption_failed` problem with no data, and its `crypto.decrypt_failed` row."""
+    assert response.status_code == 500
+    body = response.json()
+    assert body["code"] == "decryption_failed" and "identity" not in body
+    event = AuditEvent.objects.filter(action="crypto.decrypt_failed").latest("id")
+    assert (event.outcome, event.reason) == ("error", "decryption_failed")
+    assert (event.object_type, event.object_id) == (table, str(row))
+    assert event.target_agency_id == agency
+    return event
+
+
 def test_a_ciphertext_swapped_between_rows_fails(api, alice, eastside, make_client):
     from clients.models import Client
 
@@ -50,7 +62,9 @@ def test_a_ciphertext_swapped_between_rows_fails(api, alice, eastside, make_clie
     Client.objects.filter(pk=b.pk).update(
         identity_sealed=Client.objects.get(pk=a.pk).identity_sealed
     )
-    assert _read(api, alice, b).status_code == 500
+    response = _read(api, alice, b)
+    event = _refused(response, table="clients_client", row=b.pk, agency=eastside.id)
+    assert b"Anna" not in response.content and event.subject_ref
 
 
 def test_a_ciphertext_swapped_between_columns_fails(api, alice, eastside, make_client):
@@ -58,23 +72,44 @@ def test_a_ciphertext_swapped_between_columns_fails(api, alice, eastside, make_c
 
     a = make_client(eastside, given_name="Anna", risk_notes="calm")
     Client.objects.filter(pk=a.pk).update(safety_sealed=Client.objects.get(pk=a.pk).identity_sealed)
-    assert _read(api, alice, a).status_code == 500
+    response = _read(api, alice, a)
+    _refused(response, table="clients_client", row=a.pk, agency=eastside.id)
+    assert b"Anna" not in response.content
 
 
 def test_a_client_moved_to_another_agency_fails(api, carol, eastside, harbor, make_client):
     from clients.models import Client
 
-    a = make_client(eastside)
+    a = make_client(eastside, given_name="Anna")
     Client.objects.filter(pk=a.pk).update(agency=harbor)
     response = _read(api, carol, a)
-    assert response.status_code == 500 and response.json()["code"] == "decryption_failed"
+    _refused(response, table="clients_client", row=a.pk, agency=harbor.id)
+    assert b"Anna" not in response.content
 
 
 def test_a_wrapped_dek_swapped_between_clients_fails(api, alice, eastside, make_client):
-    a, b = make_client(eastside), make_client(eastside)
+    a, b = make_client(eastside, given_name="Anna"), make_client(eastside, given_name="Bella")
     DataKey.objects.filter(client=b).update(wrapped=DataKey.objects.get(client=a).wrapped)
-    assert _read(api, alice, b).status_code == 500
-    assert _read(api, alice, a).status_code == 200
+    response = _read(api, alice, b)
+    _refused(response, table="clients_client", row=b.pk, agency=eastside.id)
+    assert b"Anna" not in response.content and b"Bella" not in response.content
+    assert _read(api, alice, a).json()["identity"]["given_name"] == "Anna"
+
+
+def test_wrapped_index_keys_swapped_between_agencies_fail(
+    api, alice, eastside, harbor, make_client
+):
+    """Each agency's blind-index root is bound to that agency: a swap must not search."""
+    make_client(eastside, given_name="Ana", family_name="Lopez", date_of_birth="1987-03-14")
+    make_client(harbor, given_name="Ana", family_name="Lopez", date_of_birth="1987-03-14")
+    east, harb = IndexKey.objects.get(agency=eastside), IndexKey.objects.get(agency=harbor)
+    IndexKey.objects.filter(pk=east.pk).update(wrapped=harb.wrapped)
+    IndexKey.objects.filter(pk=harb.pk).update(wrapped=east.wrapped)
+    query = {"given_name": "Ana", "family_name": "Lopez", "date_of_birth": "1987-03-14"}
+    response = api(alice).post(f"{URL}search", query, format="json")
+    _refused(response, table="crypto_indexkey", row=eastside.id, agency=eastside.id)
+    assert b"Lopez" not in response.content and "results" not in response.json()
+    assert not AuditEvent.objects.filter(action="client.search").exists()
 
 
 def _add_primary(key_file) -> str:

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection
 
-from clients.disclosure import client_fields
+from clients.decrypt import client_fields
 from clients.models import Client
 from crypto.keyring import load_keyring
 from crypto.models import DataKey

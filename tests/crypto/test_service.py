@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from audit.models import AuditEvent
-from clients.disclosure import client_fields
+from clients.decrypt import client_fields
 from crypto import service
 from crypto.errors import ClientErased, DecryptionFailed, MalformedCiphertext
 from crypto.scope import key_scope

@@ -7,7 +7,7 @@ import threading
 import pytest
 from django.db import connection
 
-from accounts.actor import Actor
+from core.actor import Actor
 from core.errors import ApplicationError
 from referrals.models import Referral, ReferralTransition
 from referrals.services import referral_transition

@@ -7,8 +7,8 @@ from datetime import timedelta
 from django.core.management import call_command
 from django.utils import timezone
 
-from accounts.actor import system_actor
 from audit.models import AuditEvent
+from core.actor import system_actor
 from referrals.models import Referral
 from referrals.services import referral_expire_due, referral_remind_due_soon
 from webhooks.models import OutboxEvent
@@ -75,3 +75,8 @@ def test_an_expired_referral_can_still_be_marked_entered_in_error(api, alice, se
         format="json",
     )
     assert response.status_code == 200
+    assert response.json()["status"] == "entered-in-error"
+    stored = Referral.objects.get(pk=overdue["id"])
+    assert stored.status == "entered-in-error"
+    moves = set(stored.transitions.values_list("from_status", "to_status"))
+    assert {("requested", "expired"), ("expired", "entered-in-error")} <= moves

@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.models import User
 from audit.models import AuditEvent
 from referrals.models import Referral, ReferralMessage
+from tests.factories import UserFactory
 from tests.referrals.conftest import revoke
 
 
 @pytest.fixture
 def sue(safehouse):  # type: ignore[no-untyped-def]
     """Safe Harbor Housing's supervisor."""
-    return User.objects.create_user(
-        username="sue", password="x" * 12, agency=safehouse, role="supervisor"
-    )
+    return UserFactory(username="sue", agency=safehouse, role="supervisor")
 
 
 def test_messages_flow_both_ways_sealed_and_audited(api, alice, dave, referral):

@@ -103,8 +103,8 @@ def test_a_recipient_integration_sees_what_consent_permits(
 
 
 def test_an_erased_client_leaves_the_referral_without_client_data(api, alice, dave, ana, referral):
-    from accounts.actor import Actor
     from clients.services import client_erase
+    from core.actor import Actor
 
     client_erase(actor=Actor(kind="user", agency_id=ana.agency_id, role="supervisor"), client=ana)
     for who in (alice, dave):

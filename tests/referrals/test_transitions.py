@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.actor import system_actor
 from audit.models import AuditEvent
+from core.actor import system_actor
 from core.errors import Conflict
 from referrals.models import Referral, ReferralStatus
 from referrals.services import referral_transition

@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import actor
+from tests.factories import UserFactory
 from webhooks.models import Delivery, DeliveryStatus
 from webhooks.services import outbox_emit, subscription_create
 
@@ -120,10 +121,11 @@ def _until(check, timeout: float, what: str, log: Path) -> None:  # type: ignore
 
 
 def test_event_is_delivered_after_the_worker_dies_mid_delivery(
-    child_env, workers, receiver: SlowReceiver, dave, safehouse, tmp_path
+    child_env, workers, receiver: SlowReceiver, safehouse, tmp_path
 ) -> None:
     log = tmp_path / "worker.log"
-    subscription_create(actor=actor(dave), url=receiver.url, event_types=["*"])
+    admin = UserFactory(agency=safehouse, role="agency_admin")
+    subscription_create(actor=actor(admin), url=receiver.url, event_types=["*"])
     (event,) = outbox_emit(
         type="referral.requested",
         agency_ids=[safehouse.id],

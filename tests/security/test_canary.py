@@ -29,7 +29,8 @@ from audit.models import AuditEvent
 from core.models import IdempotencyRecord
 from referral_hub.logging import JsonFormatter
 from tests.audit.canary import assert_no_values_in_audit
-from tests.conftest import PASSWORD, access_token_for, actor
+from tests.conftest import access_token_for, actor
+from tests.factories import UserFactory
 from tests.webhooks.receiver import Receiver
 from webhooks.models import Delivery, OutboxEvent
 
@@ -226,9 +227,7 @@ def _drive(call: Api, receivers: dict[str, Receiver], safehouse, alice, sam, dav
 
     for name, admin_agency_actor in (("a", actor(adam)), ("b", None)):
         if admin_agency_actor is None:
-            b_admin = User.objects.create_user(
-                username="b-admin", password=PASSWORD, agency=safehouse, role="agency_admin"
-            )
+            b_admin = UserFactory(username="b-admin", agency=safehouse, role="agency_admin")
             admin_agency_actor = actor(b_admin)
         _sub, secret = subscription_create(
             actor=admin_agency_actor, url=receivers[name].url, event_types=["*"]

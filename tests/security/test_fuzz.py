@@ -34,7 +34,6 @@ from hypothesis import settings as hypothesis_settings
 from schemathesis import DataGenerationMethod
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
-from api.throttling import ActorRateThrottle
 from tests.conftest import PASSWORD, access_token_for
 from tests.security.test_tenant_matrix import TABLE
 from tests.security.world import World
@@ -107,10 +106,8 @@ settings_profile = hypothesis_settings(
 
 
 @pytest.fixture
-def unthrottled(monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(
-        ActorRateThrottle, "THROTTLE_RATES", {"actor": "100000/min", "anon": "100000/min"}
-    )
+def unthrottled(settings):  # type: ignore[no-untyped-def]
+    settings.THROTTLE_ACTOR_RATE = settings.THROTTLE_ANON_RATE = "100000/min"
 
 
 @pytest.fixture

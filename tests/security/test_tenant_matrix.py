@@ -29,7 +29,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import Integration, User
-from accounts.roles import ALL_SCOPES, Role
+from core.roles import ALL_SCOPES, Role
 from tests.conftest import PASSWORD
 from tests.security.world import (
     ROLES,

@@ -35,3 +35,28 @@ def test_every_owasp_api_top_10_item_has_a_row():
     text = DOC.read_text()
     for n in range(1, 11):
         assert re.search(rf"^\| API{n} \|", text, re.MULTILINE), f"API{n} missing"
+
+
+def _names_in(path: Path) -> set[str]:
+    """Top-level functions, classes and assignments of a module."""
+    names: set[str] = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names |= {t.id for t in node.targets if isinstance(t, ast.Name)}
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+    return names
+
+
+def test_every_code_reference_in_the_design_docs_exists():
+    """`path.py::name` in the threat model and the architecture map must name real code."""
+    missing = []
+    for doc in (DOC, ROOT / "docs" / "architecture.md"):
+        text = doc.read_text()
+        for file, name in sorted(set(re.findall(r"`((?!tests/)[\w/]+\.py)::(\w+)", text))):
+            path = ROOT / file
+            if not path.exists() or name not in _names_in(path):
+                missing.append(f"{doc.name}: {file}::{name}")
+    assert not missing, f"docs name code that does not exist: {missing}"

@@ -26,7 +26,6 @@ from rest_framework.test import APIClient
 
 from accounts.models import TokenFamily
 from api import tokens
-from api.throttling import ActorRateThrottle
 from tests.conftest import PASSWORD, access_token_for
 
 ME = "/api/v1/me"
@@ -279,8 +278,8 @@ def test_replaying_a_rotated_refresh_after_the_thief_used_it_first(alice):
 
 # --- brute force -------------------------------------------------------------------------------
 @pytest.fixture
-def tight_anon_rate(monkeypatch):  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(ActorRateThrottle, "THROTTLE_RATES", {"actor": "1000/min", "anon": "5/min"})
+def tight_anon_rate(settings):  # type: ignore[no-untyped-def]
+    settings.THROTTLE_ACTOR_RATE, settings.THROTTLE_ANON_RATE = "1000/min", "5/min"
     cache.clear()
     yield
     cache.clear()

@@ -17,10 +17,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import Integration, RefreshToken, TokenFamily, User
-from accounts.roles import ALL_SCOPES, Role
 from agencies.models import Agency, Program
 from api import tokens
+from core.roles import ALL_SCOPES, Role
 from tests.conftest import PASSWORD, access_token_for, actor
+from tests.factories import UserFactory
 
 ROLES = (Role.CASEWORKER, Role.SUPERVISOR, Role.AGENCY_ADMIN, Role.COMPLIANCE_OFFICER)
 
@@ -113,7 +114,7 @@ def _tenant(agency: Agency, prefix: str, existing: dict[str, User]) -> Tenant:
     users = dict(existing)
     for role in ROLES:
         if role not in users:
-            users[role] = User.objects.create_user(
+            users[role] = UserFactory(
                 username=f"{prefix}-{role}", password=PASSWORD, agency=agency, role=role
             )
     return Tenant(agency=agency, users=users, full=integration(agency, ALL_SCOPES))

@@ -1,4 +1,4 @@
-"""Scheduled jobs: the registry calls each job once per interval and survives missing ones."""
+"""Scheduled jobs: each runs once per interval; a job path that does not resolve fails closed."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from webhooks.jobs import JOBS, Job, job_function, jobs_run_due
+from core.errors import ConfigError
+from referral_hub.jobs import JOBS
+from webhooks.jobs import Job, job_function, jobs_register, jobs_registered, jobs_run_due
 from webhooks.models import ScheduledJob
 
 pytestmark = pytest.mark.django_db
@@ -35,15 +37,30 @@ def test_a_due_job_runs_once_per_interval(settings):
     assert ScheduledJob.objects.get(name="test.counting").last_result == 3
 
 
-def test_a_missing_job_is_logged_and_skipped(settings, caplog):
+def test_a_job_path_that_does_not_resolve_stops_the_start(settings):
     settings.JOB_TEST_SECONDS = 60
+    before = jobs_registered()
     missing = Job("test.missing", "referrals.services:no_such_function", "JOB_TEST_SECONDS")
     absent_module = Job("test.absent", "no_such_app.services:job", "JOB_TEST_SECONDS")
-    assert jobs_run_due(jobs=(missing, absent_module)) == {
-        "test.missing": None,
-        "test.absent": None,
+    no_interval = Job("test.nointerval", "tests.webhooks.test_jobs:counting_job", "JOB_NONE")
+    for job in (missing, absent_module, no_interval):
+        with pytest.raises(ConfigError, match=job.name):
+            jobs_register(job)
+        with pytest.raises(ConfigError):  # nor does the worker run it when handed one
+            jobs_run_due(jobs=(job,))
+    assert jobs_registered() == before
+    assert not ScheduledJob.objects.filter(name__in=["test.missing", "test.absent"]).exists()
+
+
+def test_the_project_registers_every_job_at_startup():
+    assert jobs_registered() == JOBS
+    assert {job.name for job in JOBS} == {
+        "referrals.expire",
+        "referrals.remind_due_soon",
+        "consent.expire",
+        "webhooks.prune",
+        "audit.checkpoint",
     }
-    assert "scheduled job unavailable" in caplog.text
 
 
 def test_a_failing_job_does_not_stop_the_worker(settings):
@@ -62,7 +79,7 @@ def test_a_zero_interval_disables_a_job(settings):
 def test_the_real_jobs_exist_and_run(settings, eastside):
     for job in JOBS:
         setattr(settings, job.interval_setting, 60)
-        assert job_function(job) is not None, f"{job.path} is missing"
+        assert callable(job_function(job)), f"{job.path} is missing"
     ran = jobs_run_due(jobs=JOBS)
     assert set(ran) == {job.name for job in JOBS}
     errors = dict(ScheduledJob.objects.values_list("name", "last_error"))

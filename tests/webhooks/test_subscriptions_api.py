@@ -190,3 +190,23 @@ def test_the_list_costs_a_fixed_number_of_queries(api, adam):
     with CaptureQueriesContext(connection) as five:
         assert len(client.get(URL).json()["results"]) == 5
     assert len(five) == len(one) <= 5
+
+
+def test_the_selectors_and_services_gate_without_the_view(adam, alice, subscribe):
+    """Called directly (a console view, a script), a caseworker of the same agency is refused."""
+    from core.errors import NotFound, PermissionDenied
+    from tests.conftest import actor
+    from webhooks import selectors, services
+
+    sub = subscribe(adam)
+    manager, caseworker = actor(adam), actor(alice)
+    assert list(selectors.subscription_qs_for(actor=manager)) == [sub]
+    assert not selectors.subscription_qs_for(actor=caseworker).exists()
+    with pytest.raises(NotFound):
+        selectors.subscription_get_for(actor=caseworker, subscription_id=sub.id)
+    assert not selectors.delivery_qs_for(actor=caseworker, subscription=sub).exists()
+    with pytest.raises(PermissionDenied):
+        services.subscription_update(actor=caseworker, subscription=sub, active=False)
+    with pytest.raises(PermissionDenied):
+        services.subscription_create(actor=caseworker, url=BODY["url"], event_types=["*"])
+    assert Subscription.objects.get(pk=sub.pk).active is True

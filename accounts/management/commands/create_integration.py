@@ -6,9 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.actor import system_actor
 from accounts.integrations import integration_create
 from accounts.management.commands.create_user import find_agency
+from core.actor import system_actor
 from core.errors import ApplicationError
 
 

@@ -7,11 +7,11 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.actor import system_actor
-from accounts.roles import Role
 from accounts.users import user_create
 from agencies.models import Agency
+from core.actor import system_actor
 from core.errors import ApplicationError
+from core.roles import Role
 
 
 class Command(BaseCommand):

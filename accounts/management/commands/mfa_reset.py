@@ -10,9 +10,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.actor import system_actor
 from accounts.mfa import mfa_reset
 from accounts.models import User
+from core.actor import system_actor
 
 
 class Command(BaseCommand):

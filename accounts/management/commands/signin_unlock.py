@@ -10,9 +10,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.actor import system_actor
 from accounts.limits import signin_unlock
 from audit.services import audit_record
+from core.actor import system_actor
 
 
 class Command(BaseCommand):

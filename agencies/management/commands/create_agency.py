@@ -6,9 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.actor import system_actor
 from agencies.models import AgencyKind
 from agencies.services import agency_create
+from core.actor import system_actor
 from core.errors import ApplicationError
 
 

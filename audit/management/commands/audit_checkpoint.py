@@ -7,8 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from accounts.actor import system_actor
 from audit.checkpoints import checkpoint_all
+from core.actor import system_actor
 
 
 class Command(BaseCommand):

@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from accounts.actor import system_actor
 from consent.services import consent_expire_due
+from core.actor import system_actor
 
 
 class Command(BaseCommand):

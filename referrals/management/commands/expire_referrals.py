@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from accounts.actor import system_actor
+from core.actor import system_actor
 from crypto.scope import key_scope
 from referrals.services import referral_expire_due, referral_remind_due_soon
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from accounts.actor import system_actor
+from core.actor import system_actor
 from webhooks.maintenance import subscription_secrets_rewrap
 
 

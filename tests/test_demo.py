@@ -7,7 +7,7 @@ import io
 import pytest
 from django.core.management import call_command
 
-from clients.disclosure import client_fields
+from clients.decrypt import client_fields
 from clients.models import Client
 
 

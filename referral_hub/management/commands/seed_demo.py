@@ -1,4 +1,4 @@
-"""manage.py seed_demo [--force]: demo agencies, users and programs (idempotent)."""
+"""manage.py seed_demo [--force]: demo agencies, users, clients and referrals (idempotent)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from agencies.demo import seed_demo
+from referral_hub.demo import seed_demo
 
 
 class Command(BaseCommand):

@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from accounts.actor import Actor
 from clients.fields import SPECS_BY_CATEGORY, TABLE, column_of, decode
 from clients.models import Client
+from core.actor import Actor
 from core.errors import ValidationFailed
 from crypto.service import unseal
 

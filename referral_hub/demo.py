@@ -1,17 +1,30 @@
-"""Demo agencies, users and programs for `manage.py seed_demo` (idempotent)."""
+"""Demo data for `manage.py seed_demo` (idempotent; synthetic people only).
+
+Agencies, users and programs, three clients at Eastside, then consents and referrals between
+them. It spans every app, so it lives with the project (a system job: it may query clients
+directly, see tests/test_layering.py).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.db import transaction
+from django.utils import timezone
 
-from accounts.actor import Actor, system_actor
 from accounts.models import User
+from accounts.selectors import actor_for_user
 from accounts.users import user_create
 from agencies.models import Agency, Program
 from agencies.services import agency_create
+from clients.models import Client
+from clients.services import client_create
+from consent.services import ConsentTerms, consent_grant
+from core.actor import Actor, system_actor
+from referrals.models import Referral
+from referrals.services import referral_create, referral_transition
 
 
 @dataclass(frozen=True)
@@ -99,7 +112,7 @@ def seed_demo(password: str, log: Callable[[str], object] = print) -> None:
                 )
                 log(f"user    {username:<6} {role:<18} {spec.name}")
     _seed_demo_clients(operator, log)
-    _seed_demo_referrals(log)
+    seed_demo_referrals(log)
 
 
 # Obviously synthetic people for alice's agency (never real data).
@@ -133,9 +146,6 @@ DEMO_CLIENTS = (
 
 def _seed_demo_clients(operator: Actor, log: Callable[[str], object]) -> None:
     """Three synthetic clients at Eastside, only if it has none yet."""
-    from clients.models import Client
-    from clients.services import client_create
-
     agency = Agency.objects.filter(name="Eastside Legal Clinic").first()
     if agency is None or Client.objects.filter(agency=agency).exists():
         return
@@ -144,8 +154,83 @@ def _seed_demo_clients(operator: Actor, log: Callable[[str], object]) -> None:
     log(f"clients {len(DEMO_CLIENTS)} synthetic demo clients at {agency.name}")
 
 
-def _seed_demo_referrals(log: Callable[[str], object]) -> None:
-    """Demo consents and referrals (alice -> Safe Harbor Housing, Harbor), once."""
-    from referrals.demo import seed_demo_referrals
+# (client index at Eastside, recipient, program, categories, purpose, service type, reason, answer)
+DEMO_REFERRALS = (
+    (
+        0,
+        "Safe Harbor Housing",
+        "Emergency Shelter",
+        ("identity", "contact", "demographics"),
+        "housing",
+        "shelter",
+        "Demo: needs a confidential shelter bed this week.",
+        None,
+    ),
+    (
+        1,
+        "Harbor Social Services",
+        "Case Management",
+        ("identity", "contact"),
+        "case_coordination",
+        "case_management",
+        "Demo: long-term case management.",
+        "accepted",
+    ),
+)
 
-    seed_demo_referrals(log)
+
+def seed_demo_referrals(log: Callable[[str], object] = print) -> None:
+    """alice refers two demo clients, under consent; carol accepts one. Skips if any exist."""
+    eastside = Agency.objects.filter(name="Eastside Legal Clinic").first()
+    alice = User.objects.filter(username="alice").first()
+    if (
+        eastside is None
+        or alice is None
+        or Referral.objects.filter(sender_agency=eastside).exists()
+    ):
+        return
+    clients = list(
+        Client.objects.filter(agency=eastside, erased_at__isnull=True).order_by("created_at")
+    )
+    sender = actor_for_user(alice, auth_method="seed")
+    for (
+        index,
+        recipient_name,
+        program_name,
+        categories,
+        purpose,
+        service,
+        reason,
+        answer,
+    ) in DEMO_REFERRALS:
+        recipient = Agency.objects.filter(name=recipient_name).first()
+        if recipient is None or index >= len(clients):
+            continue
+        terms = ConsentTerms(
+            recipient_agency_id=recipient.id,
+            categories=categories,
+            purpose=purpose,
+            method="written",
+            signed_by="client",
+            signer_relationship="self",
+            informed=True,
+            expires_at=timezone.now() + timedelta(days=180),
+        )
+        consent = consent_grant(actor=sender, client=clients[index], terms=terms)
+        program = Program.objects.filter(agency=recipient, name=program_name).first()
+        referral = referral_create(
+            actor=sender,
+            client_id=clients[index].id,
+            recipient_agency_id=recipient.id,
+            consent_id=consent.id,
+            service_type=service,
+            reason=reason,
+            priority="urgent",
+            program_id=program.id if program else None,
+        )
+        log(f"referral alice -> {recipient_name} ({referral.id})")
+        responder = User.objects.filter(agency=recipient, role="caseworker").first()
+        if answer and responder is not None:
+            referral_transition(
+                actor=actor_for_user(responder, auth_method="seed"), referral=referral, to=answer
+            )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from accounts.roles import CASE_ROLES, Role
+from core.roles import CASE_ROLES, Role
 
 
 @dataclass(frozen=True)

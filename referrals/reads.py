@@ -12,18 +12,18 @@ from datetime import datetime
 
 from django.utils import timezone
 
-from accounts.actor import Actor
-from accounts.roles import Scope
-from audit.services import audit_record
 from clients.categories import ALL_CATEGORIES
-from clients.disclosure import client_fields
+from clients.decrypt import client_fields
 from consent.models import Consent
 from consent.policy import Decision, decide
+from core.actor import Actor
 from core.errors import NotFound
-from referrals.models import Referral
-from referrals.sealing import unseal_text
-from referrals.selectors import party_of
+from core.roles import Scope
+from crypto.service import unseal_text
+from referrals.models import Referral, ReferralMessage
+from referrals.selectors import other_party, party_of
 from referrals.states import SENDER
+from referrals.trail import referral_audit
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,12 @@ class ReferralView:
     client: dict[str, dict[str, object]] = field(default_factory=dict)
     withheld_categories: tuple[str, ...] = ()
     basis: str = ""  # why categories are withheld: a consent.policy reason code
+
+
+@dataclass(frozen=True)
+class MessageView:
+    message: ReferralMessage
+    body: str | None
 
 
 def _narrative(referral: Referral) -> tuple[str | None, str | None]:
@@ -74,12 +80,11 @@ def _sender_view(actor: Actor, referral: Referral) -> ReferralView:
     categories = ALL_CATEGORIES if sees and referral.client.erased_at is None else ()
     fields = client_fields(client=referral.client, categories=categories, actor=actor)
     reason, status_reason = _narrative(referral)
-    audit_record(
+    referral_audit(
         actor=actor,
+        referral=referral,
         action="referral.read",
-        target=referral,
-        subject_id=referral.client_id,
-        target_agency_id=referral.sender_agency_id,
+        to_agency_id=referral.sender_agency_id,
         categories=fields.keys(),
     )
     return ReferralView(
@@ -97,13 +102,8 @@ def _relied_on(referral: Referral, decision: Decision) -> Consent:
 
 def _recipient_view(actor: Actor, referral: Referral, decision: Decision) -> ReferralView:
     if not decision.categories:
-        audit_record(
-            actor=actor,
-            action="referral.read",
-            target=referral,
-            subject_id=referral.client_id,
-            target_agency_id=referral.recipient_agency_id,
-            reason=decision.reason,
+        referral_audit(
+            actor=actor, referral=referral, action="referral.read", reason=decision.reason
         )
         return ReferralView(
             referral, "recipient", withheld_categories=ALL_CATEGORIES, basis=decision.reason
@@ -112,12 +112,10 @@ def _recipient_view(actor: Actor, referral: Referral, decision: Decision) -> Ref
     fields = client_fields(client=referral.client, categories=shown, actor=actor)
     reason, status_reason = _narrative(referral)
     consent = _relied_on(referral, decision)
-    audit_record(
+    referral_audit(
         actor=actor,
+        referral=referral,
         action="disclosure",
-        target=referral,
-        subject_id=referral.client_id,
-        target_agency_id=referral.recipient_agency_id,
         purpose=consent.purpose,
         consent_id=consent.id,
         categories=shown,
@@ -125,3 +123,22 @@ def _recipient_view(actor: Actor, referral: Referral, decision: Decision) -> Ref
     return ReferralView(
         referral, "recipient", reason, status_reason, fields, _withheld(shown), decision.reason
     )
+
+
+def referral_messages_read(
+    *, actor: Actor, referral: Referral, messages: list[ReferralMessage]
+) -> list[MessageView]:
+    """Decrypt one page of messages for a party of the referral, and audit the read."""
+    party = party_of(actor, referral)
+    if party is None:
+        raise NotFound()
+    views = [
+        MessageView(m, unseal_text(client=referral.client, row=m, column="body")) for m in messages
+    ]
+    referral_audit(
+        actor=actor,
+        referral=referral,
+        action="referral.messages.read",
+        to_agency_id=other_party(referral, party),
+    )
+    return views
