@@ -2,6 +2,8 @@
 
 pyotp computes the codes; what it does not offer is "which step matched", which replay
 protection needs (a code is accepted once, and never one older than the last accepted).
+pyotp rather than django-otp: django-otp keeps each seed in its own device table in clear (hex),
+while ours are sealed under the KEK ring or HSM (`accounts/factors.py`) and bound to their row.
 """
 
 from __future__ import annotations
