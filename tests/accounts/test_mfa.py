@@ -250,8 +250,12 @@ def test_a_stolen_access_token_cannot_remove_or_replace_mfa(anon, alice, setting
         thief.post(REPLACE, {"password": "guess-password-1", "otp": "000000"}, format="json"),
         thief.post(CODES, {"otp": "000000"}, format="json"),
         thief.post(REMOVE, {}, format="json"),
+        # Even with the phished password, the factor itself is needed.
+        thief.post(REMOVE, {"password": PASSWORD}, format="json"),
+        thief.post(REMOVE, {"password": PASSWORD, "otp": "000000"}, format="json"),
+        thief.post(REPLACE, {"password": PASSWORD, "recovery_code": "aaaa-bbbb"}, format="json"),
     ]
-    assert [r.status_code for r in attempts] == [409, 409, 403, 403, 403, 400]
+    assert [r.status_code for r in attempts] == [409, 409, 403, 403, 403, 400, 403, 403, 403]
     assert attempts[0].json()["code"] == "mfa_already_enrolled"
     assert attempts[2].json()["code"] == "reauthentication_failed"
     alice.refresh_from_db()
