@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from accounts.services import actor_for_user
+from accounts.selectors import actor_for_user
 from agencies.models import Program
 from audit.models import AuditEvent
 from webhooks.models import OutboxEvent
