@@ -8,6 +8,7 @@ from pathlib import Path
 
 import dj_database_url
 
+from referral_hub.caching import cache_settings
 from referral_hub.env import (
     ConfigError,
     env_bool,
@@ -41,6 +42,7 @@ INSTALLED_APPS = [
     "clients",
     "consent",
     "referrals",
+    "reports",  # aggregate outcome reports (above referrals)
     "webhooks",
     "api",
     "referral_hub",  # on top: cross-app commands, the scheduled-job registry, demo data
@@ -74,6 +76,9 @@ _db = dj_database_url.parse(
     conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
     conn_health_checks=True,
 )
+# The password may come apart from the URL (DATABASE_PASSWORD_FILE: a compose/k8s secret).
+if _db_password := env_str("DATABASE_PASSWORD"):
+    _db["PASSWORD"] = _db_password
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["CONN_MAX_AGE"] = 0
     _db["OPTIONS"] = {
@@ -90,14 +95,31 @@ DATABASE_IS_POSTGRES = _db["ENGINE"].endswith("postgresql")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# --- Cache: throttle and lockout state shared by every process (referral_hub/caching.py) --------
+REDIS_URL = env_str("REDIS_URL")
+CACHES = cache_settings(
+    redis_url=REDIS_URL,
+    debug=DEBUG,
+    database_url=env_str("DATABASE_URL"),
+    key_prefix=env_str("CACHE_KEY_PREFIX", "rh") or "rh",
+)
+LIMITS_CACHE = "default"
 
+# --- Passwords: Argon2id first; older hashes still verify and are upgraded at sign-in --------
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+_VALIDATION = "django.contrib.auth.password_validation"
 AUTH_PASSWORD_VALIDATORS = [
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 12},
+        "NAME": f"{_VALIDATION}.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ["username"]},
     },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": f"{_VALIDATION}.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": f"{_VALIDATION}.CommonPasswordValidator"},
+    {"NAME": f"{_VALIDATION}.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -122,18 +144,43 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 
-# --- Application settings -------------------------------------------------------------------
-ROLES_WITH_MFA_DEFAULT = "agency_admin,compliance_officer"
+# --- Accounts: MFA, sign-in limits, proxies (docs/operations.md "Accounts and sign-in") --------
+# Every role that can see survivor data or the trail; an agency's admin may opt out (audited).
+ROLES_WITH_MFA_DEFAULT = "caseworker,supervisor,compliance_officer,agency_admin"
 MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", ROLES_WITH_MFA_DEFAULT)
-LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
-LOGIN_FAILURE_IP_LIMIT = env_int("LOGIN_FAILURE_IP_LIMIT", 20)
+MFA_ENROLMENT_SECONDS = env_int("MFA_ENROLMENT_SECONDS", 300)  # enrolment step and pending seed
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)  # free failures per (account, address)
+LOGIN_BACKOFF_BASE_SECONDS = env_int("LOGIN_BACKOFF_BASE_SECONDS", 30)
+LOGIN_BACKOFF_CAP_SECONDS = env_int("LOGIN_BACKOFF_CAP_SECONDS", 3600)
+LOGIN_FAILURE_IP_LIMIT = env_int("LOGIN_FAILURE_IP_LIMIT", 20)  # per address, all accounts
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900)
+# Proxies in front that append to X-Forwarded-For; 0: the header is never read.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+PASSWORD_TOKEN_HOURS = env_int("PASSWORD_TOKEN_HOURS", 72)  # invitation and reset tokens
+INTEGRATION_SECRET_GRACE_HOURS = env_int("INTEGRATION_SECRET_GRACE_HOURS", 24)
+
+# --- Application settings -------------------------------------------------------------------
 IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 24)
 CONSENT_MAX_DAYS = env_int("CONSENT_MAX_DAYS", 365)
-REFERRAL_RESPONSE_DAYS = env_int("REFERRAL_RESPONSE_DAYS", 10)
-REFERRAL_REMINDER_HOURS = env_int(
-    "REFERRAL_REMINDER_HOURS", 48
-)  # `referral.response_due_soon` lead
+# Priority sets the response deadline and the reminder cadence (referrals/deadlines.py,
+# docs/operations.md "Deadlines and reminders"). Routine keeps the original two settings.
+REFERRAL_RESPONSE_DAYS = env_int("REFERRAL_RESPONSE_DAYS", 10)  # routine
+REFERRAL_RESPONSE_HOURS_URGENT = env_int("REFERRAL_RESPONSE_HOURS_URGENT", 72)
+REFERRAL_RESPONSE_HOURS_ASAP = env_int("REFERRAL_RESPONSE_HOURS_ASAP", 24)
+REFERRAL_RESPONSE_HOURS_STAT = env_int("REFERRAL_RESPONSE_HOURS_STAT", 4)
+# The first `referral.response_due_soon` goes out this long before the deadline (at most half
+# the priority's window), then again every REFERRAL_REMIND_EVERY_HOURS_<PRIORITY>.
+REFERRAL_REMINDER_HOURS = env_int("REFERRAL_REMINDER_HOURS", 48)
+REFERRAL_REMIND_EVERY_HOURS_ROUTINE = env_int("REFERRAL_REMIND_EVERY_HOURS_ROUTINE", 24)
+REFERRAL_REMIND_EVERY_HOURS_URGENT = env_int("REFERRAL_REMIND_EVERY_HOURS_URGENT", 12)
+REFERRAL_REMIND_EVERY_HOURS_ASAP = env_int("REFERRAL_REMIND_EVERY_HOURS_ASAP", 4)
+REFERRAL_REMIND_EVERY_HOURS_STAT = env_int("REFERRAL_REMIND_EVERY_HOURS_STAT", 1)
+# The directory: when an entry or its capacity counts as stale (agencies/selectors.py).
+DIRECTORY_ASSURED_STALE_DAYS = env_int("DIRECTORY_ASSURED_STALE_DAYS", 180)
+DIRECTORY_CAPACITY_STALE_DAYS = env_int("DIRECTORY_CAPACITY_STALE_DAYS", 7)
+# Reports counting referrals that involve a victim service provider hide counts below this
+# (reports/suppression.py; docs/compliance-guide.md "Outcome reports").
+REPORT_SMALL_CELL_THRESHOLD = env_int("REPORT_SMALL_CELL_THRESHOLD", 11)
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", default=False)
 # Webhook delivery (docs/operations.md "Webhook worker").
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
@@ -143,29 +190,48 @@ WEBHOOK_BACKOFF_CAP_SECONDS = env_int("WEBHOOK_BACKOFF_CAP_SECONDS", 6 * 3600)
 WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 60)
 WEBHOOK_BATCH_SIZE = env_int("WEBHOOK_BATCH_SIZE", 20)
 WEBHOOK_POLL_SECONDS = env_int("WEBHOOK_POLL_SECONDS", 2)
+# After SIGTERM the worker finishes the current attempt (at most ~2 x the timeout) and exits;
+# past this deadline it exits at once (unsent claims come back when their lease expires).
+WORKER_STOP_GRACE_SECONDS = env_int("WORKER_STOP_GRACE_SECONDS", 2 * WEBHOOK_TIMEOUT_SECONDS + 2)
 WEBHOOK_SECRET_GRACE_HOURS = env_int("WEBHOOK_SECRET_GRACE_HOURS", 24)
 WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 30)
 WEBHOOK_CA_FILE = env_str("WEBHOOK_CA_FILE")  # trust store override (None: the system store)
 # Scheduled jobs in the worker loop: seconds between runs (0 disables a job).
 JOB_REFERRAL_EXPIRE_SECONDS = env_int("JOB_REFERRAL_EXPIRE_SECONDS", 300)
-JOB_REFERRAL_REMIND_SECONDS = env_int("JOB_REFERRAL_REMIND_SECONDS", 3600)
+JOB_REFERRAL_REMIND_SECONDS = env_int("JOB_REFERRAL_REMIND_SECONDS", 900)
 JOB_CONSENT_EXPIRE_SECONDS = env_int("JOB_CONSENT_EXPIRE_SECONDS", 300)
 JOB_AUDIT_CHECKPOINT_SECONDS = env_int("JOB_AUDIT_CHECKPOINT_SECONDS", 3600)
 JOB_WEBHOOK_PRUNE_SECONDS = env_int("JOB_WEBHOOK_PRUNE_SECONDS", 3600)
 
 # --- Keys (no defaults: `make bootstrap` generates dev-only ones into .dev/) ---------------------
 AUDIT_PSEUDONYM_KEY = env_required("AUDIT_PSEUDONYM_KEY")
-AUDIT_SIGNING_KEY = env_required("AUDIT_SIGNING_KEY")  # base64 Ed25519 private key (32 bytes)
+# base64 Ed25519 private key (32 bytes); not needed when the key lives in the token (below).
+AUDIT_SIGNING_KEY = (
+    env_str("AUDIT_SIGNING_KEY", "")
+    if env_str("AUDIT_SIGNING_KEY_LABEL")
+    else env_required("AUDIT_SIGNING_KEY")
+)
 AUDIT_INDEPENDENT_ALIAS = env_str("AUDIT_INDEPENDENT_ALIAS", "audit")
 AUDIT_CHECKPOINT_DIR = env_str("AUDIT_CHECKPOINT_DIR", str(BASE_DIR / ".dev" / "checkpoints"))
 FIELD_KEYS = os.environ.get("FIELD_KEYS")  # the key ring itself; FIELD_KEYS_FILE is a path
 FIELD_KEYS_FILE = env_str("FIELD_KEYS_FILE")
 FIELD_PRIMARY_KEY_ID = env_str("FIELD_PRIMARY_KEY_ID")
-if not (FIELD_KEYS or FIELD_KEYS_FILE):
+# `local` (the ring above), `pkcs11` (KEKs inside an HSM; docs/operations.md "Keys in an HSM"),
+# or a dotted path. With `pkcs11` the ring is optional: decrypt-only keys while migrating.
+FIELD_KEY_PROVIDER = env_str("FIELD_KEY_PROVIDER", "local") or "local"
+PKCS11_MODULE = env_str("PKCS11_MODULE")  # the vendor's PKCS#11 library (.so)
+PKCS11_TOKEN_LABEL = env_str("PKCS11_TOKEN_LABEL")
+PKCS11_SLOT = env_int("PKCS11_SLOT", -1) if env_str("PKCS11_SLOT") else None
+PKCS11_PIN = env_str("PKCS11_PIN")  # the user PIN; prefer PKCS11_PIN_FILE
+# The CKA_LABEL of an Ed25519 key pair in the token: checkpoints and exports are signed there.
+AUDIT_SIGNING_KEY_LABEL = env_str("AUDIT_SIGNING_KEY_LABEL")
+if FIELD_KEY_PROVIDER == "local" and not (FIELD_KEYS or FIELD_KEYS_FILE):
     raise ConfigError(
         "No field-encryption keys: set FIELD_KEYS or FIELD_KEYS_FILE "
-        "(for local development run `make bootstrap`)."
+        "(for local development run `make bootstrap`), or FIELD_KEY_PROVIDER=pkcs11."
     )
+if (FIELD_KEY_PROVIDER == "pkcs11" or AUDIT_SIGNING_KEY_LABEL) and not PKCS11_MODULE:
+    raise ConfigError("The PKCS#11 token needs PKCS11_MODULE, PKCS11_TOKEN_LABEL and PKCS11_PIN.")
 
 # --- JWT ------------------------------------------------------------------------------------
 JWT_SIGNING_KEY = env_required("JWT_SIGNING_KEY")
@@ -230,6 +296,8 @@ SPECTACULAR_SETTINGS = {
         "ConsentStatusEnum": "consent.models.ConsentStatus",
         "DeliveryStatusEnum": "webhooks.models.DeliveryStatus",
         "CapacityStatusEnum": "agencies.models.CapacityStatus",
+        "ServiceTypeEnum": "agencies.taxonomy.ServiceType",
+        "AgencyKindEnum": "agencies.models.AgencyKind",
         "AuditOutcomeEnum": "audit.models.Outcome",
         "ReferralPartyEnum": "referrals.states.READER_PARTIES",
         "TransitionPartyEnum": "referrals.states.PARTIES",

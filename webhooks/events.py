@@ -16,11 +16,20 @@ EVENT_TYPES: dict[str, str] = {
         "The sender put a referral your agency is party to under another consent: what the "
         "recipient sees now follows that one."
     ),
+    "program.capacity_changed": (
+        "A program in the directory (any agency's) changed its capacity or stopped or resumed "
+        "taking referrals. Sent to every agency subscribed to it, and to the program's own."
+    ),
     "consent.revoked": "A consent naming your agency as recipient was revoked or expired.",
     "client.erased": (
         "The client of referrals your agency received was erased at the sender: delete any "
         "copies of their data you hold (the payload lists the referral ids)."
     ),
+    "user.mfa_changed": (
+        "A user of your agency enrolled, replaced or removed their second factor, regenerated "
+        "recovery codes, or had MFA reset by an admin or operator (`change` says which)."
+    ),
+    "agency.mfa_policy_changed": "Your agency's admin made MFA optional or required again.",
 }
 WILDCARD = "*"
 

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from api.base import actor_of
 from api.idempotency import idempotent
-from api.pagination import CreatedCursorPagination
+from api.pagination import CreatedCursorPagination, PriorityCursorPagination
 from api.permissions import allow
 from api.v1.referral_io import (
     ReferralAssignInput,
@@ -45,7 +45,13 @@ from referrals.reads import (
     referral_messages_read,
     referral_read,
 )
-from referrals.selectors import referral_get_for, referral_list_for, referral_messages
+from referrals.selectors import (
+    BY_PRIORITY,
+    referral_get_for,
+    referral_list_for,
+    referral_messages,
+    referral_sort,
+)
 from referrals.summary import referral_list_read, referral_summary_of
 
 CASE = tuple(CASE_ROLES)
@@ -97,7 +103,11 @@ class ReferralCollectionApi(GenericAPIView):
         actor = actor_of(request)
         query = ReferralListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        page = self.paginate_queryset(referral_list_for(actor, **query.validated_data))
+        filters = query.validated_data
+        filters["sort"] = referral_sort(box=filters.get("box"), sort=filters.get("sort"))
+        if filters["sort"] == BY_PRIORITY:
+            self._paginator = PriorityCursorPagination()
+        page = self.paginate_queryset(referral_list_for(actor, **filters))
         items = referral_list_read(actor=actor, referrals=list(page or []))
         return self.get_paginated_response([referral_list_item(i) for i in items])
 

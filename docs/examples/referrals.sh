@@ -51,10 +51,23 @@ as "$DAVE" -X POST "$BASE/api/v1/referrals/$REFERRAL/transitions" -d '{"to": "re
 as "$DAVE" -X POST "$BASE/api/v1/referrals/$REFERRAL/messages/" -d '{"body": "Bed 4 is ready."}' >/dev/null
 as "$ALICE" "$BASE/api/v1/referrals/$REFERRAL/messages/" | json "'message ->', d['results'][0]['body']"
 
-# 6. The client withdraws consent: dave's next read shows the referral but no client fields.
+# 6. The client withdraws consent: dave's next read shows the referral but no client fields,
+#    and alice may not send more until a consent is in effect again.
 as "$ALICE" -X POST "$BASE/api/v1/consents/$CONSENT/revoke" -d '{"reason": "Client asked."}' >/dev/null
 as "$DAVE" "$BASE/api/v1/referrals/$REFERRAL/" \
   | json "'after revoke ->', d['status'], sorted(k for k in d['client'] if k != 'id'), d['withheld_basis']"
+as "$ALICE" -X POST "$BASE/api/v1/referrals/$REFERRAL/messages/" -d '{"body": "One more thing."}' \
+  | json "'sender message ->', d['code']"
+
+# 6b. The client agrees again, to identity only: alice attaches the new consent to the referral.
+RENEWED=$(as "$ALICE" -X POST "$BASE/api/v1/clients/$CLIENT/consents/" -d "{
+  \"recipient_agency_id\": \"$SHELTER\", \"categories\": [\"identity\"],
+  \"purpose\": \"housing\", \"method\": \"written\", \"signed_by\": \"client\",
+  \"signer_relationship\": \"self\", \"informed\": true, \"expires_at\": \"$EXPIRES\"}" | json "d['id']")
+as "$ALICE" -X POST "$BASE/api/v1/referrals/$REFERRAL/consent" -d "{\"consent_id\": \"$RENEWED\"}" \
+  | json "'attached ->', d['consent_id'] == '$RENEWED', d['version']"
+as "$DAVE" "$BASE/api/v1/referrals/$REFERRAL/" \
+  | json "'after attach ->', sorted(k for k in d['client'] if k != 'id'), d['withheld_basis']"
 
 # 7. The loop closes; the FHIR view and the accounting of disclosures.
 as "$DAVE" -X POST "$BASE/api/v1/referrals/$REFERRAL/transitions" -d '{"to": "completed"}' \

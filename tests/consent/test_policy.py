@@ -45,7 +45,7 @@ class Held:
     """A referral as `decide` sees it (its consent, client, recipient, service, status)."""
 
     consent: Consent
-    service_type: str = "housing"
+    service_type: str = "transitional_housing"
     status: str = "requested"
 
     @property
@@ -123,10 +123,12 @@ def test_each_referral_follows_its_own_consent_and_no_other(client_row, safehous
 
 def test_the_purpose_must_fit_the_service(client_row, safehouse):
     consent = grant(client_row, safehouse, purpose="social_services")
-    decision = decide(referral=Held(consent, service_type="housing"), at=NOW)
+    decision = decide(referral=Held(consent, service_type="transitional_housing"), at=NOW)
     assert (decision.categories, decision.reason) == (frozenset(), "purpose_mismatch")
     assert decide(referral=Held(consent, service_type="case_management"), at=NOW).allowed
-    assert decide(consent=consent, service_type="housing", at=NOW).reason == "purpose_mismatch"
+    assert decide(consent=consent, service_type="rental_assistance", at=NOW).reason == (
+        "purpose_mismatch"
+    )
     assert decide(consent=consent, at=NOW).allowed  # no service named: the consent alone
 
 
@@ -210,7 +212,7 @@ class _Mismatched:
 
     held: Held
     recipient_agency: object
-    service_type: str = "housing"
+    service_type: str = "transitional_housing"
     status: str = "requested"
 
     @property

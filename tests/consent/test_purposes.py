@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from agencies.models import ServiceType
+from agencies.taxonomy import ServiceType
 from consent.models import Purpose
 from consent.purposes import PURPOSES_FOR_SERVICE, purpose_check, purpose_fits, purposes_for
 from core.errors import Conflict
@@ -30,10 +30,10 @@ def test_an_unknown_service_type_fits_nothing():
     ("purpose", "service", "fits"),
     [
         ("housing", "shelter", True),
-        ("housing", "housing", True),
-        ("social_services", "housing", False),
+        ("housing", "transitional_housing", True),
+        ("social_services", "transitional_housing", False),
         ("legal_services", "immigration_legal", True),
-        ("housing", "legal_services", False),
+        ("housing", "civil_legal_aid", False),
         ("health_care", "mental_health", True),
         ("case_coordination", "case_management", True),
     ],
@@ -44,7 +44,7 @@ def test_some_rows(purpose, service, fits):
 
 def test_a_mismatch_names_the_purposes_that_would_fit():
     with pytest.raises(Conflict) as refused:
-        purpose_check(purpose="social_services", service_type="housing")
+        purpose_check(purpose="social_services", service_type="rental_assistance")
     assert refused.value.code == "purpose_mismatch"
     assert refused.value.extra["allowed_purposes"] == ["housing"]
 

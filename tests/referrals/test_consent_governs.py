@@ -223,12 +223,12 @@ def test_integration_scope_matrix(
 def test_purpose_mismatch_on_create(api, alice, erin, ana, safehouse, make_consent):
     """Was: a `housing` referral was created under a `social_services` consent."""
     social = make_consent(ana, safehouse, purpose="social_services")
-    body = referral_body(ana, safehouse, social, service_type="housing")
+    body = referral_body(ana, safehouse, social, service_type="transitional_housing")
     response = api(alice).post("/api/v1/referrals/", body, format="json")
     assert response.status_code == 409
     problem = response.json()
     assert problem["code"] == "purpose_mismatch" and problem["allowed_purposes"] == ["housing"]
-    assert "housing" in problem["detail"] and not Referral.objects.exists()
+    assert "transitional_housing" in problem["detail"] and not Referral.objects.exists()
     denied = AuditEvent.objects.get(action="referral.create")
     assert (denied.outcome, denied.reason, denied.consent_id) == (
         "deny",

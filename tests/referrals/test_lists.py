@@ -104,6 +104,11 @@ def test_the_hand_built_representations_match_their_serializers(api, alice, refe
         (api(alice).get("/api/v1/referrals/").json()["results"][0], "ReferralListItemOutput"),
         (referral, "ReferralSummaryOutput"),
     ]
+    history = api(alice).get(f"/api/v1/referrals/{referral['id']}/history").json()
+    pairs += [
+        (history, "ReferralHistoryPageOutput"),
+        (history["results"][0], "ReferralHistoryOutput"),
+    ]
     for body, name in pairs:
         serializer = getattr(referral_io, name)
         assert set(body) == set(serializer().fields), name

@@ -46,14 +46,14 @@ from tests.security.world import bearer, integration
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "0") or 0)
 BOUNDED = EXAMPLES == 0
 
-SERVICES = ("shelter", "housing", "case_management", "legal_services")
+SERVICES = ("shelter", "transitional_housing", "case_management", "civil_legal_aid")
 PURPOSES = ("housing", "social_services", "legal_services", "safety_planning")
 # DESIGN §4 / docs/consent.md, for the services and purposes drawn here.
 FITS = {
     "shelter": {"housing", "safety_planning"},
-    "housing": {"housing"},
+    "transitional_housing": {"housing"},
     "case_management": {"social_services", "case_coordination", "safety_planning"},
-    "legal_services": {"legal_services", "safety_planning"},
+    "civil_legal_aid": {"legal_services", "safety_planning"},
 }
 DISCLOSING = {"requested", "accepted", "in-progress", "on-hold", "completed", "failed"}
 TERMINAL = {"rejected", "cancelled", "completed", "failed", "expired", "entered-in-error"}

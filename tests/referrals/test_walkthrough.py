@@ -36,9 +36,14 @@ def test_the_referral_walkthrough_runs(live_server, alice, dave, carol, erin):
     assert f"illegal -> illegal_transition {allowed}" in out
     assert "message -> Bed 4 is ready." in out
     assert "after revoke -> accepted [] revoked" in out
+    assert "sender message -> consent_required" in out
+    assert "attached -> True 3" in out
+    assert "after attach -> ['identity'] permitted" in out
     assert "closed -> completed" in out
     assert "fhir -> completed" in out
-    # Newest first: dave's read of the referral, then the name in his inbox.
-    shown = "[('Safe Harbor Housing', ['contact', 'identity'], 'referral'), "
+    # Newest first: dave's read under the attached consent, his read before the revocation,
+    # the name in his inbox.
+    shown = "[('Safe Harbor Housing', ['identity'], 'referral'), "
+    shown += "('Safe Harbor Housing', ['contact', 'identity'], 'referral'), "
     shown += "('Safe Harbor Housing', ['identity'], 'list')]"
     assert f"disclosures -> {shown}" in out

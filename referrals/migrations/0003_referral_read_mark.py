@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('agencies', '0001_initial'),
-        ('referrals', '0001_initial'),
+        ('referrals', '0002_directory_taxonomy'),
     ]
 
     operations = [
