@@ -79,7 +79,10 @@ OWNER_ONLY = {
 }
 # A recipient reads the consent's terms; its free text only its owner (walked below too).
 CONSENT_READ = {("consent-detail", "get")}
-PREFIXES_WITHOUT_SURVIVOR_DATA = ("auth-", "me", "agency-", "program-", "webhook-", "audit-")
+# Sign-in, the caller itself, the public directory, staff administration (agency admins: no
+# client data), webhooks (ids only), audit (no values), reports (aggregates, small cells hidden).
+PREFIXES_WITHOUT_SURVIVOR_DATA = ("auth-", "me", "agency-", "program-", "directory-", "service-")
+PREFIXES_WITHOUT_SURVIVOR_DATA += ("staff-", "webhook-", "audit-", "report-")
 NO_SURVIVOR_DATA = {("client-disclosures", "get")}  # ids, categories, purposes; no values
 
 
