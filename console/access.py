@@ -1,0 +1,92 @@
+"""Who may open a console screen: deny by default, one decorator per view.
+
+Every console view is wrapped by `screen(...)`, which names the roles allowed (a test walks the
+URLconf and fails on a view without it). The wrapper also turns the domain's refusals into
+pages: `NotFound` (missing and not-yours alike) into the 404 page, `PermissionDenied` into 403,
+and marks every response `no-store` (survivor data never rests in a browser cache) and
+`Vary: HX-Request` (a partial never stands in for a page).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from core.actor import Actor
+from core.errors import ApplicationError, NotFound, PermissionDenied
+from core.roles import CASE_ROLES, Role
+
+CASE = tuple(sorted(CASE_ROLES))
+SUPERVISOR = (Role.SUPERVISOR,)
+COMPLIANCE = (Role.COMPLIANCE_OFFICER,)
+ADMIN = (Role.AGENCY_ADMIN,)
+EVERYONE = tuple(Role.values)
+PUBLIC = ()  # the sign-in pages only: marked explicitly, never by omission
+
+View = Callable[..., HttpResponse]
+
+
+def page_headers(response: HttpResponse) -> HttpResponse:
+    response["Cache-Control"] = "no-store"
+    response["Vary"] = "HX-Request, Cookie"
+    return response
+
+
+def refusal(request: HttpRequest, error: ApplicationError) -> HttpResponse:
+    """The page for a domain refusal (never names survivor data: messages never do)."""
+    template = {404: "console/errors/404.html", 403: "console/errors/403.html"}.get(
+        error.status, "console/errors/refused.html"
+    )
+    return render(request, template, {"error": error}, status=error.status)
+
+
+def _signed_out(request: HttpRequest) -> HttpResponse:
+    target = "/app/?timeout=1" if getattr(request, "console_timed_out", False) else "/app/"
+    if getattr(request, "htmx", False):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = target
+        return response
+    return redirect(target)
+
+
+def screen(roles: Iterable[str], *, methods: Iterable[str] = ("GET",)) -> Callable[[View], View]:
+    """Allow `roles` (users only) to call the view as `view(request, actor, **kwargs)`."""
+    allowed = frozenset(roles)
+
+    def wrap(view: View) -> View:
+        @wraps(view)
+        def inner(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+            actor: Actor | None = getattr(request, "console_actor", None)
+            if actor is None:
+                return page_headers(_signed_out(request))
+            if not actor.has_role(*allowed):
+                return page_headers(refusal(request, PermissionDenied()))
+            try:
+                response = view(request, actor, **kwargs)
+            except (NotFound, PermissionDenied) as error:
+                response = refusal(request, error)
+            return page_headers(response)
+
+        inner.console_roles = allowed  # type: ignore[attr-defined]
+        return require_http_methods(list(methods))(inner)
+
+    return wrap
+
+
+def public(*, methods: Iterable[str] = ("GET",)) -> Callable[[View], View]:
+    """A page anyone may open (sign-in, its second step, the 404 page)."""
+
+    def wrap(view: View) -> View:
+        @wraps(view)
+        def inner(request: HttpRequest, **kwargs: Any) -> HttpResponse:
+            return page_headers(view(request, **kwargs))
+
+        inner.console_roles = PUBLIC  # type: ignore[attr-defined]
+        return require_http_methods(list(methods))(inner)
+
+    return wrap

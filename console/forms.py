@@ -1,0 +1,34 @@
+"""Console forms shared by several screens, and turning domain refusals into form errors."""
+
+from __future__ import annotations
+
+from django import forms
+
+from core.errors import ApplicationError
+
+
+class SignInForm(forms.Form):
+    username = forms.CharField(max_length=150, label="Username")
+    password = forms.CharField(
+        max_length=256, strip=False, label="Password", widget=forms.PasswordInput
+    )
+
+
+class CodeForm(forms.Form):
+    otp = forms.CharField(
+        max_length=10,
+        label="Code from your authenticator app",
+        help_text="6 digits. It changes every 30 seconds.",
+        widget=forms.TextInput(
+            attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "spellcheck": "false"}
+        ),
+    )
+
+
+def add_refusal(form: forms.Form, error: ApplicationError, fields: dict[str, str]) -> None:
+    """Put a service's refusal on the form field it names (`fields` maps service field names to
+    form field names), else at the top of the form. Messages never carry survivor data."""
+    named = [e.get("field", "") for e in error.extra.get("errors", [])] or [""]
+    for name in named:
+        target = fields.get(name) or fields.get(name.split(".")[-1])
+        form.add_error(target if target in form.fields else None, error.detail)
