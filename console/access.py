@@ -4,7 +4,7 @@ Every console view is wrapped by `screen(...)`, which names the roles allowed (a
 URLconf and fails on a view without it). The wrapper also turns the domain's refusals into
 pages: `NotFound` (missing and not-yours alike) into the 404 page, `PermissionDenied` into 403,
 and marks every response `no-store` (survivor data never rests in a browser cache) and
-`Vary: HX-Request` (a partial never stands in for a page).
+`Vary: HX-Request` (a partial never stands in for a page), `Referrer-Policy: same-origin`.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ View = Callable[..., HttpResponse]
 def page_headers(response: HttpResponse) -> HttpResponse:
     response["Cache-Control"] = "no-store"
     response["Vary"] = "HX-Request, Cookie"
+    # `no-referrer` (the API's) makes browsers send `Origin: null` on form posts, which Django's
+    # CSRF check refuses; `same-origin` still sends nothing to other sites.
+    response["Referrer-Policy"] = "same-origin"
     return response
 
 

@@ -294,6 +294,10 @@ LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "console" / "locale"]
 WHITENOISE_USE_FINDERS = True  # served from the apps' static/ folders: no collectstatic step
 WHITENOISE_AUTOREFRESH = DEBUG
+try:  # WhiteNoise warns on every start while collectstatic's target does not exist yet
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+except OSError:  # a read-only image: collectstatic made it, or the finders serve alone
+    pass
 # Sessions: one token family each (accounts/sessions.py), so deactivation, role changes and
 # "sign out everywhere" end them on the next request. The cookies travel only under /app/.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
