@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from console.views import auth, errors, home, referrals
+from console.views import auth, clients, consents, errors, home, referrals
 
 urlpatterns: list[URLPattern] = [
     path("", home.start, name="console-home"),
@@ -27,6 +27,36 @@ urlpatterns: list[URLPattern] = [
         name="console-message",
     ),
     path("referrals/<uuid:referral_id>/assign", referrals.referral_assign, name="console-assign"),
+    path("clients/", clients.client_list, name="console-clients"),
+    path("clients/new", clients.client_new, name="console-client-new"),
+    path("clients/duplicates", clients.client_duplicates, name="console-client-duplicates"),
+    path("clients/<uuid:client_id>/", clients.client_detail, name="console-client"),
+    path(
+        "clients/<uuid:client_id>/edit/<str:category>",
+        clients.client_edit,
+        name="console-client-edit",
+    ),
+    path("clients/<uuid:client_id>/erase", clients.client_erase, name="console-client-erase"),
+    path(
+        "clients/<uuid:client_id>/consents/new",
+        consents.consent_new,
+        name="console-consent-new",
+    ),
+    path(
+        "consents/<uuid:consent_id>/receipt",
+        consents.consent_receipt_page,
+        name="console-receipt",
+    ),
+    path(
+        "consents/<uuid:consent_id>/receipt.pdf",
+        consents.consent_receipt_pdf,
+        name="console-receipt-pdf",
+    ),
+    path(
+        "consents/<uuid:consent_id>/receipt.json",
+        consents.consent_receipt_data,
+        name="console-receipt-json",
+    ),
 ]
 
 # Last: any other /app/ path is the console's own 404 page (not the API's problem+json).
