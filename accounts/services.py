@@ -20,8 +20,8 @@ from audit.services import INDEPENDENT, audit_record
 from core.actor import Actor
 from core.errors import AuthenticationFailed, PermissionDenied, TooManyRequests, ValidationFailed
 from core.roles import ALL_SCOPES, Role
-from crypto.keyring import load_keyring
 from crypto.platform_secrets import open_secret, seal_secret
+from crypto.providers import get_provider
 
 
 def actor_for_user(user: User, *, auth_method: str) -> Actor:
@@ -279,7 +279,7 @@ def totp_set_secret(*, user: User, secret: str, confirmed: bool, last_step: int 
 
 def totp_secrets_rewrap(*, actor: Actor) -> int:
     """Re-seal TOTP seeds not under the primary KEK (run after a KEK rotation)."""
-    primary = load_keyring().primary_id
+    primary = get_provider().primary_id()
     done = 0
     for user_id in User.objects.exclude(totp_key_id__in=["", primary]).values_list("pk", flat=True):
         with transaction.atomic():

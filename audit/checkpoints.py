@@ -87,9 +87,14 @@ def checkpoint_all(*, actor: Actor) -> list[Checkpoint]:
     latest = dict(
         Checkpoint.objects.values("chain").annotate(top=Max("seq")).values_list("chain", "top")
     )
+    # After a signing-key rotation every chain gets one checkpoint under the new key, so the
+    # newest checkpoint of a quiet chain verifies with the current public key too.
+    signed_now = set(
+        Checkpoint.objects.filter(key_id=signing.key_id()).values_list("chain", flat=True)
+    )
     created = []
     for head in ChainHead.objects.filter(seq__gt=0).order_by("chain"):
-        if latest.get(head.chain) == head.seq:
+        if latest.get(head.chain) == head.seq and head.chain in signed_now:
             continue
         with transaction.atomic():
             checkpoint = checkpoint_create(chain=head.chain, seq=head.seq, head_hash=head.hash)

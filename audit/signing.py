@@ -1,4 +1,9 @@
-"""The Ed25519 checkpoint key from `settings.AUDIT_SIGNING_KEY` (base64 32-byte private seed)."""
+"""The Ed25519 checkpoint key: `AUDIT_SIGNING_KEY` (base64 32-byte seed), or inside an HSM.
+
+With `AUDIT_SIGNING_KEY_LABEL` set, the private key is the Ed25519 key pair of that label in the
+PKCS#11 token (`core.hsm`): signatures are made by the token (CKM_EDDSA) and the key never
+leaves it. Verification needs only the public key, read from the token once per process.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+
+from core import hsm
 
 
 @lru_cache(maxsize=4)
@@ -29,7 +36,14 @@ def private_key() -> Ed25519PrivateKey:
     return _private_key(settings.AUDIT_SIGNING_KEY)
 
 
+@lru_cache(maxsize=4)
+def _token_public_key(label: str) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(hsm.ed25519_public_raw(label))
+
+
 def public_key() -> Ed25519PublicKey:
+    if settings.AUDIT_SIGNING_KEY_LABEL:
+        return _token_public_key(settings.AUDIT_SIGNING_KEY_LABEL)
     return private_key().public_key()
 
 
@@ -54,6 +68,10 @@ def key_id() -> str:
 
 
 def sign(message: bytes) -> str:
+    if settings.AUDIT_SIGNING_KEY_LABEL:
+        return base64.b64encode(
+            hsm.ed25519_sign(settings.AUDIT_SIGNING_KEY_LABEL, message)
+        ).decode()
     return base64.b64encode(private_key().sign(message)).decode()
 
 

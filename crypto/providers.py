@@ -1,4 +1,8 @@
-"""Key providers wrap and unwrap data keys under a KEK. Local ring now; KMS/Vault later."""
+"""Key providers wrap and unwrap data keys under a KEK: the local ring, or a PKCS#11 token.
+
+`FIELD_KEY_PROVIDER`: `local` (default, `crypto.keyring`), `pkcs11` (`crypto.pkcs11_provider`:
+KEKs inside an HSM), or the dotted path of another class with the same four methods.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +31,18 @@ class KeyProvider(Protocol):
         ...
 
     def key_ids(self) -> frozenset[str]: ...
+
+
+class ManagedKeyProvider(KeyProvider, Protocol):
+    """A provider that makes and destroys its own KEKs (the token's, for `rotate_keys`)."""
+
+    def new_kek(self) -> str:
+        """Create a KEK, which becomes the primary; return its id."""
+        ...
+
+    def retire_kek(self, kek_id: str) -> None:
+        """Destroy an unused KEK (the caller checked that nothing uses it)."""
+        ...
 
 
 class LocalKeyProvider:
@@ -61,10 +77,31 @@ class LocalKeyProvider:
 _providers: dict[str, KeyProvider] = {}  # provider objects only; they hold no key material
 
 
+ALIASES = {
+    "local": "crypto.providers.LocalKeyProvider",
+    "pkcs11": "crypto.pkcs11_provider.Pkcs11KeyProvider",
+}
+
+
 def get_provider() -> KeyProvider:
     """The configured provider (`FIELD_KEY_PROVIDER`, default the local ring)."""
-    path = getattr(settings, "FIELD_KEY_PROVIDER", "") or "crypto.providers.LocalKeyProvider"
+    name = getattr(settings, "FIELD_KEY_PROVIDER", "") or "local"
+    path = ALIASES.get(name, name)
     provider = _providers.get(path)
     if provider is None:
         provider = _providers[path] = import_string(path)()
     return provider
+
+
+def provider_status() -> str | None:
+    """None when the provider can wrap (a primary KEK is reachable); else why not (no key)."""
+    provider = get_provider()
+    if isinstance(provider, LocalKeyProvider):
+        from crypto.keyring import keyring_status
+
+        return keyring_status()
+    try:
+        provider.primary_id()
+    except KeyUnavailable as exc:
+        return str(exc.__cause__ or exc)
+    return None

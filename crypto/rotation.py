@@ -1,7 +1,8 @@
 """KEK rotation: rewrap data keys, index keys and registered secrets under the primary KEK.
 
 The services behind `manage.py rotate_keys` (`kek_add_primary`, `keys_rotate`, `kek_retire`);
-data is untouched.
+data is untouched. With a provider that keeps its own KEKs (`FIELD_KEY_PROVIDER=pkcs11`) the
+new KEK is generated in the token and a retired one is destroyed there.
 
 Online and resumable: each batch is its own short transaction that locks only its rows
 (`SKIP LOCKED` on PostgreSQL), so the API keeps serving, and a rerun picks up whatever is
@@ -14,7 +15,7 @@ import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import models, transaction
@@ -24,9 +25,10 @@ from audit.services import audit_record
 from core.actor import Actor
 from crypto.blind import root_context
 from crypto.datakeys import wrap_context
+from crypto.errors import KeyUnavailable
 from crypto.keyring import KeyRing, load_keyring, new_key_id, write_key_file
 from crypto.models import DataKey, IndexKey
-from crypto.providers import get_provider
+from crypto.providers import LocalKeyProvider, ManagedKeyProvider, get_provider
 from crypto.registry import sealed_secrets, sealed_secrets_rewrap
 
 
@@ -123,16 +125,41 @@ def _key_file() -> str:
     return str(settings.FIELD_KEYS_FILE)
 
 
-def kek_add_primary() -> tuple[KeyRing, str]:
-    """A new random primary KEK in FIELD_KEYS_FILE (old keys kept, decrypt-only); (ring, path).
+def _managed() -> ManagedKeyProvider | None:
+    """The provider if it keeps its own KEKs (an HSM), None for the local ring."""
+    provider = get_provider()
+    if isinstance(provider, LocalKeyProvider):
+        return None
+    if not (hasattr(provider, "new_kek") and hasattr(provider, "retire_kek")):
+        raise KeyFileRefused("This key provider cannot make KEKs; use --resume after it did.")
+    return cast(ManagedKeyProvider, provider)
 
+
+def key_view() -> KeyRing:
+    """The KEK ids and the primary (values only for the local ring; empty for a token's)."""
+    managed = _managed()
+    if managed is None:
+        return load_keyring()
+    try:
+        return KeyRing(managed.primary_id(), dict.fromkeys(managed.key_ids(), b""))
+    except KeyUnavailable as exc:
+        raise KeyFileRefused(f"Key provider unusable: {exc.__cause__ or exc}") from exc
+
+
+def kek_add_primary() -> tuple[str, str]:
+    """A new primary KEK; (its id, where it was made). Old keys stay, decrypt-only.
+
+    Local ring: a random key written to FIELD_KEYS_FILE. HSM: a key generated in the token.
     Not audited by itself: `keys_rotate` records the rotation to the new primary.
     """
+    managed = _managed()
+    if managed is not None:
+        return managed.new_kek(), "generated in the token"
     path = _key_file()
     ring = load_keyring()
     kek_id = new_key_id()
     write_key_file(path, KeyRing(primary_id=kek_id, keys={**ring.keys, kek_id: os.urandom(32)}))
-    return load_keyring(), path
+    return load_keyring().primary_id, f"written to {path} (old keys kept, decrypt-only)"
 
 
 @dataclass(frozen=True)
@@ -152,7 +179,7 @@ def keys_rotate(
 
     Audited as `key.rotate` (outcome `error` while busy rows are left for a `--resume`).
     """
-    primary_id = load_keyring().primary_id
+    primary_id = get_provider().primary_id()
     total, done = pending_count(), 0
     if progress:
         progress(done, total)
@@ -173,16 +200,29 @@ def keys_rotate(
 
 
 def kek_retire(*, actor: Actor, kek_id: str) -> None:
-    """Remove an unused, non-primary KEK from FIELD_KEYS_FILE; audited as `key.retire`."""
-    path = _key_file()
-    ring = load_keyring()
+    """Remove an unused, non-primary KEK (from FIELD_KEYS_FILE, or destroy it in the token).
+
+    Audited as `key.retire`.
+    """
+    managed = _managed()
+    path = _key_file() if managed is None else ""
+    ring = key_view()
     if kek_id not in ring.keys:
         raise KeyFileRefused(f"KEK {kek_id} is not in the key ring.")
     if kek_id == ring.primary_id:
         raise KeyFileRefused("The primary KEK cannot be retired; rotate first.")
     if kek_usage().get(kek_id):
         raise KeyFileRefused(f"KEK {kek_id} is still in use (see --status); run --resume first.")
-    write_key_file(
-        path, KeyRing(ring.primary_id, {k: v for k, v in ring.keys.items() if k != kek_id})
-    )
+    if managed is not None:
+        try:
+            managed.retire_kek(kek_id)
+        except KeyUnavailable as exc:
+            raise KeyFileRefused(
+                f"{exc.__cause__ or exc} (a key of the local ring is retired by removing it "
+                "from FIELD_KEYS / FIELD_KEYS_FILE)"
+            ) from exc
+    else:
+        write_key_file(
+            path, KeyRing(ring.primary_id, {k: v for k, v in ring.keys.items() if k != kek_id})
+        )
     audit_record(actor=actor, action="key.retire", target=("crypto.kek", kek_id))

@@ -26,9 +26,9 @@ def _database() -> str | None:
 
 
 def _keys() -> str | None:
-    from crypto.keyring import keyring_status
+    from crypto.providers import provider_status
 
-    return keyring_status()
+    return provider_status()
 
 
 def readyz(request: HttpRequest) -> JsonResponse:

@@ -74,6 +74,9 @@ _db = dj_database_url.parse(
     conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
     conn_health_checks=True,
 )
+# The password may come apart from the URL (DATABASE_PASSWORD_FILE: a compose/k8s secret).
+if _db_password := env_str("DATABASE_PASSWORD"):
+    _db["PASSWORD"] = _db_password
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["CONN_MAX_AGE"] = 0
     _db["OPTIONS"] = {
@@ -143,6 +146,9 @@ WEBHOOK_BACKOFF_CAP_SECONDS = env_int("WEBHOOK_BACKOFF_CAP_SECONDS", 6 * 3600)
 WEBHOOK_LEASE_SECONDS = env_int("WEBHOOK_LEASE_SECONDS", 60)
 WEBHOOK_BATCH_SIZE = env_int("WEBHOOK_BATCH_SIZE", 20)
 WEBHOOK_POLL_SECONDS = env_int("WEBHOOK_POLL_SECONDS", 2)
+# After SIGTERM the worker finishes the current attempt (at most ~2 x the timeout) and exits;
+# past this deadline it exits at once (unsent claims come back when their lease expires).
+WORKER_STOP_GRACE_SECONDS = env_int("WORKER_STOP_GRACE_SECONDS", 2 * WEBHOOK_TIMEOUT_SECONDS + 2)
 WEBHOOK_SECRET_GRACE_HOURS = env_int("WEBHOOK_SECRET_GRACE_HOURS", 24)
 WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 30)
 WEBHOOK_CA_FILE = env_str("WEBHOOK_CA_FILE")  # trust store override (None: the system store)
@@ -155,17 +161,33 @@ JOB_WEBHOOK_PRUNE_SECONDS = env_int("JOB_WEBHOOK_PRUNE_SECONDS", 3600)
 
 # --- Keys (no defaults: `make bootstrap` generates dev-only ones into .dev/) ---------------------
 AUDIT_PSEUDONYM_KEY = env_required("AUDIT_PSEUDONYM_KEY")
-AUDIT_SIGNING_KEY = env_required("AUDIT_SIGNING_KEY")  # base64 Ed25519 private key (32 bytes)
+# base64 Ed25519 private key (32 bytes); not needed when the key lives in the token (below).
+AUDIT_SIGNING_KEY = (
+    env_str("AUDIT_SIGNING_KEY", "")
+    if env_str("AUDIT_SIGNING_KEY_LABEL")
+    else env_required("AUDIT_SIGNING_KEY")
+)
 AUDIT_INDEPENDENT_ALIAS = env_str("AUDIT_INDEPENDENT_ALIAS", "audit")
 AUDIT_CHECKPOINT_DIR = env_str("AUDIT_CHECKPOINT_DIR", str(BASE_DIR / ".dev" / "checkpoints"))
 FIELD_KEYS = os.environ.get("FIELD_KEYS")  # the key ring itself; FIELD_KEYS_FILE is a path
 FIELD_KEYS_FILE = env_str("FIELD_KEYS_FILE")
 FIELD_PRIMARY_KEY_ID = env_str("FIELD_PRIMARY_KEY_ID")
-if not (FIELD_KEYS or FIELD_KEYS_FILE):
+# `local` (the ring above), `pkcs11` (KEKs inside an HSM; docs/operations.md "Keys in an HSM"),
+# or a dotted path. With `pkcs11` the ring is optional: decrypt-only keys while migrating.
+FIELD_KEY_PROVIDER = env_str("FIELD_KEY_PROVIDER", "local") or "local"
+PKCS11_MODULE = env_str("PKCS11_MODULE")  # the vendor's PKCS#11 library (.so)
+PKCS11_TOKEN_LABEL = env_str("PKCS11_TOKEN_LABEL")
+PKCS11_SLOT = env_int("PKCS11_SLOT", -1) if env_str("PKCS11_SLOT") else None
+PKCS11_PIN = env_str("PKCS11_PIN")  # the user PIN; prefer PKCS11_PIN_FILE
+# The CKA_LABEL of an Ed25519 key pair in the token: checkpoints and exports are signed there.
+AUDIT_SIGNING_KEY_LABEL = env_str("AUDIT_SIGNING_KEY_LABEL")
+if FIELD_KEY_PROVIDER == "local" and not (FIELD_KEYS or FIELD_KEYS_FILE):
     raise ConfigError(
         "No field-encryption keys: set FIELD_KEYS or FIELD_KEYS_FILE "
-        "(for local development run `make bootstrap`)."
+        "(for local development run `make bootstrap`), or FIELD_KEY_PROVIDER=pkcs11."
     )
+if (FIELD_KEY_PROVIDER == "pkcs11" or AUDIT_SIGNING_KEY_LABEL) and not PKCS11_MODULE:
+    raise ConfigError("The PKCS#11 token needs PKCS11_MODULE, PKCS11_TOKEN_LABEL and PKCS11_PIN.")
 
 # --- JWT ------------------------------------------------------------------------------------
 JWT_SIGNING_KEY = env_required("JWT_SIGNING_KEY")

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 from core.actor import Actor
-from crypto.keyring import load_keyring
+from crypto.providers import get_provider
 from webhooks import signing
 from webhooks.models import Delivery, DeliveryStatus, OutboxEvent, Subscription
 
@@ -37,7 +37,7 @@ def webhooks_prune(*, actor: Actor, now: datetime | None = None) -> int:
 
 def subscription_secrets_rewrap(*, actor: Actor) -> int:
     """Re-encrypt signing secrets not under the primary KEK (run after a KEK rotation)."""
-    primary = load_keyring().primary_id
+    primary = get_provider().primary_id()
     done = 0
     for sub_id in Subscription.objects.exclude(secret_key_id=primary).values_list("id", flat=True):
         with transaction.atomic():

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -25,6 +25,14 @@ from webhooks.jobs import jobs_run_due
 logger = logging.getLogger(__name__)
 
 
+class Stop(Protocol):
+    """What the loop needs of a stop request (`threading.Event`, `shutdown.StopRequest`)."""
+
+    def is_set(self) -> bool: ...
+
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
 @dataclass
 class TickResult:
     fanned_out: int = 0
@@ -37,7 +45,7 @@ class TickResult:
 
 
 def worker_tick(
-    *, now: datetime | None = None, run_jobs: bool = True, stop: threading.Event | None = None
+    *, now: datetime | None = None, run_jobs: bool = True, stop: Stop | None = None
 ) -> TickResult:
     """One pass of the loop. `now` is the clock (tests pass it); HTTP timestamps use real time."""
     result = TickResult(fanned_out=fanout_pending(now=now))
@@ -76,7 +84,7 @@ def worker_drain(*, now: datetime | None = None, max_ticks: int = 100) -> TickRe
     return total
 
 
-def worker_loop(stop: threading.Event) -> None:
+def worker_loop(stop: Stop) -> None:
     """Run until `stop` is set (SIGTERM/SIGINT): finishes the current delivery, then returns."""
     logger.info("webhook worker started")
     while not stop.is_set():

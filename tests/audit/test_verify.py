@@ -148,3 +148,22 @@ def test_checkpoints_are_published_as_files(chain, settings):
 def test_deep_verification_parses_each_record(chain):
     report = verify_chains(deep=True)
     assert report.valid and report.events_checked == AuditEvent.objects.count()
+
+
+def test_after_a_signing_key_rotation_every_chain_is_checkpointed_under_the_new_key(
+    chain, settings
+):
+    import base64
+    import os
+
+    from audit import signing
+    from audit.models import Checkpoint
+
+    checkpoint_all(actor=SYSTEM)
+    assert checkpoint_all(actor=SYSTEM) == []  # nothing moved: nothing new
+    settings.AUDIT_SIGNING_KEY = base64.b64encode(os.urandom(32)).decode()  # rotated
+    assert not verify_chains().valid  # the quiet chain's newest checkpoint has the old key
+    again = checkpoint_all(actor=SYSTEM)
+    assert {cp.chain for cp in again} == set(Checkpoint.objects.values_list("chain", flat=True))
+    assert {cp.key_id for cp in again} == {signing.key_id()}
+    assert verify_chains().valid

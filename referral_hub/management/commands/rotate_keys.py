@@ -6,6 +6,9 @@ rotate_keys --resume    only rewrap what is not under the primary yet (after an 
 rotate_keys --status    which KEKs are still used, and by what
 rotate_keys --retire ID remove an unused, non-primary KEK from FIELD_KEYS_FILE
 
+With FIELD_KEY_PROVIDER=pkcs11 the new KEK is generated inside the token and --retire destroys
+one there (the same checks: never the primary, never one still in use).
+
 A thin shell over the audited services in `crypto/rotation.py`; the secrets other apps keep
 sealed under the KEK (webhook signing secrets, TOTP seeds) come from `crypto/registry.py`.
 """
@@ -18,7 +21,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from core.actor import system_actor
 from crypto import rotation
-from crypto.keyring import KeyRing, KeyRingError, load_keyring
+from crypto.keyring import KeyRing, KeyRingError
 from crypto.scope import key_scope
 
 
@@ -37,9 +40,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
-            ring = load_keyring()
+            ring = rotation.key_view()
         except KeyRingError as exc:
             raise CommandError(f"Key ring unusable: {exc}") from exc
+        except rotation.KeyFileRefused as exc:
+            raise CommandError(str(exc)) from None
         try:
             with key_scope():
                 if opts["status"]:
@@ -53,10 +58,8 @@ class Command(BaseCommand):
 
     def _rotate(self, *, new_primary: bool, batch_size: int) -> None:
         if new_primary:
-            ring, path = rotation.kek_add_primary()
-            self.stdout.write(
-                f"new primary KEK {ring.primary_id} written to {path} (old keys kept, decrypt-only)"
-            )
+            kek_id, where = rotation.kek_add_primary()
+            self.stdout.write(f"new primary KEK {kek_id} {where}")
         done = rotation.keys_rotate(
             actor=system_actor("rotate_keys"), batch_size=batch_size, progress=self._progress
         )

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-import signal
-import threading
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
+from webhooks.shutdown import StopRequest
 from webhooks.worker import worker_drain, worker_loop
 
 
 class Command(BaseCommand):
     help = (
-        "Deliver webhooks from the outbox and run the scheduled jobs. SIGTERM stops it gracefully."
+        "Deliver webhooks from the outbox and run the scheduled jobs. SIGTERM or SIGINT (any "
+        "number of them) stops it: the current delivery finishes, unsent claims are handed "
+        "back, and it exits within WORKER_STOP_GRACE_SECONDS whatever it was doing."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -29,7 +31,7 @@ class Command(BaseCommand):
                 f"delivered {total.delivered}"
             )
             return
-        stop = threading.Event()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: stop.set())
+        stop = StopRequest(grace_seconds=settings.WORKER_STOP_GRACE_SECONDS)
+        stop.install()
         worker_loop(stop)
+        stop.ignore_further_signals()
