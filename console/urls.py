@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from console.views import auth, clients, consents, errors, home, referrals
+from console.views import audit, auth, clients, consents, errors, home, insight, referrals, send
 
 urlpatterns: list[URLPattern] = [
     path("", home.start, name="console-home"),
@@ -37,6 +37,18 @@ urlpatterns: list[URLPattern] = [
         name="console-client-edit",
     ),
     path("clients/<uuid:client_id>/erase", clients.client_erase, name="console-client-erase"),
+    path("clients/<uuid:client_id>/refer", send.referral_send, name="console-refer"),
+    path(
+        "clients/<uuid:client_id>/disclosures",
+        insight.client_disclosures,
+        name="console-client-disclosures",
+    ),
+    path("audit/", audit.audit_events, name="console-audit"),
+    path("audit/verify/", audit.audit_verify, name="console-audit-verify"),
+    path("audit/export", audit.audit_export, name="console-audit-export"),
+    path("audit/public-key", audit.audit_public_key, name="console-audit-public-key"),
+    path("audit/charts/", insight.audit_charts, name="console-audit-charts"),
+    path("audit/disclosures/", insight.audit_disclosures, name="console-audit-disclosures"),
     path(
         "clients/<uuid:client_id>/consents/new",
         consents.consent_new,
