@@ -9,6 +9,7 @@ the database on every request (`session_actor`).
 from __future__ import annotations
 
 import uuid
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -16,7 +17,7 @@ from accounts.models import LoginFailure, TokenFamily, User
 from accounts.services import _check_otp, _throttled, actor_for_user, anonymous_actor
 from audit.services import INDEPENDENT, audit_record
 from core.actor import Actor
-from core.errors import AuthenticationFailed, TooManyRequests
+from core.errors import AuthenticationFailed, PermissionDenied, TooManyRequests
 
 AUTH_METHOD = "session"
 # A password checked but a second factor still owed expires this fast (seconds).
@@ -79,6 +80,8 @@ def session_end(*, family_id: str, reason: str = "signed_out") -> None:
 @transaction.atomic
 def sessions_end_all(*, actor: Actor) -> int:
     """Sign the actor out everywhere: every live family (browser and API) is revoked."""
+    if actor.user_id is None:
+        raise PermissionDenied("Only a person can sign out everywhere.")
     count = TokenFamily.objects.filter(user_id=actor.user_id, revoked_at__isnull=True).update(
         revoked_at=timezone.now(), revoked_reason="signed_out_everywhere"
     )
@@ -128,4 +131,3 @@ def second_factor_check(*, user_id: str, otp: str, ip: str) -> User:
         raise AuthenticationFailed("Invalid credentials.", code="invalid_credentials")
     _check_otp(user, otp or "", user.username, ip)
     return user
-

@@ -48,7 +48,7 @@ def disclosures_per_recipient(
         .annotate(n=Count("id"))
         .order_by("-n")
     )
-    return {row["target_agency_id"]: row["n"] for row in rows}
+    return {row["target_agency_id"]: row["n"] for row in rows if row["target_agency_id"]}
 
 
 def actions_seen(*, actor: Actor) -> list[str]:

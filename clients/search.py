@@ -41,7 +41,9 @@ def search_index_for(
 
 def same_person(found: dict[str, Any], wanted: dict[str, Any]) -> bool:
     """Exact comparison after normalisation: truncation collisions never match a wrong person."""
-    names = all(name_key(found.get(k)) == name_key(wanted[k]) for k in ("given_name", "family_name"))
+    names = all(
+        name_key(found.get(k)) == name_key(wanted[k]) for k in ("given_name", "family_name")
+    )
     return names and normalise(str(found.get("date_of_birth") or "")) == normalise(
         str(wanted["date_of_birth"])
     )

@@ -34,7 +34,12 @@ MOVE_WORDS: dict[str, str] = {
     S.FAILED: "Could not complete",
     S.ENTERED_IN_ERROR: "Mark as entered in error",
 }
-PRIORITY_WORDS = {"routine": "Routine", "urgent": "Urgent", "asap": "As soon as possible", "stat": "Emergency"}
+PRIORITY_WORDS = {
+    "routine": "Routine",
+    "urgent": "Urgent",
+    "asap": "As soon as possible",
+    "stat": "Emergency",
+}
 CATEGORY_WORDS = {
     "identity": "name and date of birth",
     "contact": "contact details",
@@ -94,3 +99,10 @@ def overdue(deadline: datetime | None, status: str, now: datetime | None = None)
 def short_ref(value: Any) -> str:
     """A reference number people can read out: the first 8 characters of an id."""
     return str(value).replace("-", "")[:8].upper()
+
+
+def display_name(identity: dict[str, Any] | None) -> str:
+    """How a person is named on screen: preferred (else given) name and family name."""
+    identity = identity or {}
+    first = identity.get("preferred_name") or identity.get("given_name") or ""
+    return " ".join(filter(None, [str(first), str(identity.get("family_name") or "")]))

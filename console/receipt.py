@@ -22,7 +22,9 @@ from console.present import short_ref
 # One plain sentence per data category (shown on the consent form and on the receipt).
 CATEGORY_SENTENCES = {
     "identity": gettext_lazy("Your name and date of birth."),
-    "contact": gettext_lazy("How to reach you: phone, email, address, and how to contact you safely."),
+    "contact": gettext_lazy(
+        "How to reach you: phone, email, address, and how to contact you safely."
+    ),
     "demographics": gettext_lazy("Your language, your gender and how many people live with you."),
     "safety": gettext_lazy("Notes about risks to your safety."),
     "immigration": gettext_lazy("Your immigration status and notes about it."),
@@ -82,11 +84,13 @@ def consent_receipt(*, consent: Consent, language: str) -> dict[str, Any]:
                 _("You can change your mind at any time."),
                 _("Tell %(sender)s that you want to stop.") % {"sender": sender},
                 _("They will stop sharing right away."),
-                _("%(recipient)s may keep what they have already seen.")
-                % {"recipient": recipient},
+                _("%(recipient)s may keep what they have already seen.") % {"recipient": recipient},
             ],
             "choice": _("Saying no will not stop you getting help from us."),
-            "refusal": _("You said no. We will not share your information with %(recipient)s. You will still get help from us.")
+            "refusal": _(
+                "You said no. We will not share your information with %(recipient)s. "
+                "You will still get help from us."
+            )
             % {"recipient": recipient},
             "sender": sender,
             "recipient": recipient,

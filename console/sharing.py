@@ -30,12 +30,18 @@ def _sender(actor: Actor, referral: Referral) -> dict[str, Any]:
     recipient = referral.recipient_agency.name
     if consent is None or consent_state(consent) != "active":
         basis = BASIS_WORDS.get(consent_state(consent) if consent else "no_consent", "")
-        return {"shown": "", "headline": f"{recipient} cannot see this client's details now: {basis}."}
+        return {
+            "shown": "",
+            "headline": f"{recipient} cannot see this client's details now: {basis}.",
+        }
     shown = [c for c in ALL_CATEGORIES if c in consent_categories(consent)]
     withheld = [c for c in ALL_CATEGORIES if c not in shown]
     return {
-        "headline": f"{recipient} can see {categories_text(shown)} until {consent.expires_at:%-d %B %Y}.",
-        "withheld": f"{categories_text(withheld).capitalize()} were not shared." if withheld else "",
+        "headline": f"{recipient} can see {categories_text(shown)} "
+        f"until {consent.expires_at:%-d %B %Y}.",
+        "withheld": f"{categories_text(withheld).capitalize()} were not shared."
+        if withheld
+        else "",
     }
 
 

@@ -22,6 +22,7 @@ from clients.models import Client
 from clients.services import client_create
 from consent.services import ConsentTerms, consent_grant
 from core.actor import Actor, system_actor
+from referral_hub.demo_console import seed_console_demo
 from referrals.models import Referral
 from referrals.services import referral_create, referral_transition
 
@@ -60,7 +61,7 @@ DEMO_AGENCIES = (
         "Harbor Social Services",
         "social_services",
         False,
-        (("carol", "caseworker"),),
+        (("carol", "caseworker"), ("hank", "supervisor")),
         (("Case Management", "case_management", "Long-term case management.", ("en", "vi")),),
     ),
     DemoAgency(
@@ -112,6 +113,7 @@ def seed_demo(password: str, log: Callable[[str], object] = print) -> None:
                 log(f"user    {username:<6} {role:<18} {spec.name}")
     _seed_demo_clients(operator, log)
     seed_demo_referrals(log)
+    seed_console_demo(log)
 
 
 # Obviously synthetic people for alice's agency (never real data).

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import cast
 
 import dj_database_url
 
@@ -305,7 +307,7 @@ MIDDLEWARE.insert(
     "django_htmx.middleware.HtmxMiddleware",
 )
 MIDDLEWARE.append("console.middleware.ConsoleSessionMiddleware")
-TEMPLATES[0]["OPTIONS"]["context_processors"] += [
+cast(dict[str, list[str]], TEMPLATES[0]["OPTIONS"])["context_processors"] += [
     "django.template.context_processors.csrf",
     "console.context.console",
 ]
@@ -316,10 +318,10 @@ LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "console" / "locale"]
 WHITENOISE_USE_FINDERS = True  # served from the apps' static/ folders: no collectstatic step
 WHITENOISE_AUTOREFRESH = DEBUG
-try:  # WhiteNoise warns on every start while collectstatic's target does not exist yet
+# WhiteNoise warns on every start while collectstatic's target does not exist yet (a read-only
+# image: collectstatic made it, or the finders serve alone).
+with contextlib.suppress(OSError):
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-except OSError:  # a read-only image: collectstatic made it, or the finders serve alone
-    pass
 # Sessions: one token family each (accounts/sessions.py), so deactivation, role changes and
 # "sign out everywhere" end them on the next request. The cookies travel only under /app/.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.core.paginator import Paginator
@@ -24,8 +24,12 @@ PAGE = 50
 
 
 class EventFilter(forms.Form):
-    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        required=False, label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"})
+    )
     action = forms.ChoiceField(required=False, label="Action")
     actor_id = forms.CharField(required=False, max_length=64, label="Who (user or system id)")
     outcome = forms.ChoiceField(
@@ -35,7 +39,8 @@ class EventFilter(forms.Form):
 
     def __init__(self, *args: Any, actions: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["action"].choices = [("", "Any action"), *((a, a) for a in actions)]
+        field = cast(forms.ChoiceField, self.fields["action"])
+        field.choices = [("", "Any action"), *((a, a) for a in actions)]
 
 
 def day_start(day: datetime.date | None) -> datetime.datetime | None:

@@ -70,7 +70,10 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             form.add_error(None, WRONG)
             return sign_in_page(request, form, status=401)
         request.session.cycle_key()
-        request.session[PENDING] = {"user": password_checked_user(username=data["username"]), "at": time.time()}
+        request.session[PENDING] = {
+            "user": password_checked_user(username=data["username"]),
+            "at": time.time(),
+        }
         return redirect("/app/sign-in/code")
     except TooManyRequests:
         form.add_error(None, THROTTLED)
@@ -96,7 +99,9 @@ def sign_in_code(request: HttpRequest) -> HttpResponse:
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = second_factor_check(user_id=user_id, otp=form.cleaned_data["otp"], ip=_ip(request))
+            user = second_factor_check(
+                user_id=user_id, otp=form.cleaned_data["otp"], ip=_ip(request)
+            )
         except TooManyRequests:
             request.session.pop(PENDING, None)
             form.add_error(None, THROTTLED)

@@ -18,16 +18,17 @@ from consent.selectors import consent_qs_for_client
 from console.access import CASE, SUPERVISOR, screen
 from console.client_forms import NewClientForm, category_form, payload_of
 from console.forms import add_refusal
-from console.present import CATEGORY_WORDS, FIELD_WORDS, categories_text, short_ref, status_tag
+from console.present import (
+    CATEGORY_WORDS,
+    FIELD_WORDS,
+    categories_text,
+    display_name,
+    short_ref,
+    status_tag,
+)
 from core.actor import Actor
 from core.errors import Conflict, ValidationFailed
 from referrals.selectors import OUTBOX, referral_list_for
-
-
-def display_name(identity: dict[str, Any] | None) -> str:
-    identity = identity or {}
-    first = identity.get("preferred_name") or identity.get("given_name") or ""
-    return " ".join(filter(None, [str(first), str(identity.get("family_name") or "")]))
 
 
 @screen(CASE)
@@ -83,11 +84,17 @@ def client_new(request: HttpRequest, actor: Actor) -> HttpResponse:
             try:
                 client = services.client_create(actor=actor, data=form.payload())
             except ValidationFailed as refusal:
-                add_refusal(form, refusal, {"given_name": "given_name", "family_name": "family_name"})
+                add_refusal(
+                    form, refusal, {"given_name": "given_name", "family_name": "family_name"}
+                )
             else:
                 return redirect(f"/app/clients/{client.pk}/?added=1")
         elif request.POST.get("action") == "save":
-            form.add_error("not_a_duplicate", "This may be a person you already have. Open their record, or confirm that none of them is this person.")
+            form.add_error(
+                "not_a_duplicate",
+                "This may be a person you already have. Open their record, "
+                "or confirm that none of them is this person.",
+            )
     status = 400 if form.errors else 200
     return render(request, "console/clients/new.html", context, status=status)
 
@@ -121,7 +128,12 @@ def _consents(client: Any) -> list[dict[str, Any]]:
 def _referrals(actor: Actor, client: Any) -> list[dict[str, Any]]:
     sent = referral_list_for(actor, box=OUTBOX).filter(client_id=client.pk).order_by("-created_at")
     return [
-        {"id": r.pk, "ref": short_ref(r.pk), "to": r.recipient_agency.name, "status": status_tag(r.status)}
+        {
+            "id": r.pk,
+            "ref": short_ref(r.pk),
+            "to": r.recipient_agency.name,
+            "status": status_tag(r.status),
+        }
         for r in sent
     ]
 
@@ -164,7 +176,12 @@ def client_edit(
     else:
         current = reads.client_read(actor=actor, client=client).get(category) or {}
         form = category_form(category, initial=current)
-    context = {"form": form, "client": client, "label": CATEGORY_WORDS[category], "category": category}
+    context = {
+        "form": form,
+        "client": client,
+        "label": CATEGORY_WORDS[category],
+        "category": category,
+    }
     return render(request, "console/clients/edit.html", context, status=400 if form.errors else 200)
 
 

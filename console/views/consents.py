@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
@@ -57,7 +57,8 @@ class ConsentForm(forms.Form):
     )
     special_acknowledged = forms.BooleanField(
         required=False,
-        label="The client understands that immigration or health details are especially sensitive, and still agrees to share them",
+        label="The client understands that immigration or health details are especially "
+        "sensitive, and still agrees to share them",
     )
     purpose = forms.ChoiceField(
         label="Why?",
@@ -84,7 +85,8 @@ class ConsentForm(forms.Form):
     )
     informed = forms.BooleanField(
         required=False,
-        label="I explained to the client what will be shared, with whom, why, until when, and how to stop",
+        label="I explained to the client what will be shared, with whom, why, until when, "
+        "and how to stop",
     )
     purpose_detail = forms.CharField(
         required=False, max_length=1000, label="Notes (optional)", widget=forms.Textarea
@@ -97,7 +99,8 @@ class ConsentForm(forms.Form):
 
     def __init__(self, *args: Any, recipients: list[tuple[str, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["recipient"].choices = [("", "Choose an agency"), *recipients]
+        field = cast(forms.ChoiceField, self.fields["recipient"])
+        field.choices = [("", "Choose an agency"), *recipients]
         # The limit itself is the service's (consent.rules.clean_period); this only says it.
         self.fields["days"].help_text = f"At most {settings.CONSENT_MAX_DAYS} days."
 
@@ -136,7 +139,11 @@ def _recipients(actor: Actor) -> list[tuple[str, str]]:
 
 
 def _record(actor: Actor, client: Any, form: ConsentForm) -> Any:
-    record = services.consent_grant if form.cleaned_data["decision"] == "yes" else services.consent_refuse
+    record = (
+        services.consent_grant
+        if form.cleaned_data["decision"] == "yes"
+        else services.consent_refuse
+    )
     return record(actor=actor, client=client, terms=form.terms())
 
 
@@ -150,7 +157,9 @@ def consent_new(request: HttpRequest, actor: Actor, client_id: uuid.UUID) -> Htt
         except (ValidationFailed, Conflict) as refusal:
             add_refusal(form, refusal, FIELDS)
         else:
-            return redirect(f"/app/consents/{consent.pk}/receipt?lang={form.cleaned_data['language']}")
+            return redirect(
+                f"/app/consents/{consent.pk}/receipt?lang={form.cleaned_data['language']}"
+            )
     context = {"form": form, "client": client, "special": sorted(SPECIAL_CATEGORIES)}
     return render(request, "console/consents/new.html", context, status=400 if form.errors else 200)
 
@@ -178,7 +187,9 @@ def consent_receipt_pdf(request: HttpRequest, actor: Actor, consent_id: uuid.UUI
     consent = _owned(actor, consent_id)
     receipt = consent_receipt(consent=consent, language=receipt_language(request.GET.get("lang")))
     response = HttpResponse(receipt_pdf(receipt), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="consent-receipt-{receipt["reference"]}.pdf"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="consent-receipt-{receipt["reference"]}.pdf"'
+    )
     return response
 
 
@@ -188,5 +199,7 @@ def consent_receipt_data(request: HttpRequest, actor: Actor, consent_id: uuid.UU
     language = receipt_language(request.GET.get("lang"))
     body = consent_receipt_json(consent=consent, language=language)
     response = JsonResponse(body, json_dumps_params={"ensure_ascii": False, "indent": 2})
-    response["Content-Disposition"] = f'attachment; filename="consent-receipt-{body["consentReceiptID"]}.json"'
+    response["Content-Disposition"] = (
+        f'attachment; filename="consent-receipt-{body["consentReceiptID"]}.json"'
+    )
     return response

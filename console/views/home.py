@@ -13,7 +13,14 @@ from clients.reads import client_identities
 from clients.selectors import client_qs_for
 from console.access import CASE, page_headers, public, screen
 from console.nav import home_for
-from console.present import PRIORITY_WORDS, STATUS_WORDS, overdue, short_ref, status_tag
+from console.present import (
+    PRIORITY_WORDS,
+    STATUS_WORDS,
+    display_name,
+    overdue,
+    short_ref,
+    status_tag,
+)
 from console.views.auth import sign_in_page
 from core.actor import Actor
 from referrals.models import Priority, Referral, ReferralStatus
@@ -37,7 +44,9 @@ def _filters(request: HttpRequest) -> dict[str, str]:
     status = request.GET.get("status", "")
     priority = request.GET.get("priority", "")
     return {
-        "box": request.GET.get("box", "received") if request.GET.get("box") in BOXES else "received",
+        "box": request.GET.get("box", "received")
+        if request.GET.get("box") in BOXES
+        else "received",
         "status": status if status in ReferralStatus.values else "",
         "priority": priority if priority in Priority.values else "",
     }
@@ -50,10 +59,7 @@ def _names(actor: Actor, referrals: list[Referral]) -> dict[Any, str]:
         return {}
     clients = list(client_qs_for(actor).filter(pk__in=ids))
     identities = client_identities(actor=actor, clients=clients)
-    return {
-        pk: " ".join(filter(None, [i.get("preferred_name") or i.get("given_name"), i.get("family_name")]))  # type: ignore[list-item]
-        for pk, i in identities.items()
-    }
+    return {pk: display_name(identity) for pk, identity in identities.items()}
 
 
 def _row(referral: Referral, actor: Actor, names: dict[Any, str]) -> dict[str, Any]:
@@ -64,7 +70,9 @@ def _row(referral: Referral, actor: Actor, names: dict[Any, str]) -> dict[str, A
         "ref": short_ref(referral.id),
         "who": names.get(referral.client_id, "") if sent else "",
         "other_agency": other.name,
-        "service": referral.program.name if referral.program else referral.get_service_type_display(),
+        "service": referral.program.name
+        if referral.program
+        else referral.get_service_type_display(),
         "priority": PRIORITY_WORDS.get(referral.priority, referral.priority),
         "urgent": referral.priority != Priority.ROUTINE,
         "status": status_tag(referral.status),

@@ -23,8 +23,12 @@ ACCOUNTING_PAGE = 200
 
 
 class RangeForm(forms.Form):
-    since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"}))
+    since = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        required=False, label="To (inclusive)", widget=forms.DateInput(attrs={"type": "date"})
+    )
 
 
 def _range(form: RangeForm) -> tuple[datetime.date, datetime.date]:
@@ -56,7 +60,9 @@ def audit_charts(request: HttpRequest, actor: Actor) -> HttpResponse:
 
 
 def _entries(actor: Actor, client_id: uuid.UUID) -> list[dict[str, Any]]:
-    events = list(disclosures_qs_for(actor=actor, client_id=client_id).order_by("-id")[:ACCOUNTING_PAGE])
+    events = list(
+        disclosures_qs_for(actor=actor, client_id=client_id).order_by("-id")[:ACCOUNTING_PAGE]
+    )
     return [
         {
             "at": e["occurred_at"],

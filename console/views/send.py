@@ -22,7 +22,7 @@ from core.errors import Conflict, ValidationFailed
 from referrals import services
 from referrals.models import Priority
 
-CAPACITY_WORDS = {
+CAPACITY_WORDS: dict[str, str] = {
     CapacityStatus.AVAILABLE: "Taking referrals",
     CapacityStatus.WAITLIST: "Waiting list",
     CapacityStatus.FULL: "Full",
@@ -65,7 +65,9 @@ def _programs(actor: Actor, chosen: dict[str, str]) -> list[dict[str, Any]]:
                     "service_type": program.service_type,
                     "service": program.get_service_type_display(),
                     "languages": ", ".join(LANGUAGE_WORDS.get(x, x) for x in program.languages),
-                    "capacity": CAPACITY_WORDS.get(program.capacity_status, program.capacity_status),
+                    "capacity": CAPACITY_WORDS.get(
+                        program.capacity_status, program.capacity_status
+                    ),
                     "description": program.description,
                 }
             )

@@ -44,8 +44,13 @@ def console() -> Callable[..., Client]:
 @pytest.fixture
 def referral_to_harbor(eastside, harbor, alice, make_client):  # type: ignore[no-untyped-def]
     """alice (Eastside) refers Ana Canary to Harbor under consent for identity and contact."""
-    client = make_client(eastside, given_name="Ana", family_name="Canary", phone="555-0100",
-                         risk_notes="CANARY-SAFETY")
+    client = make_client(
+        eastside,
+        given_name="Ana",
+        family_name="Canary",
+        phone="555-0100",
+        risk_notes="CANARY-SAFETY",
+    )
     consent = consent_grant(
         actor=actor(alice),
         client=client,

@@ -14,14 +14,24 @@ def test_create_check_consent_receipt(console, alice, harbor, make_client, easts
     client_url = made["Location"].split("?")[0]
     page = browser.get(client_url)
     assert b"maria jose" in page.content
-    consent = post(browser, client_url + "consents/new", {
-        "decision": "yes", "recipient": str(harbor.id), "categories": ["identity", "contact"],
-        "purpose": "case_coordination", "days": "90", "method": "written", "signed_by": "client",
-        "informed": "on", "language": "es",
-    })
+    consent = post(
+        browser,
+        client_url + "consents/new",
+        {
+            "decision": "yes",
+            "recipient": str(harbor.id),
+            "categories": ["identity", "contact"],
+            "purpose": "case_coordination",
+            "days": "90",
+            "method": "written",
+            "signed_by": "client",
+            "informed": "on",
+            "language": "es",
+        },
+    )
     assert consent.status_code == 302, consent.content.decode()[:5000]
     receipt = browser.get(consent["Location"])
     assert receipt.status_code == 200
-    assert "Harbor".encode() in receipt.content
+    assert b"Harbor" in receipt.content
     pdf = browser.get(consent["Location"].replace("receipt?", "receipt.pdf?"))
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")

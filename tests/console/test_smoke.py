@@ -15,5 +15,7 @@ def test_recipient_sees_and_accepts(console, carol, referral_to_harbor):
     browser = console(carol)
     detail = browser.get(f"/app/referrals/{referral_to_harbor.id}/")
     assert b"Ana" in detail.content and b"CANARY-SAFETY" not in detail.content
-    moved = post(browser, f"/app/referrals/{referral_to_harbor.id}/move", {"to": "accepted", "version": "1"})
+    moved = post(
+        browser, f"/app/referrals/{referral_to_harbor.id}/move", {"to": "accepted", "version": "1"}
+    )
     assert moved.status_code == 302, moved.content[:3000]
