@@ -2,7 +2,8 @@
 
 Every console view is wrapped by `screen(...)`, which names the roles allowed (a test walks the
 URLconf and fails on a view without it). The wrapper also turns the domain's refusals into
-pages: `NotFound` (missing and not-yours alike) into the 404 page, `PermissionDenied` into 403,
+pages (each audited as `authz.denied`, as the API does): `NotFound` (missing and not-yours
+alike) into the 404 page, `PermissionDenied` into 403,
 and marks every response `no-store` (survivor data never rests in a browser cache) and
 `Vary: HX-Request` (a partial never stands in for a page), `Referrer-Policy: same-origin`.
 """
@@ -17,6 +18,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from audit.denials import audit_denied
 from core.actor import Actor
 from core.errors import ApplicationError, NotFound, PermissionDenied
 from core.roles import CASE_ROLES, Role
@@ -67,11 +69,14 @@ def screen(roles: Iterable[str], *, methods: Iterable[str] = ("GET",)) -> Callab
             actor: Actor | None = getattr(request, "console_actor", None)
             if actor is None:
                 return page_headers(_signed_out(request))
-            if not actor.has_role(*allowed):
-                return page_headers(refusal(request, PermissionDenied()))
             try:
+                if not actor.has_role(*allowed):
+                    raise PermissionDenied()
                 response = view(request, actor, **kwargs)
             except (NotFound, PermissionDenied) as error:
+                # As through the API: a refused object access is `authz.denied`, audited on the
+                # independent connection (it survives the request's rollback).
+                audit_denied(actor=actor, reason=error.code, target=error.target, path_ids=kwargs)
                 response = refusal(request, error)
             return page_headers(response)
 
