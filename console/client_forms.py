@@ -47,7 +47,11 @@ def field_for(name: str, kind: str) -> forms.Field:
             label=label,
             help_text="For example, 1990-01-31. Leave it empty if you do not know it.",
             validators=[_past],
-            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            input_formats=["%Y-%m-%d"],
+            # A text box, not a date picker: typed the same way on every browser and keyboard.
+            widget=forms.DateInput(
+                attrs={"inputmode": "numeric", "spellcheck": "false"}, format="%Y-%m-%d"
+            ),
         )
     if kind == "int":
         return forms.IntegerField(required=False, label=label, min_value=1, max_value=30)
