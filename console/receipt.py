@@ -15,6 +15,7 @@ from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from clients.categories import ALL_CATEGORIES
 from consent.models import Consent, ConsentStatus
 from consent.policy import consent_categories
 from console.present import short_ref
@@ -67,7 +68,8 @@ def consent_receipt(*, consent: Consent, language: str) -> dict[str, Any]:
     with translation.override(receipt_language(language)):
         recipient, sender = consent.recipient_agency.name, consent.client.agency.name
         refused = consent.status == ConsentStatus.REFUSED
-        shown = [CATEGORY_SENTENCES[c] for c in sorted(consent_categories(consent))]
+        covered = consent_categories(consent)
+        shown = [CATEGORY_SENTENCES[c] for c in ALL_CATEGORIES if c in covered]
         return {
             "language": receipt_language(language),
             "reference": "C-" + short_ref(consent.pk),
