@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from django.urls import URLPattern, path
 
-from console.views import audit, auth, clients, consents, errors, home, insight, referrals, send
+from console.views import (
+    admin,
+    audit,
+    auth,
+    clients,
+    consents,
+    errors,
+    home,
+    insight,
+    referrals,
+    send,
+)
 
 urlpatterns: list[URLPattern] = [
     path("", home.start, name="console-home"),
@@ -49,6 +60,15 @@ urlpatterns: list[URLPattern] = [
     path("audit/public-key", audit.audit_public_key, name="console-audit-public-key"),
     path("audit/charts/", insight.audit_charts, name="console-audit-charts"),
     path("audit/disclosures/", insight.audit_disclosures, name="console-audit-disclosures"),
+    path("admin/users/", admin.staff, name="console-staff"),
+    path("admin/users/<uuid:user_id>/active", admin.staff_active, name="console-staff-active"),
+    path("admin/integrations/", admin.integrations, name="console-integrations"),
+    path(
+        "admin/integrations/<uuid:integration_id>/active",
+        admin.integration_active,
+        name="console-integration-active",
+    ),
+    path("admin/webhooks/", admin.webhooks, name="console-webhooks"),
     path(
         "clients/<uuid:client_id>/consents/new",
         consents.consent_new,

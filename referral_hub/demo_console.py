@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.services import actor_for_user
+from accounts.services import actor_for_user, integration_create
 from agencies.models import Agency, Program
 from clients.services import client_create
 from consent.services import ConsentTerms, consent_grant
@@ -49,6 +49,12 @@ def seed_console_demo(log: Callable[[str], object] = print) -> None:
     with transaction.atomic():
         _inbound(harbor, eastside, alice, carol)  # type: ignore[arg-type]
         _answer(harbor, alice, carol)  # type: ignore[arg-type]
+        integration_create(
+            actor=system_actor("seed_demo"),
+            agency=eastside,  # type: ignore[arg-type]
+            name="Eastside case management system (demo)",
+            scopes=["referrals:read", "referrals:write"],
+        )
     log("console demo: Harbor -> Eastside referral, messages, disclosures")
 
 

@@ -177,3 +177,23 @@ def test_denials_show_plain_pages(tab, dave, erin, referral_to_harbor):
     assert "Not available for your role" in other.page.inner_text("h1")
     assert "Canary" not in other.page.content()
     other.check("not-your-role")
+
+
+def test_admin_journey_adds_and_deactivates_a_person(tab, adam, alice):
+    me = tab()
+    sign_in(me, "adam")
+    page = me.page
+    me.check("staff", shot=True)
+    type_into(page, "#id_username", "newcomer")
+    pick(page, "#id_role", "caseworker")
+    activate(page, "button:has-text('Add the person')")
+    page.wait_for_selector("#first-password")
+    assert "newcomer can sign in" in page.inner_text(".govuk-panel")
+    me.check("staff-added")
+    activate(page, "button:has-text('Deactivate newcomer')")
+    page.wait_for_url("**/app/admin/users/")
+    row = page.locator("tr", has_text="newcomer").inner_text()
+    assert "Deactivated" in row
+    activate(page, "a[href='/app/admin/integrations/']")
+    page.wait_for_url("**/app/admin/integrations/")
+    me.check("integrations", shot=True)
