@@ -28,7 +28,9 @@ class CodeForm(forms.Form):
 def add_refusal(form: forms.Form, error: ApplicationError, fields: dict[str, str]) -> None:
     """Put a service's refusal on the form field it names (`fields` maps service field names to
     form field names), else at the top of the form. Messages never carry survivor data."""
-    named = [e.get("field", "") for e in error.extra.get("errors", [])] or [""]
-    for name in named:
+    named = [(e.get("field", ""), e.get("message")) for e in error.extra.get("errors", [])]
+    if not named:
+        named = [(str(error.extra.get("field", "")), None)]
+    for name, message in named:
         target = fields.get(name) or fields.get(name.split(".")[-1])
-        form.add_error(target if target in form.fields else None, error.detail)
+        form.add_error(target if target in form.fields else None, message or error.detail)

@@ -197,3 +197,19 @@ def test_admin_journey_adds_and_deactivates_a_person(tab, adam, alice):
     activate(page, "a[href='/app/admin/integrations/']")
     page.wait_for_url("**/app/admin/integrations/")
     me.check("integrations", shot=True)
+
+
+def test_the_idle_warning_appears_and_stay_signed_in_keeps_the_session(tab, alice, settings):
+    settings.CONSOLE_IDLE_SECONDS, settings.CONSOLE_IDLE_WARNING_SECONDS = 8, 7
+    me = tab()
+    sign_in(me, "alice")
+    page = me.page
+    page.wait_for_selector("#idle-warning:not([hidden])", timeout=5000)
+    assert page.evaluate("document.activeElement.id") == "idle-stay"  # focus moved to the button
+    me.check("idle-warning")
+    with page.expect_response("**/app/session/keep-alive") as answer:
+        page.keyboard.press("Enter")
+    assert answer.value.status == 204
+    page.wait_for_selector("#idle-warning", state="hidden")
+    page.reload()
+    assert page.query_selector("nav.rh-nav") is not None  # still signed in
