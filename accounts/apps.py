@@ -6,9 +6,10 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """TOTP seeds are sealed under the KEK ring: register them for key rotation."""
+        """TOTP seeds (active and pending) are sealed under the KEK: register them for rotation."""
+        from accounts import checks  # noqa: F401 - registers the limits-store startup check
+        from accounts.mfa import totp_secrets_rewrap
         from accounts.models import User
-        from accounts.services import totp_secrets_rewrap
         from crypto.registry import SealedSecrets, sealed_secrets_register
 
         sealed_secrets_register(
@@ -17,5 +18,10 @@ class AccountsConfig(AppConfig):
                 lambda: User.objects.exclude(totp_key_id=""),
                 "totp_key_id",
                 rewrap=totp_secrets_rewrap,
-            )
+            ),
+            SealedSecrets(
+                "TOTP secrets (pending)",
+                lambda: User.objects.exclude(totp_pending_key_id=""),
+                "totp_pending_key_id",
+            ),
         )

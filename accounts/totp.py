@@ -1,33 +1,33 @@
-"""RFC 6238 TOTP (SHA-1, 30 s, 6 digits), the scheme authenticator apps implement."""
+"""RFC 6238 TOTP (SHA-1, 30 s, 6 digits) through pyotp, with replay protection by time step.
+
+pyotp computes the codes; what it does not offer is "which step matched", which replay
+protection needs (a code is accepted once, and never one older than the last accepted).
+pyotp rather than django-otp: django-otp keeps each seed in its own device table in clear (hex),
+while ours are sealed under the KEK ring or HSM (`accounts/factors.py`) and bound to their row.
+"""
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
-import os
-import struct
 import time
-from urllib.parse import quote
+
+import pyotp
 
 STEP_SECONDS = 30
 DIGITS = 6
+ISSUER = "referral-hub"
 
 
 def new_secret() -> str:
-    return base64.b32encode(os.urandom(20)).decode().rstrip("=")
+    return pyotp.random_base32(length=32)  # 160 bits, as RFC 4226 recommends
 
 
-def _code_at(secret: str, step: int) -> str:
-    key = base64.b32decode(secret + "=" * (-len(secret) % 8))
-    digest = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
-    offset = digest[-1] & 0x0F
-    value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF
-    return str(value % 10**DIGITS).zfill(DIGITS)
+def _totp(secret: str) -> pyotp.TOTP:
+    return pyotp.TOTP(secret, digits=DIGITS, interval=STEP_SECONDS)
 
 
 def code_now(secret: str, at: float | None = None) -> str:
-    return _code_at(secret, int((at if at is not None else time.time()) // STEP_SECONDS))
+    return _totp(secret).at(at if at is not None else time.time())
 
 
 def matching_step(
@@ -35,15 +35,15 @@ def matching_step(
 ) -> int | None:
     """The time step `code` belongs to (±1 step of drift), if newer than `after_step`."""
     code = code.strip()
-    if not (code.isascii() and code.isdigit()):  # compare_digest refuses non-ASCII str
+    if not (code.isascii() and code.isdigit() and len(code) == DIGITS):
         return None
+    totp = _totp(secret)
     now_step = int((at if at is not None else time.time()) // STEP_SECONDS)
     for step in (now_step - 1, now_step, now_step + 1):
-        if step > after_step and hmac.compare_digest(_code_at(secret, step), code):
+        if step > after_step and hmac.compare_digest(totp.generate_otp(step), code):
             return step
     return None
 
 
-def provisioning_uri(secret: str, username: str, issuer: str = "referral-hub") -> str:
-    label = quote(f"{issuer}:{username}")
-    return f"otpauth://totp/{label}?secret={secret}&issuer={quote(issuer)}&digits=6&period=30"
+def provisioning_uri(secret: str, username: str) -> str:
+    return _totp(secret).provisioning_uri(name=username, issuer_name=ISSUER)

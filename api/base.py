@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rest_framework.request import Request
 
+from core import context
 from core.actor import Actor
 from core.errors import AuthenticationFailed
 
@@ -17,4 +18,5 @@ def actor_of(request: Request) -> Actor:
 
 
 def client_ip(request: Request) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))[:64]
+    """The caller's address as `RequestContextMiddleware` decided it (TRUSTED_PROXY_COUNT)."""
+    return context.current().ip or str(request.META.get("REMOTE_ADDR", ""))[:64]

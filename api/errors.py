@@ -73,7 +73,9 @@ def problem_exception_handler(exc: Exception, ctx: dict[str, Any]) -> Response |
     """DRF exception handler: domain errors, DRF errors and surprises all become problems."""
     _audit_denial(exc, ctx)
     if isinstance(exc, ApplicationError):
-        return _respond(problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra))
+        body = problem(exc.status, exc.code, exc.title, exc.detail, **exc.extra)
+        retry_after = getattr(exc, "retry_after", None)
+        return _respond(body, {"Retry-After": str(retry_after)} if retry_after else None)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

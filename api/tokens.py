@@ -1,16 +1,33 @@
-"""JWT issue and validation on top of simplejwt: algorithm pinned, `aud`/`iss`/type checked."""
+"""JWT issue and validation on top of simplejwt: algorithm pinned, `aud`/`iss`/type checked.
+
+Three token types, never interchangeable (simplejwt checks `token_type`): `access`, `refresh`
+and `mfa_enrol`, the limited token of the enrolment step, which only the two enrolment views
+accept, for `MFA_ENROLMENT_SECONDS`.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import hashlib
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from rest_framework_simplejwt.exceptions import TokenError
-from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
 
 from accounts.models import Integration, TokenFamily, User
-from accounts.services import new_jti
+from accounts.sessions import new_jti
 from core.errors import AuthenticationFailed
+
+
+class EnrolmentToken(Token):
+    """The enrolment step: signed like the others, accepted only by the MFA enrolment views."""
+
+    token_type = "mfa_enrol"
+
+    @property
+    def lifetime(self) -> timedelta:  # type: ignore[override]
+        return timedelta(seconds=settings.MFA_ENROLMENT_SECONDS)
 
 
 def _aware(epoch: int) -> datetime:
@@ -58,4 +75,26 @@ def decode_access(raw: str) -> dict[str, Any]:
     except TokenError as exc:
         raise AuthenticationFailed(
             "The access token is invalid or expired.", code="token_not_valid"
+        ) from exc
+
+
+def password_mark(user: User) -> str:
+    """Changes whenever the password does: an enrolment token dies with a password reset."""
+    return hashlib.sha256(f"enrol|{user.password}".encode()).hexdigest()[:16]
+
+
+def enrolment_token(user: User) -> str:
+    token = EnrolmentToken()
+    token["sub"] = str(user.id)
+    token["kind"] = "user"
+    token["pwm"] = password_mark(user)
+    return str(token)
+
+
+def decode_enrolment(raw: str) -> dict[str, Any]:
+    try:
+        return dict(EnrolmentToken(raw).payload)  # type: ignore[arg-type]
+    except TokenError as exc:
+        raise AuthenticationFailed(
+            "The enrolment token is invalid or expired; sign in again.", code="token_not_valid"
         ) from exc

@@ -11,8 +11,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/token/refresh", auth.TokenRefreshApi.as_view(), name="auth-token-refresh"),
     path("auth/token/revoke", auth.TokenRevokeApi.as_view(), name="auth-token-revoke"),
     path("auth/client-token", auth.ClientTokenApi.as_view(), name="auth-client-token"),
-    path("auth/mfa/enroll", auth.MfaEnrollApi.as_view(), name="auth-mfa-enroll"),
-    path("auth/mfa/confirm", auth.MfaConfirmApi.as_view(), name="auth-mfa-confirm"),
     path("me", me.MeApi.as_view(), name="me"),
     path("agencies/", agencies.AgencyListApi.as_view(), name="agency-list"),
     path("agencies/<uuid:agency_id>/", agencies.AgencyDetailApi.as_view(), name="agency-detail"),
@@ -134,4 +132,80 @@ urlpatterns += [
     path("audit/verify", audit_v1.AuditVerifyApi.as_view(), name="audit-verify"),
     path("audit/exports", audit_v1.AuditExportCreateApi.as_view(), name="audit-exports"),
     path("audit/public-key", audit_v1.AuditPublicKeyApi.as_view(), name="audit-public-key"),
+]
+
+# --- Accounts: MFA, own sessions and password, staff lifecycle, integrations (issue 14) ----------
+from api.v1 import integrations as integrations_v1  # noqa: E402
+from api.v1 import mfa as mfa_v1  # noqa: E402
+from api.v1 import staff as staff_v1  # noqa: E402
+
+_STAFF_USER = "staff/users/<uuid:user_id>/"
+urlpatterns += [
+    path("auth/password/set", auth.PasswordSetApi.as_view(), name="auth-password-set"),
+    path("auth/mfa", mfa_v1.MfaStatusApi.as_view(), name="auth-mfa"),
+    path("auth/mfa/enroll", mfa_v1.MfaEnrollApi.as_view(), name="auth-mfa-enroll"),
+    path("auth/mfa/confirm", mfa_v1.MfaConfirmApi.as_view(), name="auth-mfa-confirm"),
+    path("auth/mfa/replace", mfa_v1.MfaReplaceApi.as_view(), name="auth-mfa-replace"),
+    path("auth/mfa/remove", mfa_v1.MfaRemoveApi.as_view(), name="auth-mfa-remove"),
+    path(
+        "auth/mfa/recovery-codes",
+        mfa_v1.MfaRecoveryCodesApi.as_view(),
+        name="auth-mfa-recovery-codes",
+    ),
+    path("me/sessions/", me.MySessionListApi.as_view(), name="me-sessions"),
+    path(
+        "me/sessions/<uuid:family_id>/revoke",
+        me.MySessionRevokeApi.as_view(),
+        name="me-session-revoke",
+    ),
+    path("me/password", me.MyPasswordApi.as_view(), name="me-password"),
+    path("staff/users/", staff_v1.StaffUserListApi.as_view(), name="staff-users"),
+    path(_STAFF_USER, staff_v1.StaffUserDetailApi.as_view(), name="staff-user"),
+    path(
+        _STAFF_USER + "deactivate",
+        staff_v1.StaffUserDeactivateApi.as_view(),
+        name="staff-user-deactivate",
+    ),
+    path(
+        _STAFF_USER + "reactivate",
+        staff_v1.StaffUserReactivateApi.as_view(),
+        name="staff-user-reactivate",
+    ),
+    path(_STAFF_USER + "role", staff_v1.StaffUserRoleApi.as_view(), name="staff-user-role"),
+    path(
+        _STAFF_USER + "reset-password",
+        staff_v1.StaffUserPasswordResetApi.as_view(),
+        name="staff-user-reset-password",
+    ),
+    path(
+        _STAFF_USER + "reset-mfa",
+        staff_v1.StaffUserMfaResetApi.as_view(),
+        name="staff-user-reset-mfa",
+    ),
+    path(
+        _STAFF_USER + "sessions/",
+        staff_v1.StaffUserSessionListApi.as_view(),
+        name="staff-user-sessions",
+    ),
+    path(
+        _STAFF_USER + "sessions/<uuid:family_id>/revoke",
+        staff_v1.StaffUserSessionRevokeApi.as_view(),
+        name="staff-user-session-revoke",
+    ),
+    path("staff/mfa-policy", staff_v1.StaffMfaPolicyApi.as_view(), name="staff-mfa-policy"),
+    path(
+        "staff/integrations/",
+        integrations_v1.IntegrationListApi.as_view(),
+        name="staff-integrations",
+    ),
+    path(
+        "staff/integrations/<uuid:integration_id>/rotate-secret",
+        integrations_v1.IntegrationRotateSecretApi.as_view(),
+        name="staff-integration-rotate-secret",
+    ),
+    path(
+        "staff/integrations/<uuid:integration_id>/revoke",
+        integrations_v1.IntegrationRevokeApi.as_view(),
+        name="staff-integration-revoke",
+    ),
 ]

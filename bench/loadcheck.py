@@ -39,7 +39,9 @@ class Seed:
 
 def seed(*, users: int, integrations: int, clients: int, referrals: int) -> Seed:
     """Demo agencies plus load-test users, integrations, clients, consents and referrals."""
-    from accounts.services import actor_for_user, integration_create, user_create
+    from accounts.integrations import integration_create
+    from accounts.selectors import actor_for_user
+    from accounts.users import user_create
     from agencies.models import Agency
     from core.actor import system_actor
     from referral_hub.demo import seed_demo
@@ -119,7 +121,7 @@ def _consent(actor: Any, client_id: str, recipient_id: uuid.UUID) -> str:
 
 def _referrals(partners: list[Partner], per_pair: int) -> list[tuple[str, str, str]]:
     """A few referrals between every pair so inboxes are not empty at the start."""
-    from accounts.services import actor_for_user
+    from accounts.selectors import actor_for_user
     from referrals.services import referral_create
 
     made = []

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from accounts.sessions import session_actor, session_end
+from accounts.browser import browser_actor, browser_session_end
 
 PREFIX = "/app/"
 USER, FAMILY, SEEN = "console_user", "console_family", "console_seen"
@@ -41,11 +41,11 @@ class ConsoleSessionMiddleware:
             return
         now = time.time()
         if now - float(session.get(SEEN, 0)) > settings.CONSOLE_IDLE_SECONDS:
-            session_end(family_id=family, reason="idle_timeout")
+            browser_session_end(family_id=family, reason="idle_timeout")
             session.flush()
             request.console_timed_out = True  # type: ignore[attr-defined]
             return
-        actor = session_actor(user_id=session.get(USER, ""), family_id=family)
+        actor = browser_actor(user_id=session.get(USER, ""), family_id=family)
         if actor is None:
             session.flush()
             return

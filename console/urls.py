@@ -21,13 +21,14 @@ from console.views import (
 urlpatterns: list[URLPattern] = [
     path("", home.start, name="console-home"),
     path("sign-in", auth.sign_in, name="console-sign-in"),
-    path("sign-in/code", auth.sign_in_code, name="console-sign-in-code"),
+    path("sign-in/set-up", auth.sign_in_set_up, name="console-sign-in-set-up"),
+    path("set-password", auth.password_set, name="console-password-set"),
     path("sign-out", auth.sign_out, name="console-sign-out"),
     path("session/keep-alive", auth.keep_alive, name="console-keep-alive"),
     path("account/", auth.account, name="console-account"),
     path(
         "account/sign-out-everywhere",
-        auth.sign_out_everywhere,
+        auth.sign_out_all,
         name="console-sign-out-everywhere",
     ),
     path("referrals/<uuid:referral_id>/", referrals.referral_detail, name="console-referral"),
@@ -61,12 +62,12 @@ urlpatterns: list[URLPattern] = [
     path("audit/charts/", insight.audit_charts, name="console-audit-charts"),
     path("audit/disclosures/", insight.audit_disclosures, name="console-audit-disclosures"),
     path("admin/users/", admin.staff, name="console-staff"),
-    path("admin/users/<uuid:user_id>/active", admin.staff_active, name="console-staff-active"),
+    path("admin/users/<uuid:user_id>/change", admin.staff_change, name="console-staff-change"),
     path("admin/integrations/", admin.integrations, name="console-integrations"),
     path(
-        "admin/integrations/<uuid:integration_id>/active",
-        admin.integration_active,
-        name="console-integration-active",
+        "admin/integrations/<uuid:integration_id>/change",
+        admin.integration_change,
+        name="console-integration-change",
     ),
     path("admin/webhooks/", admin.webhooks, name="console-webhooks"),
     path(

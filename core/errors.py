@@ -77,9 +77,15 @@ class AuthenticationFailed(ApplicationError):
 
 
 class TooManyRequests(ApplicationError):
+    """`retry_after` (seconds) becomes the response's `Retry-After` header."""
+
     status = 429
     code = "too_many_requests"
     title = "Too many requests; slow down."
+
+    def __init__(self, detail: str | None = None, *, retry_after: int | None = None, **extra: Any):
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after
 
 
 class IntegrityFailure(ApplicationError):

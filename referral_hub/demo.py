@@ -15,7 +15,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from accounts.services import actor_for_user, user_create
+from accounts.selectors import actor_for_user
+from accounts.users import user_create
 from agencies.models import Agency, Program
 from agencies.services import agency_create
 from clients.models import Client

@@ -14,8 +14,9 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.integrations import integration_create
 from accounts.models import User
-from accounts.services import actor_for_user, integration_create
+from accounts.selectors import actor_for_user
 from agencies.models import Agency, Program
 from clients.services import client_create
 from consent.services import ConsentTerms, consent_grant

@@ -1,4 +1,4 @@
-"""Request id, body size limit and security headers."""
+"""Request id and client address, body size limit and security headers."""
 
 from __future__ import annotations
 
@@ -15,6 +15,23 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 Handler = Callable[[HttpRequest], HttpResponse]
 
 
+def client_address(meta: dict[str, object]) -> str:
+    """The caller's address: REMOTE_ADDR, unless `TRUSTED_PROXY_COUNT` proxies stand in front.
+
+    With N trusted proxies, the address is the N-th entry from the right of X-Forwarded-For
+    (the one the outermost trusted proxy saw); entries to its left were written by the client
+    and are ignored. With the default 0, X-Forwarded-For is never read.
+    """
+    remote = str(meta.get("REMOTE_ADDR", ""))
+    trusted = int(settings.TRUSTED_PROXY_COUNT)
+    if trusted <= 0:
+        return remote[:64]
+    hops = [h.strip() for h in str(meta.get("HTTP_X_FORWARDED_FOR", "")).split(",") if h.strip()]
+    if len(hops) < trusted:  # not through the expected proxies: use what connected to us
+        return remote[:64]
+    return hops[-trusted][:64]
+
+
 class RequestContextMiddleware:
     """Accept a well-formed `X-Request-ID` or make one; echo it; expose it to logs and audit."""
 
@@ -27,7 +44,7 @@ class RequestContextMiddleware:
         token = context.set_current(
             context.RequestContext(
                 request_id=request_id,
-                ip=str(request.META.get("REMOTE_ADDR", ""))[:64],
+                ip=client_address(request.META),
                 user_agent=request.headers.get("User-Agent", "")[:200],
             )
         )

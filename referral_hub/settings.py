@@ -10,6 +10,7 @@ from typing import cast
 
 import dj_database_url
 
+from referral_hub.caching import cache_settings
 from referral_hub.env import (
     ConfigError,
     env_bool,
@@ -95,14 +96,31 @@ DATABASE_IS_POSTGRES = _db["ENGINE"].endswith("postgresql")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# --- Cache: throttle and lockout state shared by every process (referral_hub/caching.py) --------
+REDIS_URL = env_str("REDIS_URL")
+CACHES = cache_settings(
+    redis_url=REDIS_URL,
+    debug=DEBUG,
+    database_url=env_str("DATABASE_URL"),
+    key_prefix=env_str("CACHE_KEY_PREFIX", "rh") or "rh",
+)
+LIMITS_CACHE = "default"
 
+# --- Passwords: Argon2id first; older hashes still verify and are upgraded at sign-in --------
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+_VALIDATION = "django.contrib.auth.password_validation"
 AUTH_PASSWORD_VALIDATORS = [
     {
-        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-        "OPTIONS": {"min_length": 12},
+        "NAME": f"{_VALIDATION}.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ["username"]},
     },
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": f"{_VALIDATION}.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": f"{_VALIDATION}.CommonPasswordValidator"},
+    {"NAME": f"{_VALIDATION}.NumericPasswordValidator"},
 ]
 
 LANGUAGE_CODE = "en-us"
@@ -127,12 +145,22 @@ SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 
-# --- Application settings -------------------------------------------------------------------
-ROLES_WITH_MFA_DEFAULT = "agency_admin,compliance_officer"
+# --- Accounts: MFA, sign-in limits, proxies (docs/operations.md "Accounts and sign-in") --------
+# Every role that can see survivor data or the trail; an agency's admin may opt out (audited).
+ROLES_WITH_MFA_DEFAULT = "caseworker,supervisor,compliance_officer,agency_admin"
 MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", ROLES_WITH_MFA_DEFAULT)
-LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
-LOGIN_FAILURE_IP_LIMIT = env_int("LOGIN_FAILURE_IP_LIMIT", 20)
+MFA_ENROLMENT_SECONDS = env_int("MFA_ENROLMENT_SECONDS", 300)  # enrolment step and pending seed
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)  # free failures per (account, address)
+LOGIN_BACKOFF_BASE_SECONDS = env_int("LOGIN_BACKOFF_BASE_SECONDS", 30)
+LOGIN_BACKOFF_CAP_SECONDS = env_int("LOGIN_BACKOFF_CAP_SECONDS", 3600)
+LOGIN_FAILURE_IP_LIMIT = env_int("LOGIN_FAILURE_IP_LIMIT", 20)  # per address, all accounts
 LOGIN_FAILURE_WINDOW_SECONDS = env_int("LOGIN_FAILURE_WINDOW_SECONDS", 900)
+# Proxies in front that append to X-Forwarded-For; 0: the header is never read.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+PASSWORD_TOKEN_HOURS = env_int("PASSWORD_TOKEN_HOURS", 72)  # invitation and reset tokens
+INTEGRATION_SECRET_GRACE_HOURS = env_int("INTEGRATION_SECRET_GRACE_HOURS", 24)
+
+# --- Application settings -------------------------------------------------------------------
 IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 24)
 CONSENT_MAX_DAYS = env_int("CONSENT_MAX_DAYS", 365)
 REFERRAL_RESPONSE_DAYS = env_int("REFERRAL_RESPONSE_DAYS", 10)

@@ -7,15 +7,18 @@ Northside Survivor Center (victim service provider): vic.
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from accounts.integrations import integration_create
 from accounts.models import Integration, TokenFamily, User
-from accounts.services import actor_for_integration, actor_for_user, integration_create
+from accounts.selectors import actor_for_integration, actor_for_user
 from agencies.models import Agency
 from api import tokens
 from core.actor import Actor
@@ -27,7 +30,17 @@ PASSWORD = factories.PASSWORD
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings):  # type: ignore[no-untyped-def]
+    # Fast hashing for the suite; tests/accounts/test_passwords.py checks Argon2 is configured.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A fresh in-memory cache per test: no throttle or lockout count leaks between tests, and no
+    # cache queries blur the query-count assertions. The shared stores (database cache, Redis)
+    # are tested on their own in tests/accounts/test_limits*.py.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{uuid.uuid4().hex}",
+        }
+    }
     # Inside the per-test transaction, "independent" audit writes use the same connection;
     # tests of rollback survival switch this back to "audit" with transactional_db.
     settings.AUDIT_INDEPENDENT_ALIAS = "default"
@@ -162,6 +175,32 @@ def vic(northside: Agency) -> User:
 def access_token_for(user: User) -> str:
     family = TokenFamily.objects.create(id=uuid.uuid4(), user=user)
     return tokens.user_access(user, family)
+
+
+@dataclass(frozen=True)
+class Enrolled:
+    secret: str
+    recovery_codes: list[str]
+
+
+def enrol_totp(user: User) -> Enrolled:
+    """Give `user` a confirmed TOTP factor through the real services (as the enrolment step).
+
+    The confirming code is the previous time step's, so a login with the current code is not
+    a replay.
+    """
+    from urllib.parse import parse_qs, urlsplit
+
+    from accounts import mfa, totp
+
+    step_actor = actor_for_user(user, auth_method=mfa.ENROLMENT_STEP)
+    uri = mfa.totp_enrol_start(actor=step_actor, user=user, password=None, ip="127.0.0.1")
+    secret = parse_qs(urlsplit(uri).query)["secret"][0]
+    done = mfa.totp_confirm(
+        actor=step_actor, user=user, code=totp.code_now(secret, at=time.time() - 30)
+    )
+    user.refresh_from_db()
+    return Enrolled(secret=secret, recovery_codes=done.recovery_codes)
 
 
 def client_for(user: User) -> APIClient:

@@ -4,7 +4,7 @@ Read from the source with `ast` (no import side effects): every `import`, every
 `apps.get_model("app", ...)` / `import_module("app...")` string and every lazy model reference
 (`ForeignKey("app.Model")`) of a module in app A may name only A itself or an app in a lower
 layer. Where a lower app must reach up, the higher app registers itself instead
-(`crypto/registry.py`, `clients/recipients.py`, `webhooks/jobs.py`).
+(`crypto/registry.py`, `clients/recipients.py`, `webhooks/jobs.py`, `accounts/notify.py`).
 """
 
 from __future__ import annotations

@@ -6,10 +6,13 @@ class WebhooksConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        """Signing secrets are sealed under the KEK ring: register them for key rotation."""
+        """Signing secrets are sealed under the KEK ring: register them for key rotation. The
+        outbox is where accounts announces MFA changes: register it there."""
+        from accounts.notify import event_sink_register
         from crypto.registry import SealedSecrets, sealed_secrets_register
         from webhooks.maintenance import subscription_secrets_rewrap
         from webhooks.models import Subscription
+        from webhooks.services import outbox_emit
 
         sealed_secrets_register(
             SealedSecrets(
@@ -22,3 +25,4 @@ class WebhooksConfig(AppConfig):
                 "webhook secrets (previous)", Subscription.objects.all, "previous_secret_key_id"
             ),
         )
+        event_sink_register(outbox_emit)

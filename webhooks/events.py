@@ -17,6 +17,11 @@ EVENT_TYPES: dict[str, str] = {
         "The client of referrals your agency received was erased at the sender: delete any "
         "copies of their data you hold (the payload lists the referral ids)."
     ),
+    "user.mfa_changed": (
+        "A user of your agency enrolled, replaced or removed their second factor, regenerated "
+        "recovery codes, or had MFA reset by an admin or operator (`change` says which)."
+    ),
+    "agency.mfa_policy_changed": "Your agency's admin made MFA optional or required again.",
 }
 WILDCARD = "*"
 

@@ -1,4 +1,5 @@
-"""Sign-in, refresh rotation with reuse detection, sign-out, client credentials and TOTP."""
+"""Sign-in (with the MFA enrolment step), refresh rotation with reuse detection, sign-out,
+client credentials, and redeeming a set-password token."""
 
 from __future__ import annotations
 
@@ -7,18 +8,17 @@ from datetime import timedelta
 from typing import cast
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import services
+from accounts import integrations, sessions, signin, users
 from accounts.models import TokenFamily, User
 from api import tokens
-from api.base import actor_of, client_ip
-from api.permissions import Authenticated, allow
+from api.base import client_ip
 from api.serializers import StrictInput
 
 
@@ -26,6 +26,7 @@ class TokenObtainInput(StrictInput):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(max_length=256, trim_whitespace=False)
     otp = serializers.CharField(max_length=10, required=False)
+    recovery_code = serializers.CharField(max_length=40, required=False)
 
 
 class TokenPairOutput(serializers.Serializer):
@@ -33,6 +34,15 @@ class TokenPairOutput(serializers.Serializer):
     refresh = serializers.CharField()
     token_type = serializers.CharField()
     expires_in = serializers.IntegerField()
+
+
+class EnrolmentStepOutput(serializers.Serializer):
+    enrolment_token = serializers.CharField(
+        help_text="Accepted only by /auth/mfa/enroll and /auth/mfa/confirm, for `expires_in` s."
+    )
+    token_type = serializers.CharField()
+    expires_in = serializers.IntegerField()
+    next = serializers.CharField(help_text="`mfa_enrol`: set up an authenticator app now.")
 
 
 class RefreshInput(StrictInput):
@@ -51,8 +61,9 @@ class AccessOutput(serializers.Serializer):
     scope = serializers.CharField()
 
 
-class MfaConfirmInput(StrictInput):
-    code = serializers.CharField(max_length=10)
+class PasswordSetInput(StrictInput):
+    token = serializers.CharField(max_length=200)
+    password = serializers.CharField(max_length=256, trim_whitespace=False)
 
 
 def _lifetime() -> int:
@@ -60,39 +71,57 @@ def _lifetime() -> int:
     return int(lifetime.total_seconds())
 
 
-def _pair(user: User, family: TokenFamily, refresh: str) -> Response:
-    return Response(
-        {
-            "access": tokens.user_access(user, family),
-            "refresh": refresh,
-            "token_type": "Bearer",
-            "expires_in": _lifetime(),
-        }
+def token_pair(user: User, family: TokenFamily, refresh: str) -> dict[str, object]:
+    return {
+        "access": tokens.user_access(user, family),
+        "refresh": refresh,
+        "token_type": "Bearer",
+        "expires_in": _lifetime(),
+    }
+
+
+def session_start(user: User, auth_method: str) -> dict[str, object]:
+    """A new token family for a completed sign-in, as the token pair to return."""
+    family_id = uuid.uuid4()
+    refresh, jti, expires_at = tokens.new_refresh(str(user.id), str(family_id))
+    family = sessions.token_family_start(
+        user=user, family_id=family_id, jti=jti, expires_at=expires_at, auth_method=auth_method
     )
+    return token_pair(user, family, refresh)
+
+
+def _enrolment_step(user: User) -> Response:
+    body = {
+        "enrolment_token": tokens.enrolment_token(user),
+        "token_type": "Bearer",
+        "expires_in": settings.MFA_ENROLMENT_SECONDS,
+        "next": "mfa_enrol",
+    }
+    return Response(body, status=status.HTTP_202_ACCEPTED)
 
 
 class TokenObtainApi(APIView):
-    """Exchange a username and password (and TOTP code where enrolled) for tokens."""
+    """Username and password (and `otp` or `recovery_code` once MFA is set up) for tokens.
+
+    202 instead of 200: the user's role requires MFA and none is set up yet; the body holds a
+    short-lived enrolment token that can do nothing but enrol.
+    """
 
     authentication_classes: list[type] = []
     permission_classes = [AllowAny]  # the credentials are the authentication
 
-    @extend_schema(request=TokenObtainInput, responses={200: TokenPairOutput}, auth=[])
+    @extend_schema(
+        request=TokenObtainInput,
+        responses={200: TokenPairOutput, 202: EnrolmentStepOutput},
+        auth=[],
+    )
     def post(self, request: Request) -> Response:
         data = TokenObtainInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.login_authenticate(
-            username=data.validated_data["username"],
-            password=data.validated_data["password"],
-            otp=data.validated_data.get("otp"),
-            ip=client_ip(request),
-        )
-        family_id = uuid.uuid4()
-        refresh, jti, expires_at = tokens.new_refresh(str(user.id), str(family_id))
-        family = services.token_family_start(
-            user=user, family_id=family_id, jti=jti, expires_at=expires_at
-        )
-        return _pair(user, family, refresh)
+        result = signin.login_authenticate(**data.validated_data, ip=client_ip(request))
+        if not result.complete:
+            return _enrolment_step(result.user)
+        return Response(session_start(result.user, result.auth_method))
 
 
 class TokenRefreshApi(APIView):
@@ -107,10 +136,10 @@ class TokenRefreshApi(APIView):
         data.is_valid(raise_exception=True)
         claims = tokens.decode_refresh(data.validated_data["refresh"])
         refresh, jti, expires_at = tokens.new_refresh(str(claims["sub"]), str(claims.get("fam")))
-        rotation = services.refresh_rotate(
+        rotation = sessions.refresh_rotate(
             old_jti=str(claims.get("jti")), new_jti=jti, expires_at=expires_at
         )
-        return _pair(rotation.user, rotation.family, refresh)
+        return Response(token_pair(rotation.user, rotation.family, refresh))
 
 
 class TokenRevokeApi(APIView):
@@ -124,7 +153,7 @@ class TokenRevokeApi(APIView):
         data = RefreshInput(data=request.data)
         data.is_valid(raise_exception=True)
         claims = tokens.decode_refresh(data.validated_data["refresh"])
-        services.family_revoke(jti=str(claims.get("jti")))
+        sessions.family_revoke(jti=str(claims.get("jti")))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -138,10 +167,7 @@ class ClientTokenApi(APIView):
     def post(self, request: Request) -> Response:
         data = ClientTokenInput(data=request.data)
         data.is_valid(raise_exception=True)
-        integration = services.integration_authenticate(
-            client_id=data.validated_data["client_id"],
-            client_secret=data.validated_data["client_secret"],
-        )
+        integration = integrations.integration_authenticate(**data.validated_data)
         return Response(
             {
                 "access": tokens.integration_access(integration),
@@ -152,39 +178,15 @@ class ClientTokenApi(APIView):
         )
 
 
-class MfaEnrollApi(APIView):
-    """Start TOTP enrolment; the provisioning URI is shown once."""
+class PasswordSetApi(APIView):
+    """Redeem an invitation or reset token (from your agency admin) by choosing a password."""
 
-    permission_classes = [
-        Authenticated,
-        allow(roles=("caseworker", "supervisor", "agency_admin", "compliance_officer")),
-    ]
+    authentication_classes: list[type] = []
+    permission_classes = [AllowAny]  # the one-time token is the authentication
 
-    @extend_schema(
-        request=None,
-        responses={
-            200: inline_serializer("MfaEnrollOutput", {"otpauth_uri": serializers.CharField()})
-        },
-    )
+    @extend_schema(request=PasswordSetInput, responses={204: None}, auth=[])
     def post(self, request: Request) -> Response:
-        actor = actor_of(request)
-        user = User.objects.get(pk=str(actor.user_id))
-        return Response({"otpauth_uri": services.totp_enroll(actor=actor, user=user)})
-
-
-class MfaConfirmApi(APIView):
-    """Confirm TOTP enrolment with a current code."""
-
-    permission_classes = [
-        Authenticated,
-        allow(roles=("caseworker", "supervisor", "agency_admin", "compliance_officer")),
-    ]
-
-    @extend_schema(request=MfaConfirmInput, responses={204: None})
-    def post(self, request: Request) -> Response:
-        actor = actor_of(request)
-        data = MfaConfirmInput(data=request.data)
+        data = PasswordSetInput(data=request.data)
         data.is_valid(raise_exception=True)
-        user = User.objects.get(pk=str(actor.user_id))
-        services.totp_confirm(actor=actor, user=user, code=data.validated_data["code"])
+        users.password_set_with_token(**data.validated_data)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -170,7 +170,7 @@ def test_a_garbage_refresh_token_is_401(anon):
 
 @pytest.mark.django_db
 def test_client_credentials_give_a_scoped_token(anon, eastside, make_integration):
-    from accounts.services import integration_create
+    from accounts.integrations import integration_create
     from tests.conftest import actor
 
     integration, secret = integration_create(

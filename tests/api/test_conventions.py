@@ -14,6 +14,7 @@ OPEN_ROUTES = {
     "auth/token/refresh",
     "auth/token/revoke",
     "auth/client-token",
+    "auth/password/set",
 }
 
 

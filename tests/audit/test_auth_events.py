@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.db import transaction
 
-from accounts.services import integration_create, login_authenticate
+from accounts.integrations import integration_create
+from accounts.signin import login_authenticate
 from audit.models import AuditEvent
 from core.actor import SYSTEM
 from core.errors import AuthenticationFailed

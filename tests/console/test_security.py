@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import URLPattern
 
 from accounts.models import TokenFamily
-from accounts.services import user_set_active
+from accounts.users import user_set_active
 from audit.models import AuditEvent
 from console import middleware
 from console.urls import urlpatterns
@@ -184,9 +184,9 @@ def test_sign_out_everywhere_ends_api_sessions_too(api, alice, anon):
     assert not TokenFamily.objects.filter(user=alice, revoked_at__isnull=True).exists()
 
 
-def test_deactivation_signs_the_person_out_on_the_next_request(alice, sam):
+def test_deactivation_signs_the_person_out_on_the_next_request(alice, adam):
     browser = sign_in(alice)
-    user_set_active(actor=actor(sam), user=alice, active=False)
+    user_set_active(actor=actor(adam), user=alice, active=False)
     assert browser.get("/app/clients/")["Location"] == "/app/"
 
 

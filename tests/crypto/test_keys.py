@@ -224,15 +224,16 @@ def test_rotate_keys_also_moves_webhook_signing_secrets(adam, key_file):
 
 
 def test_rotate_keys_also_moves_totp_seeds(alice, key_file):
+    from accounts.factors import totp_secret_of
     from accounts.models import User
-    from accounts.services import totp_secret_of, totp_set_secret
+    from tests.conftest import enrol_totp
 
-    totp_set_secret(user=alice, secret="JBSWY3DPEHPK3PXP", confirmed=True)
+    secret = enrol_totp(alice).secret
     old = load_keyring().primary_id
     call_command("rotate_keys", stdout=io.StringIO(), stderr=io.StringIO())
     alice = User.objects.get(pk=alice.pk)
     assert alice.totp_key_id != old and alice.totp_key_id == load_keyring().primary_id
-    assert totp_secret_of(alice) == "JBSWY3DPEHPK3PXP"
+    assert totp_secret_of(alice) == secret
     status = io.StringIO()
     call_command("rotate_keys", "--status", stdout=status)
     assert "TOTP" in status.getvalue()

@@ -83,9 +83,9 @@ def test_data_keys_are_wrapped_inside_the_token_and_the_kek_never_leaves_it(
 def test_rotation_makes_a_new_kek_in_the_token_and_rewraps_everything_online(
     token, api, alice, adam, eastside, make_client
 ):
+    from accounts.factors import totp_secret_of
     from accounts.models import User
-    from accounts.services import totp_secret_of, totp_set_secret
-    from tests.conftest import actor
+    from tests.conftest import actor, enrol_totp
     from webhooks import signing
     from webhooks.models import Subscription
     from webhooks.services import subscription_create
@@ -95,7 +95,7 @@ def test_rotation_makes_a_new_kek_in_the_token_and_rewraps_everything_online(
     sub, secret = subscription_create(
         actor=actor(adam), url="http://127.0.0.1:9/hooks", event_types=["*"]
     )
-    totp_set_secret(user=alice, secret="JBSWY3DPEHPK3PXP", confirmed=True)
+    seed = enrol_totp(alice).secret
     out = io.StringIO()
     call_command("rotate_keys", stdout=out, stderr=io.StringIO())
     new = Pkcs11KeyProvider().primary_id()
@@ -108,7 +108,7 @@ def test_rotation_makes_a_new_kek_in_the_token_and_rewraps_everything_online(
     assert sub.secret_key_id == new
     assert signing.secret_decrypt(sub.secret_key_id, sub.secret_ciphertext, **ids) == secret
     alice_now = User.objects.get(pk=alice.pk)
-    assert alice_now.totp_key_id == new and totp_secret_of(alice_now) == "JBSWY3DPEHPK3PXP"
+    assert alice_now.totp_key_id == new and totp_secret_of(alice_now) == seed
     status = io.StringIO()
     call_command("rotate_keys", "--status", stdout=status)
     assert f"{old:<20} decrypt-only   unused (safe to retire)" in status.getvalue()

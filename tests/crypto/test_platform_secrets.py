@@ -48,14 +48,14 @@ def test_a_secret_in_the_first_format_still_opens():
 
 @pytest.mark.django_db
 def test_rotation_reseals_a_first_format_totp_seed(alice, key_file):
+    from accounts.factors import totp_secret_of
     from accounts.models import User
-    from accounts.services import _totp_ad, totp_secret_of
 
     info = b"referral-hub|accounts|totp-seed|v1"
     ring = load_keyring()
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(ring.primary)
     nonce = os.urandom(12)
-    sealed = nonce + AESGCM(key).encrypt(nonce, b"JBSWY3DPEHPK3PXP", _totp_ad(alice))
+    sealed = nonce + AESGCM(key).encrypt(nonce, b"JBSWY3DPEHPK3PXP", f"totp|{alice.pk}".encode())
     User.objects.filter(pk=alice.pk).update(
         totp_key_id=ring.primary_id, totp_sealed=sealed, totp_confirmed=True
     )

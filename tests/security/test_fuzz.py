@@ -34,7 +34,7 @@ from hypothesis import settings as hypothesis_settings
 from schemathesis import DataGenerationMethod
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
-from tests.conftest import access_token_for
+from tests.conftest import PASSWORD, access_token_for
 from tests.security.test_tenant_matrix import TABLE
 from tests.security.world import World
 
@@ -58,6 +58,9 @@ PATH_IDS = {
     "delivery_id": "delivery",
     "agency_id": "agency",
     "program_id": "program",
+    "user_id": "staff",
+    "family_id": "staff_family",
+    "integration_id": "integration",
 }
 
 
@@ -72,7 +75,7 @@ def _persona(world: World, path: str, method: str) -> Any:
     if rule.kind == "open":
         return None
     if rule.ok is None or rule.ok[1] == "full":
-        return world.a.users["caseworker"]
+        return world.a.users[rule.roles[0] if rule.roles else "caseworker"]
     tenant, role = rule.ok
     return getattr(world, tenant).users[role]
 
@@ -191,7 +194,8 @@ def test_a_non_ascii_totp_code_is_refused_not_a_crash(world: World) -> None:
     from tests.security.world import bearer
 
     alice = bearer(world.a.users["caseworker"])
-    assert alice.post("/api/v1/auth/mfa/enroll").status_code == 200
+    enroll = alice.post("/api/v1/auth/mfa/enroll", {"password": PASSWORD}, format="json")
+    assert enroll.status_code == 200
     response = alice.post("/api/v1/auth/mfa/confirm", {"code": "\u00c7\u00d8i"}, format="json")
     assert 400 <= response.status_code < 500, response.content
     login = {"username": "alice", "password": "x" * 12, "otp": "\u00e9\u00e9"}

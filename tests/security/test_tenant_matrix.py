@@ -30,6 +30,7 @@ from drf_spectacular.generators import SchemaGenerator
 
 from accounts.models import Integration, User
 from core.roles import ALL_SCOPES, Role
+from tests.conftest import PASSWORD
 from tests.security.world import (
     ROLES,
     World,
@@ -103,6 +104,20 @@ def _referral_create(w: World, i: Ids) -> dict[str, Any]:
     }
 
 
+def _reauth(w: World, i: Ids) -> dict[str, Any]:
+    return {"password": PASSWORD, "otp": "000000"}
+
+
+def _staff(**over: Any) -> Rule:
+    """An object route on A's staff member (or integration), for A's agency admin only."""
+    fields: dict[str, Any] = {
+        "kwargs": lambda i: {"user_id": i["staff"]},
+        "ok": ("a", AD),
+        "counterparty": same,
+    }
+    return Rule("object", (AD,), **{**fields, **over})
+
+
 REF_READ, REF_WRITE = ("referrals:read",), ("referrals:write",)
 WEBHOOKS = ((AD,), ("webhooks:write",))
 AUDIT = ((CO,), ("audit:read",))
@@ -113,9 +128,73 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("auth-token-refresh", "post"): Rule("open"),
     ("auth-token-revoke", "post"): Rule("open"),
     ("auth-client-token", "post"): Rule("open"),
-    ("auth-mfa-enroll", "post"): Rule("self", roles=ROLES, ok=("a", CW)),
+    ("auth-password-set", "post"): Rule("open"),
+    # --- your own account: MFA, sessions, password -----------------------------------------------
+    ("auth-mfa", "get"): Rule("self", roles=ROLES, ok=("a", CW)),
+    ("auth-mfa-enroll", "post"): Rule(
+        "self", roles=ROLES, body=lambda w, i: {"password": PASSWORD}, ok=("a", CW)
+    ),
     ("auth-mfa-confirm", "post"): Rule("self", roles=ROLES, body=lambda w, i: {"code": "000000"}),
+    ("auth-mfa-replace", "post"): Rule("self", roles=ROLES, body=_reauth),
+    ("auth-mfa-remove", "post"): Rule("self", roles=ROLES, body=_reauth),
+    ("auth-mfa-recovery-codes", "post"): Rule(
+        "self", roles=ROLES, body=lambda w, i: {"otp": "000000"}
+    ),
     ("me", "get"): Rule("self", roles=ROLES, scopes=(ANY_SCOPE,), ok=("a", CW)),
+    ("me-sessions", "get"): Rule("self", roles=ROLES, ok=("a", CW)),
+    # Another user's session is 404 for everyone but its owner (A's other roles included).
+    ("me-session-revoke", "post"): Rule(
+        "object",
+        roles=ROLES,
+        kwargs=lambda i: {"family_id": i["own_family"]},
+        ok=("a", CW),
+        counterparty=same,
+    ),
+    ("me-password", "post"): Rule(
+        "self",
+        roles=ROLES,
+        body=lambda w, i: {"current_password": PASSWORD, "new_password": "a-new-long-phrase-42"},
+        ok=("a", CW),
+    ),
+    # --- the staff lifecycle (agency admins, own agency) ---------------------------------------
+    ("staff-users", "get"): Rule("collection", (AD,), ok=("a", AD)),
+    # C's admin invites the same username first (usernames are global), so the positive case
+    # lives in tests/accounts/test_staff.py.
+    ("staff-users", "post"): Rule(
+        "collection",
+        (AD,),
+        body=lambda w, i: {"username": f"new-{uuid.uuid4().hex[:8]}", "role": "caseworker"},
+    ),
+    ("staff-user", "get"): _staff(),
+    ("staff-user-deactivate", "post"): _staff(),
+    ("staff-user-reactivate", "post"): _staff(),
+    ("staff-user-role", "post"): _staff(body=lambda w, i: {"role": "supervisor"}),
+    ("staff-user-reset-password", "post"): _staff(),
+    ("staff-user-reset-mfa", "post"): _staff(),
+    ("staff-user-sessions", "get"): _staff(),
+    ("staff-user-session-revoke", "post"): _staff(
+        kwargs=lambda i: {"user_id": i["staff"], "family_id": i["staff_family"]}
+    ),
+    ("staff-mfa-policy", "get"): Rule("collection", (AD,), ok=("a", AD)),
+    ("staff-mfa-policy", "put"): Rule(
+        "collection",
+        (AD,),
+        body=lambda w, i: {"mfa_optional": False, "password": PASSWORD},
+        ok=("a", AD),
+    ),
+    ("staff-integrations", "get"): Rule("collection", (AD,), ok=("a", AD)),
+    ("staff-integrations", "post"): Rule(
+        "collection",
+        (AD,),
+        body=lambda w, i: {"name": "cms", "scopes": ["referrals:read"]},
+        ok=("a", AD),
+    ),
+    ("staff-integration-rotate-secret", "post"): _staff(
+        kwargs=lambda i: {"integration_id": i["integration"]}
+    ),
+    ("staff-integration-revoke", "post"): _staff(
+        kwargs=lambda i: {"integration_id": i["integration"]}
+    ),
     # --- directory ---------------------------------------------------------------------------
     ("agency-list", "get"): Rule("public", roles=ROLES, scopes=(ANY_SCOPE,), ok=("c", CW)),
     ("agency-detail", "get"): Rule(

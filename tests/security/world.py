@@ -16,7 +16,7 @@ from typing import Any
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import Integration, User
+from accounts.models import Integration, RefreshToken, TokenFamily, User
 from agencies.models import Agency, Program
 from api import tokens
 from core.roles import ALL_SCOPES, Role
@@ -66,7 +66,7 @@ def bearer(who: User | Integration | None) -> APIClient:
 def integration(
     agency: Agency, scopes: list[str] | tuple[str, ...] | frozenset[str]
 ) -> Integration:
-    from accounts.services import integration_create
+    from accounts.integrations import integration_create
     from tests.conftest import Actor
 
     made, _secret = integration_create(
@@ -94,10 +94,20 @@ class World:
 
     def private_ids(self) -> list[str]:
         """Ids of A's objects nobody outside A may learn (B knows the referral's ids)."""
-        return [self.ids[k] for k in ("subscription", "delivery", "draft", "client2")]
+        private = ("subscription", "delivery", "draft", "client2", "staff", "staff_family")
+        return [self.ids[k] for k in (*private, "own_family", "integration")]
 
     def all_ids(self) -> list[str]:
         return [v for k, v in self.ids.items() if k not in {"agency", "program"}]
+
+
+def live_session(user: User) -> TokenFamily:
+    """A signed-in session of `user` (a token family with a live refresh token)."""
+    family = TokenFamily.objects.create(user=user)
+    RefreshToken.objects.create(
+        jti=uuid.uuid4().hex, family=family, expires_at=timezone.now() + timedelta(hours=1)
+    )
+    return family
 
 
 def _tenant(agency: Agency, prefix: str, existing: dict[str, User]) -> Tenant:
@@ -203,6 +213,9 @@ def build_world(
     assert delivery is not None, "the subscription received no delivery"
     program = Program.objects.filter(agency=eastside).first()
     assert program is not None
+    staff = User.objects.create_user(
+        username="a-staff", password=PASSWORD, agency=eastside, role=Role.CASEWORKER
+    )
     ids = {
         "agency": str(eastside.id),
         "program": str(program.id),
@@ -214,5 +227,9 @@ def build_world(
         "message": message["id"],
         "subscription": str(sub.id),
         "delivery": str(delivery.id),
+        "staff": str(staff.id),
+        "staff_family": str(live_session(staff).id),
+        "own_family": str(live_session(alice).id),
+        "integration": str(integration(eastside, ["referrals:read"]).id),
     }
     return World(a=a, b=b, c=c, ids=ids)

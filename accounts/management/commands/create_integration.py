@@ -6,8 +6,8 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts.integrations import integration_create
 from accounts.management.commands.create_user import find_agency
-from accounts.services import integration_create
 from core.actor import system_actor
 from core.errors import ApplicationError
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.services import user_create
+from accounts.users import user_create
 from agencies.models import Agency
 from core.actor import system_actor
 from core.errors import ApplicationError

@@ -8,39 +8,34 @@ import re
 from pathlib import Path
 
 from accounts import totp
-from accounts.services import totp_set_secret
 from audit.signing import public_key
 from audit.verify_export import verify_export
 from consent.models import Consent
 from referrals.models import Referral, ReferralMessage
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, enrol_totp
 from tests.console.browser.keys import activate, choose_radio, pick, tab_to, tick, type_into
-
-SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def sign_in(me, username: str, *, code_secret: str | None = None) -> None:
+    """Username, password and (when set up) the app's code, all in the one sign-in form."""
     page = me.visit("/app/")
     type_into(page, "#id_username", username)
     type_into(page, "#id_password", PASSWORD)
-    page.keyboard.press("Enter")
     if code_secret:
-        page.wait_for_url("**/app/sign-in/code")
-        me.check("sign-in-code", shot=True)
         type_into(page, "#id_otp", totp.code_now(code_secret))
-        page.keyboard.press("Enter")
+    page.keyboard.press("Enter")
     page.wait_for_selector("nav.rh-nav")
 
 
 def test_caseworker_journey_end_to_end_by_keyboard(
     tab, alice, carol, eastside, harbor, make_client
 ):
-    totp_set_secret(user=alice, secret=SECRET, confirmed=True)
+    secret = enrol_totp(alice).secret
     make_client(eastside, given_name="Ana María", family_name="Núñez", date_of_birth="1991-02-03")
     me = tab()
     page = me.visit("/app/")
     me.check("sign-in", shot=True)
-    sign_in(me, "alice", code_secret=SECRET)
+    sign_in(me, "alice", code_secret=secret)
     me.check("referrals", shot=True)
 
     # A new client: the duplicate check finds the same person under other spelling.
@@ -130,15 +125,31 @@ def test_caseworker_journey_end_to_end_by_keyboard(
 
 
 def test_compliance_journey_finds_the_disclosure_verifies_and_exports(
-    tab, erin, carol, referral_to_harbor, tmp_path
+    tab, erin, carol, referral_to_harbor, tmp_path, settings
 ):
     from referrals.reads import referral_read
     from tests.conftest import actor
 
     referral_read(actor=actor(carol), referral=referral_to_harbor)  # Harbor reads: a disclosure
+    settings.MFA_REQUIRED_ROLES = ["compliance_officer"]
     me = tab()
-    sign_in(me, "erin")
-    page = me.page
+    page = me.visit("/app/")
+    type_into(page, "#id_username", "erin")
+    type_into(page, "#id_password", PASSWORD)
+    page.keyboard.press("Enter")
+    # First sign-in of a role that needs MFA: the enrolment step, and nothing else.
+    page.wait_for_url("**/app/sign-in/set-up")
+    me.check("mfa-set-up", shot=True)
+    assert me.visit("/app/audit/").url.endswith("/app/")  # the step is not a session
+    page.goto(me.base + "/app/sign-in/set-up")
+    secret = page.inner_text("#totp-secret")
+    type_into(page, "#id_code", totp.code_now(secret))
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#recovery-codes li")
+    assert len(page.query_selector_all("#recovery-codes li")) == 10
+    me.check("recovery-codes")
+    activate(page, "a:has-text('I have kept them')")
+    page.wait_for_url("**/app/audit/")
     me.check("audit-events", shot=True)
     activate(page, "a[href='/app/audit/disclosures/']")
     page.wait_for_url("**/app/audit/disclosures/")
@@ -179,19 +190,20 @@ def test_denials_show_plain_pages(tab, dave, erin, referral_to_harbor):
     other.check("not-your-role")
 
 
-def test_admin_journey_adds_and_deactivates_a_person(tab, adam, alice):
+def test_admin_journey_invites_and_deactivates_a_person(tab, adam, alice):
     me = tab()
     sign_in(me, "adam")
     page = me.page
     me.check("staff", shot=True)
     type_into(page, "#id_username", "newcomer")
     pick(page, "#id_role", "caseworker")
-    activate(page, "button:has-text('Add the person')")
-    page.wait_for_selector("#first-password")
-    assert "newcomer can sign in" in page.inner_text(".govuk-panel")
-    me.check("staff-added")
-    activate(page, "button:has-text('Deactivate newcomer')")
-    page.wait_for_url("**/app/admin/users/")
+    activate(page, "button:has-text('Invite')")
+    page.wait_for_selector("#password-code")
+    assert "newcomer is invited" in page.inner_text(".govuk-panel")
+    me.check("staff-invited")
+    tab_to(page, "button:has-text('Deactivate newcomer')")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
     row = page.locator("tr", has_text="newcomer").inner_text()
     assert "Deactivated" in row
     activate(page, "a[href='/app/admin/integrations/']")

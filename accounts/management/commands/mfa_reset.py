@@ -1,4 +1,8 @@
-"""manage.py enroll_totp USERNAME: start TOTP enrolment and print the provisioning URI once."""
+"""manage.py mfa_reset USERNAME: back to "must enrol" at the next sign-in (audited, announced).
+
+Operators never see or set a seed: this removes the user's factor, recovery codes and sessions,
+and the user enrols themselves through the enrolment step when they next sign in.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts.mfa import mfa_reset
 from accounts.models import User
-from accounts.services import totp_enroll
 from core.actor import system_actor
 
 
 class Command(BaseCommand):
-    help = "Enrol a user in TOTP; they confirm with POST /api/v1/auth/mfa/confirm... or here."
+    help = "Reset a user's MFA: they must enrol again at their next sign-in."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
@@ -21,6 +25,5 @@ class Command(BaseCommand):
         user = User.objects.filter(username=opts["username"]).first()
         if user is None:
             raise CommandError("No such user.")
-        uri = totp_enroll(actor=system_actor("operator"), user=user)
-        User.objects.filter(pk=user.pk).update(totp_confirmed=True)
-        self.stdout.write(uri)
+        mfa_reset(actor=system_actor("operator"), user=user)
+        self.stdout.write(f"{user.username} must enrol MFA at their next sign-in.")
