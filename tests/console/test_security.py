@@ -229,3 +229,31 @@ def test_no_survivor_value_reaches_the_logs(console, carol, referral_to_harbor, 
     )
     text = caplog.text
     assert "CANARY" not in text and "555-0100" not in text
+
+
+def test_a_right_password_without_the_code_looks_like_a_wrong_one(alice):
+    from tests.conftest import enrol_totp
+
+    enrol_totp(alice)
+    browser = Client()
+    browser.get("/app/")
+    right = browser.post("/app/sign-in", {"username": "alice", "password": PASSWORD})
+    wrong = browser.post("/app/sign-in", {"username": "alice", "password": "not-the-password"})
+    assert right.status_code == wrong.status_code == 401
+    strip = lambda body: re.sub(rb"[A-Za-z0-9]{64}", b"", body)  # noqa: E731 - CSRF tokens
+    assert strip(right.content) == strip(wrong.content)
+    assert not TokenFamily.objects.filter(user=alice).exists()
+    reasons = set(AuditEvent.objects.filter(action="auth.failed").values_list("reason", flat=True))
+    assert "bad_password" in reasons and len(reasons) == 2  # the trail tells them apart
+
+
+def test_the_enrolment_step_can_only_enrol(erin, settings):
+    settings.MFA_REQUIRED_ROLES = ["compliance_officer"]
+    browser = Client()
+    browser.get("/app/")
+    step = browser.post("/app/sign-in", {"username": "erin", "password": PASSWORD})
+    assert step["Location"] == "/app/sign-in/set-up"
+    assert b"Type this key" in browser.get("/app/sign-in/set-up").content
+    for url in ("/app/audit/", "/app/account/", "/app/audit/verify/"):
+        assert browser.get(url)["Location"] == "/app/", url
+    assert not TokenFamily.objects.filter(user=erin).exists()
