@@ -45,7 +45,7 @@ lint: bootstrap
 	@$(BIN)/ruff format --check .
 
 typecheck: bootstrap
-	@ENV_FILE=$(DEV)/test.env $(BIN)/mypy core accounts agencies audit crypto clients consent referrals webhooks api console referral_hub
+	@ENV_FILE=$(DEV)/test.env $(BIN)/mypy core accounts agencies audit crypto clients consent referrals reports webhooks api console referral_hub
 
 # Benchmarks run on the local PostgreSQL when it answers (BENCH_DATABASE_URL to choose), else SQLite.
 bench: bootstrap

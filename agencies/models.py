@@ -4,7 +4,11 @@ from __future__ import annotations
 
 from django.db import models
 
+from agencies.lookups import HasElement
+from agencies.taxonomy import ServiceType
 from core.models import BaseModel
+
+__all__ = ["Agency", "AgencyKind", "CapacityStatus", "Program", "ServiceType"]
 
 
 class AgencyKind(models.TextChoices):
@@ -12,18 +16,6 @@ class AgencyKind(models.TextChoices):
     SOCIAL_SERVICES = "social_services"
     HOUSING = "housing"
     HEALTH = "health"
-    OTHER = "other"
-
-
-class ServiceType(models.TextChoices):
-    LEGAL_SERVICES = "legal_services"
-    CASE_MANAGEMENT = "case_management"
-    HOUSING = "housing"
-    SHELTER = "shelter"
-    HEALTH_CARE = "health_care"
-    MENTAL_HEALTH = "mental_health"
-    IMMIGRATION_LEGAL = "immigration_legal"
-    EMPLOYMENT = "employment"
     OTHER = "other"
 
 
@@ -50,7 +42,11 @@ class Agency(BaseModel):
 
 
 class Program(BaseModel):
-    """A service an agency offers, with its current capacity."""
+    """A service an agency offers, with its current capacity and when a person last checked it.
+
+    `assured_at` is HSDS's `assured_date`: when someone at the agency last confirmed the entry
+    is right. `capacity_updated_at` moves with every capacity report, by a person or a system.
+    """
 
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="programs")
     name = models.CharField(max_length=200)
@@ -62,15 +58,25 @@ class Program(BaseModel):
         max_length=32, choices=CapacityStatus.choices, default=CapacityStatus.AVAILABLE
     )
     capacity_updated_at = models.DateTimeField(null=True, blank=True)
+    accepting_referrals = models.BooleanField(default=True)
+    max_household_size = models.PositiveSmallIntegerField(null=True, blank=True)
     response_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    assured_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
         constraints = [
             models.UniqueConstraint(
                 fields=["agency", "name"], name="program_unique_name_per_agency"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(service_type__in=ServiceType.values),
+                name="program_service_type_valid",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+
+Program._meta.get_field("languages").register_lookup(HasElement)

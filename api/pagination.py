@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework.pagination import CursorPagination
 
+from referrals.selectors import PRIORITY_ORDER
+
 
 class CreatedCursorPagination(CursorPagination):
     """Newest first; `?page_size=` up to 100; `{next, previous, results}`."""
@@ -16,3 +18,10 @@ class CreatedCursorPagination(CursorPagination):
 
 class IdCursorPagination(CreatedCursorPagination):
     ordering = ("-id",)
+
+
+class PriorityCursorPagination(CreatedCursorPagination):
+    """Most pressing first: `priority_rank` (annotated: stat 0 ... routine 3), then the nearest
+    response deadline, then newest."""
+
+    ordering = PRIORITY_ORDER

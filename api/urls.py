@@ -134,6 +134,33 @@ urlpatterns += [
     path("audit/public-key", audit_v1.AuditPublicKeyApi.as_view(), name="audit-public-key"),
 ]
 
+# --- Directory: programs, the capacity pre-check, the taxonomy, HSDS (issue 17) --------------
+from api.v1 import directory as directory_v1  # noqa: E402
+from api.v1 import programs as programs_v1  # noqa: E402
+from api.v1 import reports as reports_v1  # noqa: E402
+
+urlpatterns += [
+    path("programs/", programs_v1.ProgramListApi.as_view(), name="program-list"),
+    path(
+        "programs/<uuid:program_id>/availability",
+        programs_v1.ProgramAvailabilityApi.as_view(),
+        name="program-availability",
+    ),
+    path(
+        "programs/<uuid:program_id>/capacity",
+        programs_v1.ProgramCapacityApi.as_view(),
+        name="program-capacity",
+    ),
+    path(
+        "programs/<uuid:program_id>/assure",
+        programs_v1.ProgramAssureApi.as_view(),
+        name="program-assure",
+    ),
+    path("service-types", programs_v1.ServiceTypeListApi.as_view(), name="service-types"),
+    path("directory/hsds", directory_v1.DirectoryHsdsApi.as_view(), name="directory-hsds"),
+    path("reports/referrals", reports_v1.ReferralReportApi.as_view(), name="report-referrals"),
+]
+
 # --- Accounts: MFA, own sessions and password, staff lifecycle, integrations (issue 14) ----------
 from api.v1 import integrations as integrations_v1  # noqa: E402
 from api.v1 import mfa as mfa_v1  # noqa: E402

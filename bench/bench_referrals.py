@@ -73,7 +73,7 @@ def _setup() -> dict[str, Any]:
                 "client": str(client.id),
                 "recipient_agency": str(recipient.id),
                 "consent": str(consent.id),
-                "service_type": "housing",
+                "service_type": "transitional_housing",
                 "priority": "routine",
                 "reason": "Needs transitional housing within two weeks.",
             }

@@ -20,6 +20,7 @@ class Scope(models.TextChoices):
     CONSENT_WRITE = "consent:write"
     AUDIT_READ = "audit:read"
     WEBHOOKS_WRITE = "webhooks:write"
+    DIRECTORY_WRITE = "directory:write"  # a recipient's system reports its programs' capacity
 
 
 # Roles that may see survivor (client) data of their own agency.

@@ -29,12 +29,21 @@ from referrals.services import referral_create, referral_transition
 
 
 @dataclass(frozen=True)
+class DemoProgram:
+    name: str
+    service_type: str
+    description: str
+    languages: tuple[str, ...]
+    capacity: str = "available"
+
+
+@dataclass(frozen=True)
 class DemoAgency:
     name: str
     kind: str
     vsp: bool
     users: tuple[tuple[str, str], ...]
-    programs: tuple[tuple[str, str, str, tuple[str, ...]], ...]
+    programs: tuple[DemoProgram, ...]
 
 
 DEMO_AGENCIES = (
@@ -49,13 +58,15 @@ DEMO_AGENCIES = (
             ("adam", "agency_admin"),
         ),
         (
-            (
+            DemoProgram(
                 "T-Visa and U-Visa Help",
                 "immigration_legal",
                 "Immigration relief for survivors.",
                 ("en", "es"),
             ),
-            ("Protective Orders", "legal_services", "Help filing for protective orders.", ("en",)),
+            DemoProgram(
+                "Protective Orders", "family_law", "Help filing for protective orders.", ("en",)
+            ),
         ),
     ),
     DemoAgency(
@@ -63,7 +74,11 @@ DEMO_AGENCIES = (
         "social_services",
         False,
         (("carol", "caseworker"), ("hank", "supervisor")),
-        (("Case Management", "case_management", "Long-term case management.", ("en", "vi")),),
+        (
+            DemoProgram(
+                "Case Management", "case_management", "Long-term case management.", ("en", "vi")
+            ),
+        ),
     ),
     DemoAgency(
         "Safe Harbor Housing",
@@ -71,8 +86,16 @@ DEMO_AGENCIES = (
         False,
         (("dave", "caseworker"),),
         (
-            ("Emergency Shelter", "shelter", "Confidential emergency shelter.", ("en", "es")),
-            ("Transitional Housing", "housing", "Up to 24 months of housing.", ("en",)),
+            DemoProgram(
+                "Emergency Shelter", "shelter", "Confidential emergency shelter.", ("en", "es")
+            ),
+            DemoProgram(
+                "Transitional Housing",
+                "transitional_housing",
+                "Up to 24 months of housing.",
+                ("en",),
+                "waitlist",
+            ),
         ),
     ),
     DemoAgency(
@@ -80,7 +103,37 @@ DEMO_AGENCIES = (
         "social_services",
         True,
         (("vic", "caseworker"),),
-        (("Advocacy", "case_management", "Survivor advocacy and safety planning.", ("en", "fr")),),
+        (
+            DemoProgram(
+                "Advocacy",
+                "victim_advocacy",
+                "Survivor advocacy and safety planning.",
+                ("en", "fr"),
+            ),
+        ),
+    ),
+    # A community agency: restorative justice and mediation, which clinics refer people to.
+    DemoAgency(
+        "Riverside Community Justice Center",
+        "social_services",
+        False,
+        (("rosa", "caseworker"), ("ruth", "supervisor")),
+        (
+            DemoProgram(
+                "Restorative Justice Conferencing",
+                "restorative_justice",
+                "Facilitated conferences between the person harmed and the person responsible, "
+                "when both choose it and it is safe. Spanish-speaking facilitators.",
+                ("en", "es"),
+            ),
+            DemoProgram(
+                "Neighbourhood Mediation",
+                "community_mediation",
+                "Free mediation of disputes between neighbours, tenants and landlords.",
+                ("en",),
+                "waitlist",
+            ),
+        ),
     ),
 )
 
@@ -96,16 +149,7 @@ def seed_demo(password: str, log: Callable[[str], object] = print) -> None:
                 actor=operator, name=spec.name, kind=spec.kind, is_victim_service_provider=spec.vsp
             )
             log(f"agency  {spec.name}")
-        for name, service_type, description, languages in spec.programs:
-            Program.objects.get_or_create(
-                agency=agency,
-                name=name,
-                defaults={
-                    "service_type": service_type,
-                    "description": description,
-                    "languages": list(languages),
-                },
-            )
+        _seed_programs(agency, spec.programs)
         for username, role in spec.users:
             if not User.objects.filter(username=username).exists():
                 user_create(
@@ -115,6 +159,24 @@ def seed_demo(password: str, log: Callable[[str], object] = print) -> None:
     _seed_demo_clients(operator, log)
     seed_demo_referrals(log)
     seed_console_demo(log)
+
+
+def _seed_programs(agency: Agency, programs: tuple[DemoProgram, ...]) -> None:
+    """Missing programs, as confirmed by a person today (demo entries are never stale)."""
+    now = timezone.now()
+    for program in programs:
+        Program.objects.get_or_create(
+            agency=agency,
+            name=program.name,
+            defaults={
+                "service_type": program.service_type,
+                "description": program.description,
+                "languages": list(program.languages),
+                "capacity_status": program.capacity,
+                "capacity_updated_at": now,
+                "assured_at": now,
+            },
+        )
 
 
 # Obviously synthetic people for alice's agency (never real data).

@@ -82,7 +82,7 @@ def _inbound(harbor: Agency, eastside: Agency, alice: User, carol: User) -> None
         client_id=client.id,
         recipient_agency_id=eastside.id,
         consent_id=consent.id,
-        service_type="legal_services",
+        service_type=program.service_type if program else "family_law",
         reason="Demo: needs help filing for a protective order.",
         priority="routine",
         program_id=program.id if program else None,

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "clients",
     "consent",
     "referrals",
+    "reports",  # aggregate outcome reports (above referrals)
     "webhooks",
     "api",
     "referral_hub",  # on top: cross-app commands, the scheduled-job registry, demo data
@@ -163,10 +164,25 @@ INTEGRATION_SECRET_GRACE_HOURS = env_int("INTEGRATION_SECRET_GRACE_HOURS", 24)
 # --- Application settings -------------------------------------------------------------------
 IDEMPOTENCY_TTL_HOURS = env_int("IDEMPOTENCY_TTL_HOURS", 24)
 CONSENT_MAX_DAYS = env_int("CONSENT_MAX_DAYS", 365)
-REFERRAL_RESPONSE_DAYS = env_int("REFERRAL_RESPONSE_DAYS", 10)
-REFERRAL_REMINDER_HOURS = env_int(
-    "REFERRAL_REMINDER_HOURS", 48
-)  # `referral.response_due_soon` lead
+# Priority sets the response deadline and the reminder cadence (referrals/deadlines.py,
+# docs/operations.md "Deadlines and reminders"). Routine keeps the original two settings.
+REFERRAL_RESPONSE_DAYS = env_int("REFERRAL_RESPONSE_DAYS", 10)  # routine
+REFERRAL_RESPONSE_HOURS_URGENT = env_int("REFERRAL_RESPONSE_HOURS_URGENT", 72)
+REFERRAL_RESPONSE_HOURS_ASAP = env_int("REFERRAL_RESPONSE_HOURS_ASAP", 24)
+REFERRAL_RESPONSE_HOURS_STAT = env_int("REFERRAL_RESPONSE_HOURS_STAT", 4)
+# The first `referral.response_due_soon` goes out this long before the deadline (at most half
+# the priority's window), then again every REFERRAL_REMIND_EVERY_HOURS_<PRIORITY>.
+REFERRAL_REMINDER_HOURS = env_int("REFERRAL_REMINDER_HOURS", 48)
+REFERRAL_REMIND_EVERY_HOURS_ROUTINE = env_int("REFERRAL_REMIND_EVERY_HOURS_ROUTINE", 24)
+REFERRAL_REMIND_EVERY_HOURS_URGENT = env_int("REFERRAL_REMIND_EVERY_HOURS_URGENT", 12)
+REFERRAL_REMIND_EVERY_HOURS_ASAP = env_int("REFERRAL_REMIND_EVERY_HOURS_ASAP", 4)
+REFERRAL_REMIND_EVERY_HOURS_STAT = env_int("REFERRAL_REMIND_EVERY_HOURS_STAT", 1)
+# The directory: when an entry or its capacity counts as stale (agencies/selectors.py).
+DIRECTORY_ASSURED_STALE_DAYS = env_int("DIRECTORY_ASSURED_STALE_DAYS", 180)
+DIRECTORY_CAPACITY_STALE_DAYS = env_int("DIRECTORY_CAPACITY_STALE_DAYS", 7)
+# Reports counting referrals that involve a victim service provider hide counts below this
+# (reports/suppression.py; docs/compliance-guide.md "Outcome reports").
+REPORT_SMALL_CELL_THRESHOLD = env_int("REPORT_SMALL_CELL_THRESHOLD", 11)
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", default=False)
 # Webhook delivery (docs/operations.md "Webhook worker").
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
@@ -184,7 +200,7 @@ WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 30)
 WEBHOOK_CA_FILE = env_str("WEBHOOK_CA_FILE")  # trust store override (None: the system store)
 # Scheduled jobs in the worker loop: seconds between runs (0 disables a job).
 JOB_REFERRAL_EXPIRE_SECONDS = env_int("JOB_REFERRAL_EXPIRE_SECONDS", 300)
-JOB_REFERRAL_REMIND_SECONDS = env_int("JOB_REFERRAL_REMIND_SECONDS", 3600)
+JOB_REFERRAL_REMIND_SECONDS = env_int("JOB_REFERRAL_REMIND_SECONDS", 900)
 JOB_CONSENT_EXPIRE_SECONDS = env_int("JOB_CONSENT_EXPIRE_SECONDS", 300)
 JOB_AUDIT_CHECKPOINT_SECONDS = env_int("JOB_AUDIT_CHECKPOINT_SECONDS", 3600)
 JOB_WEBHOOK_PRUNE_SECONDS = env_int("JOB_WEBHOOK_PRUNE_SECONDS", 3600)
@@ -282,6 +298,8 @@ SPECTACULAR_SETTINGS = {
         "ConsentStatusEnum": "consent.models.ConsentStatus",
         "DeliveryStatusEnum": "webhooks.models.DeliveryStatus",
         "CapacityStatusEnum": "agencies.models.CapacityStatus",
+        "ServiceTypeEnum": "agencies.taxonomy.ServiceType",
+        "AgencyKindEnum": "agencies.models.AgencyKind",
         "AuditOutcomeEnum": "audit.models.Outcome",
     },
 }
@@ -307,32 +325,21 @@ LOGGING = {
 # --- Console (issue 16): the people's web UI at /app/ (docs/console.md) -----------------------
 # Server-rendered templates + htmx, vendored assets (console/static/), session sign-in over the
 # accounts services. Kept in this one block so the other apps' settings stay untouched.
-INSTALLED_APPS[INSTALLED_APPS.index("referral_hub") : INSTALLED_APPS.index("referral_hub")] = [
-    "django.contrib.sessions",
-    "csp",
-    "django_htmx",
-    "console",
-]
+_top = INSTALLED_APPS.index("referral_hub")
+INSTALLED_APPS[_top:_top] = ["django.contrib.sessions", "csp", "django_htmx", "console"]
 # Outermost of the header-writers: django-csp is the site's one CSP mechanism; it never replaces
 # a header already set, so API responses keep their stricter `default-src 'none'`.
+_COMMON, _HEADERS = "django.middleware.common.CommonMiddleware", "referral_hub.middleware"
+for _before, _added in (  # each inserted just before the first
+    (_COMMON, "csp.middleware.CSPMiddleware"),
+    (_COMMON, "django.contrib.sessions.middleware.SessionMiddleware"),
+    (f"{_HEADERS}.SecurityHeadersMiddleware", "django.middleware.csrf.CsrfViewMiddleware"),
+    (f"{_HEADERS}.SecurityHeadersMiddleware", "django_htmx.middleware.HtmxMiddleware"),
+):
+    MIDDLEWARE.insert(MIDDLEWARE.index(_before), _added)
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
     "whitenoise.middleware.WhiteNoiseMiddleware",
-)
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.middleware.common.CommonMiddleware"), "csp.middleware.CSPMiddleware"
-)
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("django.middleware.common.CommonMiddleware"),
-    "django.contrib.sessions.middleware.SessionMiddleware",
-)
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("referral_hub.middleware.SecurityHeadersMiddleware"),
-    "django.middleware.csrf.CsrfViewMiddleware",
-)
-MIDDLEWARE.insert(
-    MIDDLEWARE.index("referral_hub.middleware.SecurityHeadersMiddleware"),
-    "django_htmx.middleware.HtmxMiddleware",
 )
 MIDDLEWARE.append("console.middleware.ConsoleSessionMiddleware")
 cast(dict[str, list[str]], TEMPLATES[0]["OPTIONS"])["context_processors"] += [
@@ -350,7 +357,7 @@ WHITENOISE_AUTOREFRESH = DEBUG
 # image: collectstatic made it, or the finders serve alone).
 with contextlib.suppress(OSError):
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
-# Sessions: one token family each (accounts/sessions.py), so deactivation, role changes and
+# Sessions: one token family each (accounts/browser.py), so deactivation, role changes and
 # "sign out everywhere" end them on the next request. The cookies travel only under /app/.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_NAME = "rh_console"
@@ -373,15 +380,9 @@ CONTENT_SECURITY_POLICY = {
     # The Swagger page keeps the headers it has today (the contract issue gives it its own CSP).
     "EXCLUDE_URL_PREFIXES": ["/api/docs"],
     "DIRECTIVES": {
-        "default-src": ["'self'"],
-        "script-src": ["'self'"],
-        "style-src": ["'self'"],
+        **{d: ["'self'"] for d in ("default-src", "script-src", "style-src", "font-src")},
+        **{d: ["'self'"] for d in ("connect-src", "form-action")},
         "img-src": ["'self'", "data:"],
-        "font-src": ["'self'"],
-        "connect-src": ["'self'"],
-        "form-action": ["'self'"],
-        "frame-ancestors": ["'none'"],
-        "base-uri": ["'none'"],
-        "object-src": ["'none'"],
+        **{d: ["'none'"] for d in ("frame-ancestors", "base-uri", "object-src")},
     },
 }

@@ -11,10 +11,14 @@ from core.actor import Actor
 from core.errors import NotFound, ValidationFailed
 from core.roles import CASE_ROLES, Scope
 from referrals.models import Referral, ReferralMessage, ReferralStatus
+from referrals.priorities import priority_rank
 from referrals.states import RECIPIENT, SENDER
 
 INBOX = "inbox"
 OUTBOX = "outbox"
+NEWEST = "newest"
+BY_PRIORITY = "priority"  # stat first, then the nearest deadline (the inbox's default)
+PRIORITY_ORDER = ("priority_rank", "response_deadline", "-created_at", "-id")
 
 
 def _may(actor: Actor, write: bool) -> bool:
@@ -29,16 +33,22 @@ def referral_qs_for(
 
     `write=True` checks the `referrals:write` scope instead of `referrals:read` (integrations).
     """
-    if not _may(actor, write):
+    if not _may(actor, write) or actor.agency_id is None:
         return Referral.objects.none()
-    sent = Q(sender_agency_id=actor.agency_id)
-    received = Q(recipient_agency_id=actor.agency_id) & ~Q(status=ReferralStatus.DRAFT)
+    return Referral.objects.filter(agency_referrals_q(actor.agency_id, box)).select_related(
+        "sender_agency", "recipient_agency", "program"
+    )
+
+
+def agency_referrals_q(agency_id: uuid.UUID, box: str | None) -> Q:
+    """The tenancy rule: what an agency sent (`outbox`), received (`inbox`, never drafts), or
+    both. Shared with the outcome reports (`reports/`), which count without reading."""
+    sent = Q(sender_agency_id=agency_id)
+    received = Q(recipient_agency_id=agency_id) & ~Q(status=ReferralStatus.DRAFT)
     scope = {INBOX: received, OUTBOX: sent, None: sent | received}.get(box)
     if scope is None:
         raise ValidationFailed("box must be inbox or outbox.", field="box")
-    return Referral.objects.filter(scope).select_related(
-        "sender_agency", "recipient_agency", "program"
-    )
+    return scope
 
 
 def referral_list_for(
@@ -48,9 +58,15 @@ def referral_list_for(
     status: str | None = None,
     priority: str | None = None,
     updated_after: datetime | None = None,
+    sort: str | None = None,
 ) -> QuerySet[Referral]:
-    """The actor's referrals, filtered; the caller paginates (newest first)."""
+    """The actor's referrals, filtered; the caller paginates. `sort`: `newest` (the default)
+    or `priority` (the inbox's default): annotated `priority_rank`, for the cursor to order by."""
     qs = referral_qs_for(actor, box=box)
+    if referral_sort(box=box, sort=sort) == BY_PRIORITY:
+        qs = qs.annotate(priority_rank=priority_rank()).order_by(*PRIORITY_ORDER)
+    else:
+        qs = qs.order_by("-created_at", "-id")
     if status:
         qs = qs.filter(status=status)
     if priority:
@@ -58,6 +74,13 @@ def referral_list_for(
     if updated_after:
         qs = qs.filter(updated_at__gt=updated_after)
     return qs
+
+
+def referral_sort(*, box: str | None, sort: str | None) -> str:
+    """The order a list asked for, else its default: the inbox by priority, others newest."""
+    if sort not in (None, NEWEST, BY_PRIORITY):
+        raise ValidationFailed("sort must be newest or priority.", field="sort")
+    return sort or (BY_PRIORITY if box == INBOX else NEWEST)
 
 
 def referral_get_for(*, actor: Actor, referral_id: uuid.UUID, write: bool = False) -> Referral:

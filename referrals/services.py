@@ -23,8 +23,10 @@ from core.roles import CASE_ROLES, Role
 from crypto.service import seal_text
 from referrals.deadlines import referral_expire_due, referral_remind_due_soon
 from referrals.events import emit_requested
+from referrals.matching import program_check_fits
 from referrals.messaging import referral_message_add
 from referrals.models import Priority, Referral, ReferralStatus
+from referrals.priorities import response_deadline_for
 from referrals.selectors import party_of
 from referrals.states import RECIPIENT, TERMINAL
 from referrals.trail import referral_audit
@@ -36,7 +38,6 @@ from referrals.transitions import (
     locked_row,
     may_write,
     referral_transition,
-    response_deadline_for,
 )
 
 __all__ = [
@@ -120,6 +121,8 @@ def referral_create(
     now = timezone.now()
     client = _own_client(actor, client_id)
     recipient, program = _recipient(actor, recipient_agency_id, program_id)
+    if not draft:
+        program_check_fits(program=program, service_type=service_type)
     consent = _consent(client, recipient, consent_id, now)
     status = ReferralStatus.DRAFT if draft else ReferralStatus.REQUESTED
     referral = Referral(
@@ -134,7 +137,9 @@ def referral_create(
         service_type=service_type,
         priority=priority,
         status=status,
-        response_deadline=None if draft else response_deadline_for(program=program, at=now),
+        response_deadline=None
+        if draft
+        else response_deadline_for(priority=priority, program=program, at=now),
     )
     referral.reason = seal_text(client=client, row=referral, column="reason", value=reason)
     referral.save(force_insert=True)

@@ -3,31 +3,24 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from agencies.models import Program
 from audit.services import INDEPENDENT
 from core.actor import Actor
 from core.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
 from core.roles import CASE_ROLES, Scope
 from crypto.service import seal_text
 from referrals.events import emit_requested, emit_status_changed
+from referrals.matching import program_check_fits
 from referrals.models import Referral, ReferralStatus, ReferralTransition
+from referrals.priorities import response_deadline_for
 from referrals.selectors import party_of
 from referrals.states import REASON_REQUIRED, SYSTEM, allowed_moves, is_allowed
 from referrals.trail import referral_audit
 
 REASON_MAX = 4000
-
-
-def response_deadline_for(*, program: Program | None, at: datetime) -> datetime:
-    """The recipient program's response window, else `REFERRAL_RESPONSE_DAYS`."""
-    days = (program.response_days if program else None) or settings.REFERRAL_RESPONSE_DAYS
-    return at + timedelta(days=days)
 
 
 def may_write(actor: Actor) -> uuid.UUID:
@@ -157,6 +150,8 @@ def _transition(
         )
     if to in REASON_REQUIRED and not reason.strip():
         raise ValidationFailed(f"A reason is required to move to {to}.", field="reason")
+    if source == ReferralStatus.DRAFT and to == ReferralStatus.REQUESTED:
+        program_check_fits(program=locked.program, service_type=locked.service_type)
     return _apply(actor=actor, referral=locked, source=source, target=to, reason=reason)
 
 
@@ -172,7 +167,9 @@ def _apply(*, actor: Actor, referral: Referral, source: str, target: str, reason
     )
     fields = ["status", "version", "status_reason", "updated_at"]
     if target == ReferralStatus.REQUESTED:
-        referral.response_deadline = response_deadline_for(program=referral.program, at=now)
+        referral.response_deadline = response_deadline_for(
+            priority=referral.priority, program=referral.program, at=now
+        )
         fields.append("response_deadline")
     referral.save(update_fields=fields)
     history(actor=actor, referral=referral, source=source, target=target, reason=reason)

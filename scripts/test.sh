@@ -9,7 +9,7 @@ $BIN/ruff check .
 $BIN/ruff format --check . >/dev/null
 
 echo "== types (mypy; strict on crypto, consent, audit, referrals)"
-$BIN/mypy core accounts agencies audit crypto clients consent referrals webhooks api console referral_hub
+$BIN/mypy core accounts agencies audit crypto clients consent referrals reports webhooks api console referral_hub
 
 echo "== migrations are in sync"
 $BIN/python manage.py makemigrations --check --dry-run >/dev/null

@@ -99,7 +99,7 @@ def _agency(name: str, kind: str, vsp: bool = False) -> Agency:
 @pytest.fixture
 def eastside(db) -> Agency:  # type: ignore[no-untyped-def]
     agency = _agency("Eastside Legal Clinic", "legal_clinic")
-    ProgramFactory(agency=agency, name="Protective Orders", service_type="legal_services")
+    ProgramFactory(agency=agency, name="Protective Orders", service_type="family_law")
     return agency
 
 

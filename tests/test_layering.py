@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("clients",),
     ("consent",),
     ("referrals",),
+    ("reports",),
     ("api", "console", "referral_hub"),
 )
 RANK = {app: rank for rank, layer in enumerate(LAYERS) for app in layer}

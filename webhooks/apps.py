@@ -7,9 +7,12 @@ class WebhooksConfig(AppConfig):
 
     def ready(self) -> None:
         """Signing secrets are sealed under the KEK ring: register them for key rotation. The
-        outbox is where accounts announces MFA changes: register it there."""
+        outbox is where accounts announces MFA changes and the directory its capacity changes
+        (`accounts` and `agencies` cannot import this app): register it there."""
         from accounts.notify import event_sink_register
+        from agencies.events import publisher_register
         from crypto.registry import SealedSecrets, sealed_secrets_register
+        from webhooks.broadcast import outbox_broadcast
         from webhooks.maintenance import subscription_secrets_rewrap
         from webhooks.models import Subscription
         from webhooks.services import outbox_emit
@@ -26,3 +29,4 @@ class WebhooksConfig(AppConfig):
             ),
         )
         event_sink_register(outbox_emit)
+        publisher_register(outbox_broadcast)

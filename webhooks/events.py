@@ -12,6 +12,10 @@ EVENT_TYPES: dict[str, str] = {
     "referral.message_added": "A message was added to a referral your agency is party to.",
     "referral.response_due_soon": "A referral your agency received is near its response deadline.",
     "referral.expired": "A referral passed its response deadline without an answer.",
+    "program.capacity_changed": (
+        "A program in the directory (any agency's) changed its capacity or stopped or resumed "
+        "taking referrals. Sent to every agency subscribed to it, and to the program's own."
+    ),
     "consent.revoked": "A consent naming your agency as recipient was revoked or expired.",
     "client.erased": (
         "The client of referrals your agency received was erased at the sender: delete any "

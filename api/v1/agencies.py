@@ -18,18 +18,7 @@ from api.idempotency import idempotent
 from api.pagination import CreatedCursorPagination
 from api.permissions import Authenticated, allow
 from api.serializers import StrictInput
-
-
-class ProgramOutput(serializers.Serializer):
-    id = serializers.UUIDField()
-    name = serializers.CharField()
-    service_type = serializers.ChoiceField(choices=ServiceType.choices)
-    description = serializers.CharField()
-    languages = serializers.ListField(child=serializers.CharField())
-    eligibility = serializers.CharField()
-    capacity_status = serializers.ChoiceField(choices=CapacityStatus.choices)
-    capacity_updated_at = serializers.DateTimeField(allow_null=True)
-    response_days = serializers.IntegerField(allow_null=True)
+from api.v1.program_io import ProgramOutput
 
 
 class AgencyOutput(serializers.Serializer):
@@ -51,6 +40,10 @@ class ProgramCreateInput(StrictInput):
     capacity_status = serializers.ChoiceField(
         choices=CapacityStatus.choices, required=False, default=CapacityStatus.AVAILABLE
     )
+    accepting_referrals = serializers.BooleanField(required=False, default=True)
+    max_household_size = serializers.IntegerField(
+        min_value=1, max_value=30, required=False, allow_null=True
+    )
     response_days = serializers.IntegerField(
         min_value=1, max_value=90, required=False, allow_null=True
     )
@@ -65,6 +58,7 @@ class ProgramUpdateInput(ProgramCreateInput):
     )
     eligibility = serializers.CharField(max_length=4000, required=False)
     capacity_status = serializers.ChoiceField(choices=CapacityStatus.choices, required=False)
+    accepting_referrals = serializers.BooleanField(required=False)
 
 
 class AgencyListApi(GenericAPIView):

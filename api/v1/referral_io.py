@@ -29,6 +29,12 @@ class ReferralListQuery(serializers.Serializer):
     status = serializers.ChoiceField(choices=ReferralStatus.choices, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
     updated_after = serializers.DateTimeField(required=False)
+    sort = serializers.ChoiceField(
+        choices=["priority", "newest"],
+        required=False,
+        help_text="priority: stat first, then the nearest deadline (the inbox's default); "
+        "newest: newest first (the default elsewhere).",
+    )
 
 
 class ReferralTransitionInput(StrictInput):

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 
 from api.base import actor_of
 from api.idempotency import idempotent
-from api.pagination import CreatedCursorPagination
+from api.pagination import CreatedCursorPagination, PriorityCursorPagination
 from api.permissions import allow
 from api.v1.referral_io import (
     ReferralAssignInput,
@@ -35,7 +35,13 @@ from core.roles import CASE_ROLES, Role, Scope
 from referrals import services
 from referrals.fhir import referral_bundle
 from referrals.reads import MessageView, referral_messages_read, referral_read
-from referrals.selectors import referral_get_for, referral_list_for, referral_messages
+from referrals.selectors import (
+    BY_PRIORITY,
+    referral_get_for,
+    referral_list_for,
+    referral_messages,
+    referral_sort,
+)
 
 CASE = tuple(CASE_ROLES)
 READ = allow(roles=CASE, scope=Scope.REFERRALS_READ)
@@ -84,7 +90,11 @@ class ReferralCollectionApi(GenericAPIView):
     def get(self, request: Request) -> Response:
         query = ReferralListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
-        referrals = referral_list_for(actor_of(request), **query.validated_data)
+        filters = query.validated_data
+        filters["sort"] = referral_sort(box=filters.get("box"), sort=filters.get("sort"))
+        if filters["sort"] == BY_PRIORITY:
+            self._paginator = PriorityCursorPagination()
+        referrals = referral_list_for(actor_of(request), **filters)
         page = self.paginate_queryset(referrals)
         return self.get_paginated_response([referral_summary(r) for r in page or []])
 

@@ -89,7 +89,7 @@ def referral_boxes(request: HttpRequest, actor: Actor) -> HttpResponse:
         box=BOXES[chosen["box"]],
         status=chosen["status"] or None,
         priority=chosen["priority"] or None,
-    ).order_by("-created_at", "-id")
+    )  # the selector's order: received by priority and deadline, sent newest first
     page = Paginator(rows, settings.CONSOLE_PAGE_SIZE).get_page(request.GET.get("page"))
     items = list(page.object_list)
     names = _names(actor, items)

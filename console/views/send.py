@@ -10,7 +10,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from agencies.models import CapacityStatus, ServiceType
-from agencies.selectors import agency_directory
+from agencies.selectors import program_search
+from agencies.taxonomy import service_type_info
 from clients.selectors import REFER, client_get_for
 from consent.policy import consent_is_active
 from consent.selectors import consent_qs_for_client
@@ -20,6 +21,7 @@ from console.present import PRIORITY_WORDS, categories_text, short_ref
 from core.actor import Actor
 from core.errors import Conflict, ValidationFailed
 from referrals import services
+from referrals.matching import program_refusal
 from referrals.models import Priority
 
 CAPACITY_WORDS: dict[str, str] = {
@@ -44,34 +46,27 @@ class SendForm(forms.Form):
 
 
 def _programs(actor: Actor, chosen: dict[str, str]) -> list[dict[str, Any]]:
-    """Programs of other agencies, filtered (the directory is public to every signed-in user)."""
-    out = []
-    for agency in agency_directory():
-        if agency.pk == actor.agency_id:
-            continue
-        for program in agency.programs.all():
-            if chosen["service"] and program.service_type != chosen["service"]:
-                continue
-            if chosen["language"] and chosen["language"] not in (program.languages or []):
-                continue
-            if chosen["capacity"] and program.capacity_status != chosen["capacity"]:
-                continue
-            out.append(
-                {
-                    "id": str(program.pk),
-                    "name": program.name,
-                    "agency": agency.name,
-                    "agency_id": agency.pk,
-                    "service_type": program.service_type,
-                    "service": program.get_service_type_display(),
-                    "languages": ", ".join(LANGUAGE_WORDS.get(x, x) for x in program.languages),
-                    "capacity": CAPACITY_WORDS.get(
-                        program.capacity_status, program.capacity_status
-                    ),
-                    "description": program.description,
-                }
-            )
-    return out
+    """Other agencies' programs from the directory search (the API's own query), filtered."""
+    found = program_search(
+        service_type=chosen["service"] or None,
+        language=chosen["language"] or None,
+        capacity_status=chosen["capacity"] or None,
+    ).exclude(agency_id=actor.agency_id or uuid.UUID(int=0))
+    return [
+        {
+            "id": str(program.pk),
+            "name": program.name,
+            "agency": program.agency.name,
+            "agency_id": program.agency_id,
+            "service_type": program.service_type,
+            "service": service_type_info(program.service_type).label,
+            "languages": ", ".join(LANGUAGE_WORDS.get(x, x) for x in program.languages),
+            "capacity": CAPACITY_WORDS.get(program.capacity_status, program.capacity_status),
+            "closed": program_refusal(program, program.service_type) is not None,
+            "description": program.description,
+        }
+        for program in found
+    ]
 
 
 def _consents(client: Any) -> list[dict[str, Any]]:
@@ -138,11 +133,14 @@ def _send(actor: Actor, client: Any, form: SendForm, programs: dict[str, Any]) -
             priority=data["priority"],
             reason=data["reason"],
         )
-    except Conflict:
-        form.add_error(
-            "consent",
-            f"Choose a consent from this client to {program['agency']} that is still in effect.",
-        )
+    except Conflict as refusal:
+        if refusal.code != "consent_required":  # the program is full, closed or offers other help
+            form.add_error("program", refusal.detail)
+        else:
+            form.add_error(
+                "consent",
+                f"Choose a consent from this client to {program['agency']} that is in effect.",
+            )
     except ValidationFailed as refusal:
         add_refusal(form, refusal, {"reason": "reason", "program": "program", "consent": "consent"})
     return None

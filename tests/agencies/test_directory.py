@@ -55,7 +55,7 @@ def test_unknown_agency_is_404(api, alice):
 def _program(**extra):  # type: ignore[no-untyped-def]
     return {
         "name": "Know Your Rights",
-        "service_type": "legal_services",
+        "service_type": "civil_legal_aid",
         "languages": ["en"],
         **extra,
     }

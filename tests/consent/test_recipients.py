@@ -27,7 +27,7 @@ def refer(consent: Consent, status: str = "requested") -> Referral:
         recipient_agency=consent.recipient_agency,
         client=consent.client,
         consent=consent,
-        service_type="housing",
+        service_type="transitional_housing",
         status=status,
     )
 

@@ -37,8 +37,8 @@ def test_it_creates_a_requested_referral_with_the_program_deadline(
 def test_the_default_deadline_comes_from_settings(
     api, alice, ana, safehouse, ana_consent, settings
 ):
-    settings.REFERRAL_RESPONSE_DAYS = 7
-    body = _post(api, alice, referral_body(ana, safehouse, ana_consent)).json()
+    settings.REFERRAL_RESPONSE_DAYS = 7  # the routine window (each priority has its own)
+    body = _post(api, alice, referral_body(ana, safehouse, ana_consent, priority="routine")).json()
     deadline = dateparse.parse_datetime(body["response_deadline"])
     assert abs(deadline - (timezone.now() + timedelta(days=7))) < timedelta(minutes=1)
 

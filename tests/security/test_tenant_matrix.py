@@ -83,6 +83,10 @@ def _referral(i: Ids) -> dict[str, str]:
     return {"referral_id": i["referral"]}
 
 
+def _program(i: Ids) -> dict[str, str]:
+    return {"program_id": i["program"]}
+
+
 def _sub(i: Ids) -> dict[str, str]:
     return {"subscription_id": i["subscription"]}
 
@@ -222,6 +226,32 @@ TABLE: dict[tuple[str, str], Rule] = {
         ok=("a", AD),
         counterparty=same,
     ),
+    ("program-list", "get"): Rule("public", roles=ROLES, scopes=(ANY_SCOPE,), ok=("c", CW)),
+    ("service-types", "get"): Rule("public", roles=ROLES, scopes=(ANY_SCOPE,), ok=("c", CW)),
+    ("directory-hsds", "get"): Rule("public", roles=ROLES, scopes=(ANY_SCOPE,), ok=("c", CW)),
+    # Any program is public: the pre-check is for whoever sends referrals, at any agency.
+    ("program-availability", "post"): Rule(
+        "public",
+        roles=CASE,
+        scopes=REF_WRITE,
+        kwargs=_program,
+        body=lambda w, i: {"service_type": "family_law", "language": "es"},
+        ok=("c", CW),
+    ),
+    ("program-capacity", "post"): Rule(
+        "object",
+        roles=(AD,),
+        scopes=("directory:write",),
+        kwargs=_program,
+        body=lambda w, i: {"capacity_status": "waitlist"},
+        ok=("a", AD),
+        counterparty=same,
+    ),
+    ("program-assure", "post"): Rule(
+        "object", roles=(AD,), kwargs=_program, ok=("a", AD), counterparty=same
+    ),
+    # --- reports -------------------------------------------------------------------------------
+    ("report-referrals", "get"): Rule("collection", roles=(SV, AD, CO), ok=("a", CO)),
     # --- clients -----------------------------------------------------------------------------
     ("client-list", "get"): Rule("collection", CASE, ("clients:read",), ok=("a", CW)),
     ("client-list", "post"): Rule(
