@@ -34,6 +34,7 @@ seed: migrate
 
 run: seed
 	@echo "serving on http://127.0.0.1:$(PORT)/api/docs/  (demo password: $${DEMO_PASSWORD:-demo-password})"
+	@echo "console:   http://127.0.0.1:$(PORT)/app/  (sign in as alice, carol, hank, erin or adam; docs/console.md)"
 	@ENV_FILE=$(DEV)/dev.env ./scripts/run-dev.sh $(PORT)
 
 test: bootstrap
@@ -44,7 +45,7 @@ lint: bootstrap
 	@$(BIN)/ruff format --check .
 
 typecheck: bootstrap
-	@ENV_FILE=$(DEV)/test.env $(BIN)/mypy core accounts agencies audit crypto clients consent referrals reports webhooks api referral_hub
+	@ENV_FILE=$(DEV)/test.env $(BIN)/mypy core accounts agencies audit crypto clients consent referrals reports webhooks api console referral_hub
 
 # Benchmarks run on the local PostgreSQL when it answers (BENCH_DATABASE_URL to choose), else SQLite.
 bench: bootstrap

@@ -11,6 +11,14 @@ from clients.fields import TABLE
 from crypto.blind import blind_index, normalise
 
 INDEX = "name_dob"
+# Hyphens and dashes count as spaces in names ("Mary-Jane" is "Mary Jane"); with
+# `crypto.blind.normalise` (case, accents, spacing) this is the whole matching rule.
+_DASHES = str.maketrans(dict.fromkeys("-\u2010\u2011\u2012\u2013\u2014\u2212", " "))
+
+
+def name_key(value: Any) -> str:
+    """A name as duplicate search compares it."""
+    return normalise(str(value or "").translate(_DASHES))
 
 
 def search_index_for(
@@ -24,7 +32,7 @@ def search_index_for(
         agency_id=agency_id,
         table=TABLE,
         index=INDEX,
-        values=parts,
+        values=(name_key(given_name), name_key(family_name), date_of_birth),
         # 20 by default: ~1 false candidate per lookup at a million clients in one agency, and
         # enough coincidences that an index value alone does not single a person out.
         bits=settings.CLIENT_SEARCH_INDEX_BITS,
@@ -33,7 +41,9 @@ def search_index_for(
 
 def same_person(found: dict[str, Any], wanted: dict[str, Any]) -> bool:
     """Exact comparison after normalisation: truncation collisions never match a wrong person."""
-    return all(
-        normalise(str(found.get(k) or "")) == normalise(str(wanted[k]))
-        for k in ("given_name", "family_name", "date_of_birth")
+    names = all(
+        name_key(found.get(k)) == name_key(wanted[k]) for k in ("given_name", "family_name")
+    )
+    return names and normalise(str(found.get("date_of_birth") or "")) == normalise(
+        str(wanted["date_of_birth"])
     )

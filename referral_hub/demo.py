@@ -23,6 +23,7 @@ from clients.models import Client
 from clients.services import client_create
 from consent.services import ConsentTerms, consent_grant
 from core.actor import Actor, system_actor
+from referral_hub.demo_console import seed_console_demo
 from referrals.models import Referral
 from referrals.services import referral_create, referral_transition
 
@@ -72,7 +73,7 @@ DEMO_AGENCIES = (
         "Harbor Social Services",
         "social_services",
         False,
-        (("carol", "caseworker"),),
+        (("carol", "caseworker"), ("hank", "supervisor")),
         (
             DemoProgram(
                 "Case Management", "case_management", "Long-term case management.", ("en", "vi")
@@ -157,6 +158,7 @@ def seed_demo(password: str, log: Callable[[str], object] = print) -> None:
                 log(f"user    {username:<6} {role:<18} {spec.name}")
     _seed_demo_clients(operator, log)
     seed_demo_referrals(log)
+    seed_console_demo(log)
 
 
 def _seed_programs(agency: Agency, programs: tuple[DemoProgram, ...]) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import cast
 
 import dj_database_url
 
@@ -319,5 +321,70 @@ LOGGING = {
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
         "django.db.backends": {"level": "WARNING"},
+    },
+}
+
+# --- Console (issue 16): the people's web UI at /app/ (docs/console.md) -----------------------
+# Server-rendered templates + htmx, vendored assets (console/static/), session sign-in over the
+# accounts services. Kept in this one block so the other apps' settings stay untouched.
+_top = INSTALLED_APPS.index("referral_hub")
+INSTALLED_APPS[_top:_top] = ["django.contrib.sessions", "csp", "django_htmx", "console"]
+# Outermost of the header-writers: django-csp is the site's one CSP mechanism; it never replaces
+# a header already set, so API responses keep their stricter `default-src 'none'`.
+_COMMON, _HEADERS = "django.middleware.common.CommonMiddleware", "referral_hub.middleware"
+for _before, _added in (  # each inserted just before the first
+    (_COMMON, "csp.middleware.CSPMiddleware"),
+    (_COMMON, "django.contrib.sessions.middleware.SessionMiddleware"),
+    (f"{_HEADERS}.SecurityHeadersMiddleware", "django.middleware.csrf.CsrfViewMiddleware"),
+    (f"{_HEADERS}.SecurityHeadersMiddleware", "django_htmx.middleware.HtmxMiddleware"),
+):
+    MIDDLEWARE.insert(MIDDLEWARE.index(_before), _added)
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+)
+MIDDLEWARE.append("console.middleware.ConsoleSessionMiddleware")
+cast(dict[str, list[str]], TEMPLATES[0]["OPTIONS"])["context_processors"] += [
+    "django.template.context_processors.csrf",
+    "console.context.console",
+]
+# Receipts and category explanations in the client's language; the console itself is English.
+# No LocaleMiddleware: API responses (and DRF's own messages) are never translated.
+USE_I18N = True
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "console" / "locale"]
+WHITENOISE_USE_FINDERS = True  # served from the apps' static/ folders: no collectstatic step
+WHITENOISE_AUTOREFRESH = DEBUG
+# WhiteNoise warns on every start while collectstatic's target does not exist yet (a read-only
+# image: collectstatic made it, or the finders serve alone).
+with contextlib.suppress(OSError):
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# Sessions: one token family each (accounts/browser.py), so deactivation, role changes and
+# "sign out everywhere" end them on the next request. The cookies travel only under /app/.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_NAME = "rh_console"
+SESSION_COOKIE_PATH = "/app/"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Strict"
+SESSION_COOKIE_AGE = env_int("CONSOLE_SESSION_MAX_SECONDS", 8 * 3600)  # absolute limit
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Secure cookies unless DEBUG: the embedded `make run` default serves plain http on 127.0.0.1.
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_PATH = "/app/"
+CSRF_FAILURE_VIEW = "console.views.errors.csrf_failure"
+CONSOLE_IDLE_SECONDS = env_int("CONSOLE_IDLE_SECONDS", 15 * 60)
+CONSOLE_IDLE_WARNING_SECONDS = env_int("CONSOLE_IDLE_WARNING_SECONDS", 2 * 60)
+CONSOLE_PAGE_SIZE = env_int("CONSOLE_PAGE_SIZE", 25)
+CONTENT_SECURITY_POLICY = {
+    # The Swagger page keeps the headers it has today (the contract issue gives it its own CSP).
+    "EXCLUDE_URL_PREFIXES": ["/api/docs"],
+    "DIRECTIVES": {
+        **{d: ["'self'"] for d in ("default-src", "script-src", "style-src", "font-src")},
+        **{d: ["'self'"] for d in ("connect-src", "form-action")},
+        "img-src": ["'self'", "data:"],
+        **{d: ["'none'"] for d in ("frame-ancestors", "base-uri", "object-src")},
     },
 }

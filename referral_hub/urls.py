@@ -13,6 +13,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("api/v1/", include("api.urls")),
+    path("app/", include("console.urls")),  # the people's web console (docs/console.md)
 ]
 
 handler400 = "api.errors.handler400"

@@ -9,13 +9,18 @@ $BIN/ruff check .
 $BIN/ruff format --check . >/dev/null
 
 echo "== types (mypy; strict on crypto, consent, audit, referrals)"
-$BIN/mypy core accounts agencies audit crypto clients consent referrals reports webhooks api referral_hub
+$BIN/mypy core accounts agencies audit crypto clients consent referrals reports webhooks api console referral_hub
 
 echo "== migrations are in sync"
 $BIN/python manage.py makemigrations --check --dry-run >/dev/null
 
-echo "== tests on SQLite"
-env -u DATABASE_URL $BIN/pytest "$@"
+# The console's browser tests need Debian's Chromium; install it when missing and root.
+if [[ ! -x /usr/bin/chromium && "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+  echo "== installing chromium and chromium-driver for the console's browser tests"
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    chromium chromium-driver fonts-noto-core >/dev/null) \
+    || echo "could not install chromium: the browser tests will say they were skipped"
+fi
 
 pg_url="${TEST_DATABASE_URL:-}"
 if [[ -z "$pg_url" && -n "${CI:-}" ]]; then
@@ -26,6 +31,15 @@ if [[ -z "$pg_url" ]]; then
     pg_url="postgres://postgres@127.0.0.1:5432/referral_hub"
   fi
 fi
+
+# The browser tests run in one pass only: the PostgreSQL one when it runs, else SQLite.
+echo "== tests on SQLite"
+if [[ -n "$pg_url" ]]; then
+  env -u DATABASE_URL RH_BROWSER_TESTS=0 $BIN/pytest "$@"
+else
+  env -u DATABASE_URL $BIN/pytest "$@"
+fi
+
 if [[ -n "$pg_url" ]]; then
   if ! $BIN/python scripts/pg_reachable.py "$pg_url"; then
     echo "PostgreSQL at the configured URL is not reachable" >&2

@@ -1,0 +1,194 @@
+"""One referral: what you may see of it, its timeline, next steps, messages and assignment."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from accounts.staff import case_staff_for
+from console.access import CASE, SUPERVISOR, screen
+from console.forms import add_refusal
+from console.present import (
+    FIELD_WORDS,
+    MOVE_WORDS,
+    PRIORITY_WORDS,
+    STATUS_WORDS,
+    overdue,
+    short_ref,
+    status_tag,
+)
+from console.sharing import sharing_sentence
+from core.actor import Actor
+from core.errors import Conflict, ValidationFailed
+from referrals import services
+from referrals.history import referral_history
+from referrals.models import Referral, ReferralStatus
+from referrals.reads import ReferralView, referral_messages_read, referral_read
+from referrals.selectors import referral_get_for, referral_messages
+from referrals.states import REASON_REQUIRED, RECIPIENT, TERMINAL, allowed_moves
+
+THREAD_SIZE = 50
+
+
+class MoveForm(forms.Form):
+    to = forms.ChoiceField(choices=ReferralStatus.choices)
+    reason = forms.CharField(max_length=4000, required=False, strip=False, label="Reason")
+    version = forms.IntegerField(min_value=1)
+
+
+class MessageForm(forms.Form):
+    body = forms.CharField(max_length=8000, label="Message", widget=forms.Textarea)
+
+
+class AssignForm(forms.Form):
+    assignee = forms.UUIDField(label="Assign to")
+    version = forms.IntegerField(min_value=1)
+
+
+def _fields(view: ReferralView) -> list[dict[str, Any]]:
+    from console.present import CATEGORY_WORDS
+
+    return [
+        {
+            "label": CATEGORY_WORDS.get(category, category).capitalize(),
+            "rows": [(FIELD_WORDS.get(k, k), v) for k, v in values.items() if v not in (None, "")],
+        }
+        for category, values in view.client.items()
+    ]
+
+
+def _moves(referral: Referral, party: str) -> list[dict[str, Any]]:
+    return [
+        {"to": to, "label": MOVE_WORDS.get(to, to), "needs_reason": to in REASON_REQUIRED}
+        for to in allowed_moves(source=referral.status, party=party)
+    ]
+
+
+def _thread(actor: Actor, referral: Referral) -> list[dict[str, Any]]:
+    newest = list(referral_messages(referral=referral).order_by("-created_at", "-id")[:THREAD_SIZE])
+    shown = referral_messages_read(actor=actor, referral=referral, messages=newest)
+    return [
+        {
+            "ours": m.message.agency_id == actor.agency_id,
+            "agency": m.message.agency.name,
+            "author": m.message.author_user.username if m.message.author_user else "partner system",
+            "at": m.message.created_at,
+            "body": m.body,
+        }
+        for m in reversed(shown)
+    ]
+
+
+def _assignable(actor: Actor, referral: Referral, party: str) -> list[tuple[str, str]] | None:
+    if party != RECIPIENT or not actor.has_role(*SUPERVISOR) or referral.status in TERMINAL:
+        return None
+    return [(str(u.pk), u.username) for u in case_staff_for(actor=actor)]
+
+
+def _context(actor: Actor, referral: Referral) -> dict[str, Any]:
+    view = referral_read(actor=actor, referral=referral)
+    return {
+        "referral": referral,
+        "ref": short_ref(referral.id),
+        "party": view.party,
+        "status": status_tag(referral.status),
+        "priority": PRIORITY_WORDS.get(referral.priority, referral.priority),
+        "overdue": overdue(referral.response_deadline, referral.status),
+        "reason": view.reason,
+        "status_reason": view.status_reason,
+        "client_sections": _fields(view),
+        "sharing": sharing_sentence(actor=actor, referral=referral, view=view),
+        "timeline": [
+            {
+                "words": STATUS_WORDS.get(t.to_status, (t.to_status, ""))[0],
+                "agency": t.actor_agency.name if t.actor_agency else "The system",
+                "who": t.actor_user.username if t.actor_user else "",
+                "at": t.created_at,
+            }
+            for t in referral_history(referral=referral)
+        ],
+        "moves": _moves(referral, view.party),
+        "thread": _thread(actor, referral),
+        "assignable": _assignable(actor, referral, view.party),
+        "message_form": MessageForm(),
+    }
+
+
+def _page(request: HttpRequest, actor: Actor, referral: Referral, **extra: Any) -> HttpResponse:
+    status = extra.pop("status", 200)
+    context = {**_context(actor, referral), **extra}
+    return render(request, "console/referrals/detail.html", context, status=status)
+
+
+@screen(CASE)
+def referral_detail(request: HttpRequest, actor: Actor, referral_id: uuid.UUID) -> HttpResponse:
+    referral = referral_get_for(actor=actor, referral_id=referral_id)
+    done = request.GET.get("done", "")
+    banner = f"Done: {STATUS_WORDS[done][0].lower()}." if done in STATUS_WORDS else ""
+    return _page(request, actor, referral, messages_banner=banner)
+
+
+@screen(CASE, methods=("POST",))
+def referral_move(request: HttpRequest, actor: Actor, referral_id: uuid.UUID) -> HttpResponse:
+    referral = referral_get_for(actor=actor, referral_id=referral_id, write=True)
+    form = MoveForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.referral_transition(
+                actor=actor,
+                referral=referral,
+                to=data["to"],
+                reason=data["reason"],
+                expected_version=data["version"],
+            )
+        except (ValidationFailed, Conflict) as refusal:
+            add_refusal(form, refusal, {"reason": "reason"})
+        else:
+            return redirect(f"/app/referrals/{referral.id}/?done={data['to']}")
+    referral = referral_get_for(actor=actor, referral_id=referral_id)
+    return _page(request, actor, referral, form=form, status=400)
+
+
+@screen(CASE, methods=("POST",))
+def referral_message(request: HttpRequest, actor: Actor, referral_id: uuid.UUID) -> HttpResponse:
+    referral = referral_get_for(actor=actor, referral_id=referral_id, write=True)
+    form = MessageForm(request.POST)
+    if form.is_valid():
+        try:
+            services.referral_message_add(
+                actor=actor, referral=referral, body=form.cleaned_data["body"]
+            )
+        except Conflict as refusal:
+            add_refusal(form, refusal, {"body": "body"})
+        else:
+            form = MessageForm()
+            if not request.htmx:  # type: ignore[attr-defined]
+                return redirect(f"/app/referrals/{referral.id}/#messages")
+    if request.htmx:  # type: ignore[attr-defined]
+        context = {"thread": _thread(actor, referral), "message_form": form, "referral": referral}
+        return render(request, "console/referrals/_messages.html", context)
+    return _page(request, actor, referral, message_form=form, status=400)
+
+
+@screen(SUPERVISOR, methods=("POST",))
+def referral_assign(request: HttpRequest, actor: Actor, referral_id: uuid.UUID) -> HttpResponse:
+    referral = referral_get_for(actor=actor, referral_id=referral_id)
+    form = AssignForm(request.POST)
+    if form.is_valid():
+        try:
+            services.referral_assign(
+                actor=actor,
+                referral=referral,
+                assignee_id=form.cleaned_data["assignee"],
+                expected_version=form.cleaned_data["version"],
+            )
+        except (ValidationFailed, Conflict) as refusal:
+            add_refusal(form, refusal, {"assignee": "assignee"})
+        else:
+            return redirect(f"/app/referrals/{referral.id}/?assigned=1")
+    return _page(request, actor, referral, form=form, status=400)
