@@ -32,21 +32,41 @@ if [[ -z "$pg_url" ]]; then
   fi
 fi
 
-# The browser tests run in one pass only: the PostgreSQL one when it runs, else SQLite.
-echo "== tests on SQLite"
-if [[ -n "$pg_url" ]]; then
-  env -u DATABASE_URL RH_BROWSER_TESTS=0 $BIN/pytest "$@"
-else
-  env -u DATABASE_URL $BIN/pytest "$@"
+if [[ -n "$pg_url" ]] && ! $BIN/python scripts/pg_reachable.py "$pg_url"; then
+  echo "PostgreSQL at the configured URL is not reachable" >&2
+  exit 1
 fi
 
-if [[ -n "$pg_url" ]]; then
-  if ! $BIN/python scripts/pg_reachable.py "$pg_url"; then
-    echo "PostgreSQL at the configured URL is not reachable" >&2
-    exit 1
-  fi
+# The browser tests run in one pass only: the PostgreSQL one when it runs, else SQLite.
+if [[ -z "$pg_url" ]]; then
+  echo "== tests on SQLite"
+  env -u DATABASE_URL $BIN/pytest "$@"
+  echo "== PostgreSQL not reachable: skipped the PostgreSQL run (set TEST_DATABASE_URL to include it)"
+  exit 0
+fi
+if [[ "${TEST_SERIAL:-}" == 1 ]]; then
+  echo "== tests on SQLite"
+  env -u DATABASE_URL RH_BROWSER_TESTS=0 $BIN/pytest "$@"
   echo "== tests on PostgreSQL"
   DATABASE_URL="$pg_url" $BIN/pytest "$@"
-else
-  echo "== PostgreSQL not reachable: skipped the PostgreSQL run (set TEST_DATABASE_URL to include it)"
+  exit 0
+fi
+
+# Two cores, two passes: SQLite runs beside PostgreSQL (its output follows when both are done).
+# TEST_SERIAL=1 runs them one after the other.
+echo "== tests on SQLite and on PostgreSQL, side by side (SQLite's output follows)"
+sqlite_log=$(mktemp)
+trap 'rm -f "$sqlite_log"' EXIT
+env -u DATABASE_URL RH_BROWSER_TESTS=0 $BIN/pytest "$@" >"$sqlite_log" 2>&1 &
+sqlite_pid=$!
+echo "== tests on PostgreSQL"
+pg_rc=0
+DATABASE_URL="$pg_url" $BIN/pytest "$@" || pg_rc=$?
+sqlite_rc=0
+wait "$sqlite_pid" || sqlite_rc=$?
+echo "== tests on SQLite"
+cat "$sqlite_log"
+if (( pg_rc != 0 || sqlite_rc != 0 )); then
+  echo "FAILED: PostgreSQL pass exit $pg_rc, SQLite pass exit $sqlite_rc" >&2
+  exit 1
 fi
