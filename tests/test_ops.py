@@ -106,3 +106,46 @@ def test_create_integration_rejects_unknown_scopes(eastside):
         call_command(
             "create_integration", "x", agency=eastside.name, scopes="root:all", stdout=io.StringIO()
         )
+
+
+def test_manage_py_finds_the_dev_env_file_without_being_told():
+    """Operator commands from the guide run as written after `make bootstrap` (no ENV_FILE)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    if not (root / ".dev" / "dev.env").is_file():
+        pytest.skip("no .dev/dev.env: run `make bootstrap`")
+    code = (
+        "import os; from django.conf import settings; print(os.environ['ENV_FILE'], settings.DEBUG)"
+    )
+    clean = {"PATH": "/usr/bin:/bin", "HOME": "/tmp"}  # nothing from the test environment
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code],
+        cwd=root,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == [str(root / ".dev" / "dev.env"), "True"]
+
+
+def test_an_explicit_env_file_still_wins():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    clean = {"PATH": "/usr/bin:/bin", "HOME": "/tmp", "ENV_FILE": "/nonexistent/x.env"}
+    done = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=root,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "ENV_FILE=/nonexistent/x.env" in done.stderr
