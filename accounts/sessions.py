@@ -61,7 +61,7 @@ def refresh_rotate(*, old_jti: str, new_jti: str, expires_at: datetime) -> Rotat
             .first()
         )
         if token is None:
-            raise AuthenticationFailed("Unknown refresh token.", code="token_not_valid")
+            raise AuthenticationFailed("Unknown refresh token.", code="token_invalid")
         family, user = token.family, token.family.user
         if token.used_at is None and family.revoked_at is None and _user_ok(user):
             token.used_at = timezone.now()
@@ -109,7 +109,7 @@ def family_revoke(*, jti: str) -> None:
     """Sign out: revoke the family of this refresh token (and so its access tokens)."""
     token = RefreshToken.objects.select_related("family__user").filter(jti=jti).first()
     if token is None:
-        raise AuthenticationFailed("Unknown refresh token.", code="token_not_valid")
+        raise AuthenticationFailed("Unknown refresh token.", code="token_invalid")
     family = token.family
     if family.revoked_at is None:
         TokenFamily.objects.filter(pk=family.pk).update(

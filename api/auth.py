@@ -20,17 +20,25 @@ from api.tokens import decode_access, decode_enrolment, password_mark
 from core.actor import Actor
 from core.errors import AuthenticationFailed
 
+SCHEME_EXPECTED = "Use `Authorization: Bearer <access token>`."
+
 
 def _bearer(request: Request, keyword: str) -> str | None:
+    """The token of a `Bearer` header; None without a header; 401 for any other scheme."""
     header = authentication.get_authorization_header(request).split()
-    if not header or header[0].decode(errors="replace").lower() != keyword.lower():
+    if not header:
         return None
-    if len(header) != 2:
-        raise exceptions.AuthenticationFailed("Malformed Authorization header.")
+    if header[0].decode(errors="replace").lower() != keyword.lower() or len(header) != 2:
+        raise exceptions.AuthenticationFailed(
+            f"The Authorization header is not a Bearer token. {SCHEME_EXPECTED}",
+            code="invalid_auth_scheme",
+        )
     try:
         return header[1].decode()
     except UnicodeDecodeError as exc:
-        raise exceptions.AuthenticationFailed("The access token is invalid or expired.") from exc
+        raise exceptions.AuthenticationFailed(
+            "The access token is invalid.", code="token_invalid"
+        ) from exc
 
 
 class TokenAuthentication(authentication.BaseAuthentication):
@@ -49,14 +57,15 @@ class TokenAuthentication(authentication.BaseAuthentication):
         try:
             claims = decode_access(raw)
         except AuthenticationFailed as exc:
-            raise exceptions.AuthenticationFailed(
-                "The access token is invalid or expired."
-            ) from exc
+            raise exceptions.AuthenticationFailed(exc.detail, code=exc.code) from exc
         actor = actor_resolve(
             kind=claims.get("kind"), subject=claims.get("sub"), family=claims.get("fam")
         )
         if actor is None:
-            raise exceptions.AuthenticationFailed("The credentials are no longer valid.")
+            raise exceptions.AuthenticationFailed(
+                "The credentials are no longer valid (signed out, revoked or deactivated).",
+                code="token_revoked",
+            )
         return actor, claims
 
     def authenticate_header(self, request: Request) -> str:
@@ -77,9 +86,13 @@ class EnrolmentAuthentication(TokenAuthentication):
         try:
             user_id = uuid.UUID(str(claims.get("sub")))
         except ValueError as exc:
-            raise exceptions.AuthenticationFailed("The enrolment token is invalid.") from exc
+            raise exceptions.AuthenticationFailed(
+                "The enrolment token is invalid.", code="token_invalid"
+            ) from exc
         user = User.objects.select_related("agency").filter(pk=user_id).first()
         live = user is not None and user.is_active and user.agency and user.agency.is_active
         if not live or claims.get("pwm") != password_mark(user):  # type: ignore[arg-type]
-            raise exceptions.AuthenticationFailed("The enrolment token is no longer valid.")
+            raise exceptions.AuthenticationFailed(
+                "The enrolment token is no longer valid; sign in again.", code="token_revoked"
+            )
         return actor_for_user(user, auth_method=ENROLMENT_STEP), claims  # type: ignore[arg-type]

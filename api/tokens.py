@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
 
 from accounts.models import Integration, TokenFamily, User
@@ -60,22 +60,25 @@ def integration_access(integration: Integration) -> str:
     return str(token)
 
 
+def _refused(exc: TokenError, what: str) -> AuthenticationFailed:
+    """`token_expired` for a well-signed token past its `exp`, `token_invalid` for the rest."""
+    if isinstance(exc, ExpiredTokenError):
+        return AuthenticationFailed(f"The {what} has expired.", code="token_expired")
+    return AuthenticationFailed(f"The {what} is invalid.", code="token_invalid")
+
+
 def decode_refresh(raw: str) -> dict[str, Any]:
     try:
         return dict(RefreshToken(raw).payload)  # type: ignore[arg-type]
     except TokenError as exc:
-        raise AuthenticationFailed(
-            "The refresh token is invalid or expired.", code="token_not_valid"
-        ) from exc
+        raise _refused(exc, "refresh token") from exc
 
 
 def decode_access(raw: str) -> dict[str, Any]:
     try:
         return dict(AccessToken(raw).payload)  # type: ignore[arg-type]
     except TokenError as exc:
-        raise AuthenticationFailed(
-            "The access token is invalid or expired.", code="token_not_valid"
-        ) from exc
+        raise _refused(exc, "access token") from exc
 
 
 def password_mark(user: User) -> str:
@@ -95,6 +98,4 @@ def decode_enrolment(raw: str) -> dict[str, Any]:
     try:
         return dict(EnrolmentToken(raw).payload)  # type: ignore[arg-type]
     except TokenError as exc:
-        raise AuthenticationFailed(
-            "The enrolment token is invalid or expired; sign in again.", code="token_not_valid"
-        ) from exc
+        raise _refused(exc, "enrolment token") from exc

@@ -12,15 +12,15 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("auth/token/revoke", auth.TokenRevokeApi.as_view(), name="auth-token-revoke"),
     path("auth/client-token", auth.ClientTokenApi.as_view(), name="auth-client-token"),
     path("me", me.MeApi.as_view(), name="me"),
-    path("agencies/", agencies.AgencyListApi.as_view(), name="agency-list"),
-    path("agencies/<uuid:agency_id>/", agencies.AgencyDetailApi.as_view(), name="agency-detail"),
+    path("agencies", agencies.AgencyListApi.as_view(), name="agency-list"),
+    path("agencies/<uuid:agency_id>", agencies.AgencyDetailApi.as_view(), name="agency-detail"),
     path(
-        "agencies/<uuid:agency_id>/programs/",
+        "agencies/<uuid:agency_id>/programs",
         agencies.ProgramCreateApi.as_view(),
         name="program-create",
     ),
     path(
-        "agencies/<uuid:agency_id>/programs/<uuid:program_id>/",
+        "agencies/<uuid:agency_id>/programs/<uuid:program_id>",
         agencies.ProgramUpdateApi.as_view(),
         name="program-update",
     ),
@@ -30,14 +30,14 @@ urlpatterns: list[URLPattern | URLResolver] = [
 from api.v1 import webhooks as webhooks_v1  # noqa: E402
 
 urlpatterns += [
-    path("webhooks/", webhooks_v1.WebhookListCreateApi.as_view(), name="webhook-list"),
+    path("webhooks", webhooks_v1.WebhookListCreateApi.as_view(), name="webhook-list"),
     path(
         "webhooks/deliveries/<uuid:delivery_id>/redeliver",
         webhooks_v1.WebhookRedeliverApi.as_view(),
         name="webhook-redeliver",
     ),
     path(
-        "webhooks/<uuid:subscription_id>/",
+        "webhooks/<uuid:subscription_id>",
         webhooks_v1.WebhookDetailApi.as_view(),
         name="webhook-detail",
     ),
@@ -47,7 +47,7 @@ urlpatterns += [
         name="webhook-rotate-secret",
     ),
     path(
-        "webhooks/<uuid:subscription_id>/deliveries/",
+        "webhooks/<uuid:subscription_id>/deliveries",
         webhooks_v1.WebhookDeliveryListApi.as_view(),
         name="webhook-deliveries",
     ),
@@ -58,12 +58,12 @@ from api.v1 import consents as consents_v1  # noqa: E402
 
 urlpatterns += [
     path(
-        "clients/<uuid:client_id>/consents/",
+        "clients/<uuid:client_id>/consents",
         consents_v1.ConsentListCreateApi.as_view(),
         name="consent-list",
     ),
     path(
-        "consents/<uuid:consent_id>/",
+        "consents/<uuid:consent_id>",
         consents_v1.ConsentDetailApi.as_view(),
         name="consent-detail",
     ),
@@ -79,9 +79,9 @@ from api.v1 import disclosures as disclosures_v1  # noqa: E402
 from api.v1 import referrals as referrals_v1  # noqa: E402
 
 urlpatterns += [
-    path("referrals/", referrals_v1.ReferralCollectionApi.as_view(), name="referral-list"),
+    path("referrals", referrals_v1.ReferralCollectionApi.as_view(), name="referral-list"),
     path(
-        "referrals/<uuid:referral_id>/",
+        "referrals/<uuid:referral_id>",
         referrals_v1.ReferralDetailApi.as_view(),
         name="referral-detail",
     ),
@@ -106,7 +106,7 @@ urlpatterns += [
         name="referral-history",
     ),
     path(
-        "referrals/<uuid:referral_id>/messages/",
+        "referrals/<uuid:referral_id>/messages",
         referrals_v1.ReferralMessagesApi.as_view(),
         name="referral-messages",
     ),
@@ -126,9 +126,9 @@ urlpatterns += [
 from api.v1 import clients as clients_v1  # noqa: E402
 
 urlpatterns += [
-    path("clients/", clients_v1.ClientListCreateApi.as_view(), name="client-list"),
+    path("clients", clients_v1.ClientListCreateApi.as_view(), name="client-list"),
     path("clients/search", clients_v1.ClientSearchApi.as_view(), name="client-search"),
-    path("clients/<uuid:client_id>/", clients_v1.ClientDetailApi.as_view(), name="client-detail"),
+    path("clients/<uuid:client_id>", clients_v1.ClientDetailApi.as_view(), name="client-detail"),
     path(
         "clients/<uuid:client_id>/erase", clients_v1.ClientEraseApi.as_view(), name="client-erase"
     ),
@@ -138,7 +138,7 @@ urlpatterns += [
 from api.v1 import audit as audit_v1  # noqa: E402
 
 urlpatterns += [
-    path("audit/events/", audit_v1.AuditEventListApi.as_view(), name="audit-events"),
+    path("audit/events", audit_v1.AuditEventListApi.as_view(), name="audit-events"),
     path("audit/verify", audit_v1.AuditVerifyApi.as_view(), name="audit-verify"),
     path("audit/exports", audit_v1.AuditExportCreateApi.as_view(), name="audit-exports"),
     path("audit/public-key", audit_v1.AuditPublicKeyApi.as_view(), name="audit-public-key"),
@@ -150,7 +150,7 @@ from api.v1 import programs as programs_v1  # noqa: E402
 from api.v1 import reports as reports_v1  # noqa: E402
 
 urlpatterns += [
-    path("programs/", programs_v1.ProgramListApi.as_view(), name="program-list"),
+    path("programs", programs_v1.ProgramListApi.as_view(), name="program-list"),
     path(
         "programs/<uuid:program_id>/availability",
         programs_v1.ProgramAvailabilityApi.as_view(),
@@ -176,7 +176,7 @@ from api.v1 import integrations as integrations_v1  # noqa: E402
 from api.v1 import mfa as mfa_v1  # noqa: E402
 from api.v1 import staff as staff_v1  # noqa: E402
 
-_STAFF_USER = "staff/users/<uuid:user_id>/"
+_STAFF_USER = "staff/users/<uuid:user_id>"
 urlpatterns += [
     path("auth/password/set", auth.PasswordSetApi.as_view(), name="auth-password-set"),
     path("auth/mfa", mfa_v1.MfaStatusApi.as_view(), name="auth-mfa"),
@@ -189,49 +189,49 @@ urlpatterns += [
         mfa_v1.MfaRecoveryCodesApi.as_view(),
         name="auth-mfa-recovery-codes",
     ),
-    path("me/sessions/", me.MySessionListApi.as_view(), name="me-sessions"),
+    path("me/sessions", me.MySessionListApi.as_view(), name="me-sessions"),
     path(
         "me/sessions/<uuid:family_id>/revoke",
         me.MySessionRevokeApi.as_view(),
         name="me-session-revoke",
     ),
     path("me/password", me.MyPasswordApi.as_view(), name="me-password"),
-    path("staff/users/", staff_v1.StaffUserListApi.as_view(), name="staff-users"),
+    path("staff/users", staff_v1.StaffUserListApi.as_view(), name="staff-users"),
     path(_STAFF_USER, staff_v1.StaffUserDetailApi.as_view(), name="staff-user"),
     path(
-        _STAFF_USER + "deactivate",
+        _STAFF_USER + "/deactivate",
         staff_v1.StaffUserDeactivateApi.as_view(),
         name="staff-user-deactivate",
     ),
     path(
-        _STAFF_USER + "reactivate",
+        _STAFF_USER + "/reactivate",
         staff_v1.StaffUserReactivateApi.as_view(),
         name="staff-user-reactivate",
     ),
-    path(_STAFF_USER + "role", staff_v1.StaffUserRoleApi.as_view(), name="staff-user-role"),
+    path(_STAFF_USER + "/role", staff_v1.StaffUserRoleApi.as_view(), name="staff-user-role"),
     path(
-        _STAFF_USER + "reset-password",
+        _STAFF_USER + "/reset-password",
         staff_v1.StaffUserPasswordResetApi.as_view(),
         name="staff-user-reset-password",
     ),
     path(
-        _STAFF_USER + "reset-mfa",
+        _STAFF_USER + "/reset-mfa",
         staff_v1.StaffUserMfaResetApi.as_view(),
         name="staff-user-reset-mfa",
     ),
     path(
-        _STAFF_USER + "sessions/",
+        _STAFF_USER + "/sessions",
         staff_v1.StaffUserSessionListApi.as_view(),
         name="staff-user-sessions",
     ),
     path(
-        _STAFF_USER + "sessions/<uuid:family_id>/revoke",
+        _STAFF_USER + "/sessions/<uuid:family_id>/revoke",
         staff_v1.StaffUserSessionRevokeApi.as_view(),
         name="staff-user-session-revoke",
     ),
     path("staff/mfa-policy", staff_v1.StaffMfaPolicyApi.as_view(), name="staff-mfa-policy"),
     path(
-        "staff/integrations/",
+        "staff/integrations",
         integrations_v1.IntegrationListApi.as_view(),
         name="staff-integrations",
     ),

@@ -247,7 +247,7 @@ def _load_chains(total: int, chains: int = 20) -> None:
                 "outcome": "allow",
                 "reason": "",
                 "request_id": uuid.uuid4().hex,
-                "route": "/api/v1/clients/<uuid:client_id>/",
+                "route": "/api/v1/clients/<uuid:client_id>",
                 "ip": "10.0.0.1",
                 "user_agent": "bench/1.0",
             }

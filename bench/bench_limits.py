@@ -63,7 +63,7 @@ def run() -> list[dict[str, Any]]:
         username="limits-bench", password=None, agency=agency, role="caseworker"
     )
     bearer = f"Bearer {tokens.user_access(user, TokenFamily.objects.create(user=user))}"
-    client, url = Client(), f"/api/v1/agencies/{agency.id}/"
+    client, url = Client(), f"/api/v1/agencies/{agency.id}"
     stores = _stores()
 
     def read() -> None:

@@ -1,9 +1,9 @@
 """Referral read and create against plain baselines, interleaved in the same run (in-process).
 
-- recipient read: `GET /api/v1/referrals/{id}/` as the recipient: scope + consent decision +
+- recipient read: `GET /api/v1/referrals/{id}` as the recipient: scope + consent decision +
   decrypting two categories and the reason + a `disclosure` audit event (chain lock, insert);
-  baseline: `GET /api/v1/agencies/{id}/` (JWT-authenticated, nothing encrypted). Target >= 50%.
-- create: `POST /api/v1/referrals/` (client + recipient + consent checks, sealed reason,
+  baseline: `GET /api/v1/agencies/{id}` (JWT-authenticated, nothing encrypted). Target >= 50%.
+- create: `POST /api/v1/referrals` (client + recipient + consent checks, sealed reason,
   transition row, two outbox rows, audit); baseline: `POST .../programs/` by an agency admin
   (one insert + audit). Target >= 60%.
 """
@@ -88,7 +88,7 @@ def run() -> list[dict[str, Any]]:
     s = _setup()
     http = Client()
     created = http.post(
-        "/api/v1/referrals/",
+        "/api/v1/referrals",
         s["body"],
         content_type="application/json",
         HTTP_AUTHORIZATION=s["sender"],
@@ -115,7 +115,7 @@ def run() -> list[dict[str, Any]]:
 
     def referral_create() -> None:
         response = http.post(
-            "/api/v1/referrals/",
+            "/api/v1/referrals",
             s["body"],
             content_type="application/json",
             HTTP_AUTHORIZATION=s["sender"],

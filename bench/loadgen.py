@@ -121,7 +121,7 @@ class Partner:
         self, op: str, method: str, path: str, body: Any = None, headers: dict | None = None
     ) -> tuple[int, Any, dict[str, str]]:
         hdrs = {"Accept": "application/json", **(headers or {})}
-        if self.access and not path.startswith("/api/v1/auth/"):
+        if self.access and not path.startswith("/api/v1/auth"):
             hdrs["Authorization"] = f"Bearer {self.access}"
         data = None
         if body is not None:
@@ -184,14 +184,14 @@ class Partner:
 
     # --- operations -------------------------------------------------------------------------
     def inbox_list(self) -> None:
-        status, payload, _ = self.call("inbox.list", "GET", "/api/v1/referrals/?box=inbox")
+        status, payload, _ = self.call("inbox.list", "GET", "/api/v1/referrals?box=inbox")
         self.expect("inbox.list", status, 200, payload)
 
     def referral_read(self) -> None:
         referral_id = self.pools.pick(self.pools.inbox, self.agency)
         if referral_id is None:
             return self.inbox_list()
-        status, payload, _ = self.call("referral.read", "GET", f"/api/v1/referrals/{referral_id}/")
+        status, payload, _ = self.call("referral.read", "GET", f"/api/v1/referrals/{referral_id}")
         self.expect("referral.read", status, 200, payload)
         return None
 
@@ -221,7 +221,7 @@ class Partner:
 
     def _create(self, body: dict, key: str) -> str | None:
         status, payload, _ = self.call(
-            "referral.create", "POST", "/api/v1/referrals/", body, {"Idempotency-Key": key}
+            "referral.create", "POST", "/api/v1/referrals", body, {"Idempotency-Key": key}
         )
         if not self.expect("referral.create", status, 201, payload):
             return None
@@ -261,7 +261,7 @@ class Partner:
         status, payload, _ = self.call(
             "message.create",
             "POST",
-            f"/api/v1/referrals/{referral_id}/messages/",
+            f"/api/v1/referrals/{referral_id}/messages",
             {"body": "Load test message (synthetic)"},
             {"Idempotency-Key": str(uuid.uuid4())},
         )

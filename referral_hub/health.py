@@ -9,6 +9,21 @@ from django.http import HttpRequest, JsonResponse
 READINESS_CHECKS: list[tuple[str, str]] = []  # (name, "module:function") added by later apps
 
 
+def index(request: HttpRequest) -> JsonResponse:
+    """`GET /`: where things are (a JSON document, not a debug page)."""
+    return JsonResponse(
+        {
+            "name": "referral-hub",
+            "api": "/api/v1",
+            "schema": "/api/schema",
+            "docs": "/api/docs",
+            "redoc": "/api/redoc",
+            "console": "/app/",
+            "health": "/healthz",
+        }
+    )
+
+
 def healthz(request: HttpRequest) -> JsonResponse:
     """The process is up."""
     return JsonResponse({"status": "ok"})

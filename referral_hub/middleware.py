@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import re
 import uuid
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 
+from api.errors import payload_too_large, problem_for_status, server_error
 from core import context
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 Handler = Callable[[HttpRequest], HttpResponse]
+logger = logging.getLogger(__name__)
 
 
 def client_address(meta: dict[str, object]) -> str:
@@ -73,18 +76,52 @@ class BodySizeLimitMiddleware:
         except ValueError:
             length = 0
         if length > settings.REQUEST_MAX_BYTES:
-            return JsonResponse(
-                {
-                    "type": "urn:referral-hub:problem:payload_too_large",
-                    "title": "The request body is too large.",
-                    "status": 413,
-                    "code": "payload_too_large",
-                    "detail": f"The limit is {settings.REQUEST_MAX_BYTES} bytes.",
-                },
-                status=413,
-                content_type="application/problem+json",
-            )
+            return payload_too_large(settings.REQUEST_MAX_BYTES)
         return self.get_response(request)
+
+
+class ApiProblemMiddleware:
+    """Under /api/ every error is problem+json, whatever produced it (DEBUG pages included).
+
+    DRF's exception handler and the /api/ catch-all route answer almost everything; this is the
+    net under them: an exception escaping a view or a middleware becomes a problem 500, and an
+    error response that is not JSON (a CSRF page, a debug page) is replaced by a problem body
+    with the same status and headers such as `Retry-After` and `Allow`.
+    """
+
+    KEEP = ("Retry-After", "Allow", "WWW-Authenticate")
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path.startswith("/api/") or response.status_code < 400:
+            return response
+        if "json" in response.get("Content-Type", ""):
+            return response
+        problem = problem_for_status(response.status_code)
+        for name in self.KEEP:
+            if name in response:
+                problem[name] = response[name]
+        return problem
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not request.path.startswith("/api/"):
+            return None
+        logger.error(
+            "unhandled error", exc_info=exception, extra={"error_type": type(exception).__name__}
+        )
+        return server_error()
+
+
+# Swagger UI and ReDoc: assets from this origin only (drf-spectacular-sidecar, pinned), the
+# Swagger init script a separate same-origin request, so no inline script is needed.
+DOC_PAGES = ("/api/docs", "/api/redoc")
+DOCS_CSP = (
+    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
 
 
 class SecurityHeadersMiddleware:
@@ -95,7 +132,9 @@ class SecurityHeadersMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        if request.path.startswith("/api/") and not request.path.startswith("/api/docs"):
+        if request.path in DOC_PAGES:
+            response.setdefault("Content-Security-Policy", DOCS_CSP)
+        elif request.path.startswith("/api/"):
             response.setdefault("Cache-Control", "no-store")
             response.setdefault(
                 "Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"

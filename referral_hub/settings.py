@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc assets, pinned, served from here
     "core",
     "accounts",
     "agencies",
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "referral_hub.middleware.RequestContextMiddleware",
+    "referral_hub.middleware.ApiProblemMiddleware",
     "referral_hub.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -270,7 +272,7 @@ REST_FRAMEWORK = {
     # Deny by default: every view must name what it allows.
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.DenyAll"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.BoundedJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "api.pagination.CreatedCursorPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_THROTTLE_CLASSES": ["api.throttling.ActorRateThrottle"],
@@ -292,6 +294,15 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Swagger UI and ReDoc from drf-spectacular-sidecar (pinned in pyproject.toml), never a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Error responses, the Problem component, examples and links (api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.postprocess_contract",
+    ],
     # Choice sets shared by several serializers get one stable component name each.
     "ENUM_NAME_OVERRIDES": {
         "ReferralStatusEnum": "referrals.models.ReferralStatus",
@@ -379,8 +390,8 @@ CONSOLE_IDLE_SECONDS = env_int("CONSOLE_IDLE_SECONDS", 15 * 60)
 CONSOLE_IDLE_WARNING_SECONDS = env_int("CONSOLE_IDLE_WARNING_SECONDS", 2 * 60)
 CONSOLE_PAGE_SIZE = env_int("CONSOLE_PAGE_SIZE", 25)
 CONTENT_SECURITY_POLICY = {
-    # The Swagger page keeps the headers it has today (the contract issue gives it its own CSP).
-    "EXCLUDE_URL_PREFIXES": ["/api/docs"],
+    # The API docs pages get their own self-only CSP (referral_hub/middleware.py DOCS_CSP).
+    "EXCLUDE_URL_PREFIXES": ["/api/docs", "/api/redoc"],
     "DIRECTIVES": {
         **{d: ["'self'"] for d in ("default-src", "script-src", "style-src", "font-src")},
         **{d: ["'self'"] for d in ("connect-src", "form-action")},

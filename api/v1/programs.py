@@ -7,7 +7,6 @@ import uuid
 
 from drf_spectacular.utils import extend_schema
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,6 +14,7 @@ from rest_framework.views import APIView
 from agencies import selectors, services
 from agencies.taxonomy import SERVICE_TYPES
 from api.base import actor_of
+from api.pagination import NameCursorPagination
 from api.permissions import Authenticated, allow
 from api.v1.program_io import (
     AvailabilityInput,
@@ -29,15 +29,6 @@ from core.roles import CASE_ROLES, Role, Scope
 from referrals.matching import program_availability
 
 ADMIN = (Role.AGENCY_ADMIN,)
-
-
-class NameCursorPagination(CursorPagination):
-    """By name; `?page_size=` up to 100; `{next, previous, results}`."""
-
-    ordering = ("name", "id")
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 100
 
 
 class ProgramListApi(GenericAPIView):

@@ -39,9 +39,9 @@ echo "recovery codes -> $(echo "$done" | json "['recovery_codes'].__len__()")"
 colleague=(-H "Authorization: Bearer $(echo "$done" | json "['tokens']['access']")")
 
 # 5. The colleague as you see them, and their sessions (one per sign-in).
-enrolled=$(curl -sf "$BASE/api/v1/staff/users/$user_id/" "${auth[@]}" | json "['mfa_enrolled']")
+enrolled=$(curl -sf "$BASE/api/v1/staff/users/$user_id" "${auth[@]}" | json "['mfa_enrolled']")
 echo "enrolled -> $enrolled"
-sessions=$(curl -sf "$BASE/api/v1/staff/users/$user_id/sessions/" "${auth[@]}")
+sessions=$(curl -sf "$BASE/api/v1/staff/users/$user_id/sessions" "${auth[@]}")
 echo "sessions -> $(echo "$sessions" | json "['results'].__len__()")"
 
 # 6. A new role applies on their next request.

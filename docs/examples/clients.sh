@@ -17,13 +17,13 @@ as() { local who=$1; shift; curl -s -H "Authorization: Bearer $who" -H 'Content-
 BODY='{"identity": {"given_name": "Demo", "family_name": "Núñez", "date_of_birth": "1990-01-01"},
        "contact": {"phone": "555-0100", "safe_contact_instructions": "Text only."},
        "demographics": {"preferred_language": "es", "household_size": 3}}'
-CLIENT=$(as "$ALICE" -X POST "$BASE/api/v1/clients/" -H "Idempotency-Key: demo-client-$$" -d "$BODY" | json "d['id']")
-as "$ALICE" -X POST "$BASE/api/v1/clients/" -H "Idempotency-Key: demo-client-$$" -d "$BODY" \
+CLIENT=$(as "$ALICE" -X POST "$BASE/api/v1/clients" -H "Idempotency-Key: demo-client-$$" -d "$BODY" | json "d['id']")
+as "$ALICE" -X POST "$BASE/api/v1/clients" -H "Idempotency-Key: demo-client-$$" -d "$BODY" \
   | json "'retry ->', d['id'] == '$CLIENT'"                                  # retry -> True
 
 # 2. Read it (every category), then change one field of one category.
-as "$ALICE" "$BASE/api/v1/clients/$CLIENT/" | json "'read ->', d['identity']['family_name'], d['contact']['phone']"
-as "$ALICE" -X PATCH "$BASE/api/v1/clients/$CLIENT/" -d '{"contact": {"phone": "555-0111"}}' \
+as "$ALICE" "$BASE/api/v1/clients/$CLIENT" | json "'read ->', d['identity']['family_name'], d['contact']['phone']"
+as "$ALICE" -X PATCH "$BASE/api/v1/clients/$CLIENT" -d '{"contact": {"phone": "555-0111"}}' \
   | json "'patched ->', d['contact']['phone'], d['contact']['safe_contact_instructions']"
 
 # 3. Duplicate check before recording someone: case, accents and spacing do not matter.
@@ -32,8 +32,8 @@ as "$ALICE" -X POST "$BASE/api/v1/clients/search" \
   | json "'search ->', [r['id'] == '$CLIENT' for r in d['results']]"           # search -> [True]
 
 # 4. Another agency cannot tell the client exists.
-as "$CAROL" -o /dev/null -w 'carol -> %{http_code}\n' "$BASE/api/v1/clients/$CLIENT/"
+as "$CAROL" -o /dev/null -w 'carol -> %{http_code}\n' "$BASE/api/v1/clients/$CLIENT"
 
 # 5. A supervisor erases the client (crypto-shredding): it reads as erased from then on.
 as "$SAM" -X POST "$BASE/api/v1/clients/$CLIENT/erase" -d '{"confirm": true}' | json "'erase ->', d['erased']"
-as "$ALICE" "$BASE/api/v1/clients/$CLIENT/" | json "'after erase ->', d['erased'], 'identity' in d"
+as "$ALICE" "$BASE/api/v1/clients/$CLIENT" | json "'after erase ->', d['erased'], 'identity' in d"

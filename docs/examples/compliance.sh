@@ -14,11 +14,11 @@ access=$(curl -sf -X POST "$BASE/api/v1/auth/token" -H 'Content-Type: applicatio
 auth=(-H "Authorization: Bearer $access")
 
 # 1. Search: sign-ins involving your agency, newest first (cursor-paginated: follow "next").
-curl -sf "$BASE/api/v1/audit/events/?action=auth.login&page_size=5" "${auth[@]}" \
+curl -sf "$BASE/api/v1/audit/events?action=auth.login&page_size=5" "${auth[@]}" \
   | json "['results'][0]['action']"
 
 # 2. Refused attempts (outcome=deny) in a time window.
-curl -sf "$BASE/api/v1/audit/events/?outcome=deny&from=2020-01-01T00:00:00Z" "${auth[@]}" \
+curl -sf "$BASE/api/v1/audit/events?outcome=deny&from=2020-01-01T00:00:00Z" "${auth[@]}" \
   | json "['next'] is None"
 
 # 3. Verify your agency's chain against the signed checkpoints.

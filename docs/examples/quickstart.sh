@@ -15,13 +15,13 @@ refresh=$(echo "$pair" | json "['refresh']")
 curl -sf "$BASE/api/v1/me" -H "Authorization: Bearer $access" | json "['agency']['name']"
 
 # 3. The directory, cursor-paginated: follow "next" until it is null.
-page=$(curl -sf "$BASE/api/v1/agencies/?page_size=2" -H "Authorization: Bearer $access")
+page=$(curl -sf "$BASE/api/v1/agencies?page_size=2" -H "Authorization: Bearer $access")
 echo "$page" | json "['results'][0]['name']"
 next=$(echo "$page" | json "['next'] or ''")
 [ -n "$next" ] && curl -sf "$next" -H "Authorization: Bearer $access" | json "['results'][0]['name']"
 
 # 4. Errors are RFC 9457 problem+json with a stable code.
-curl -s "$BASE/api/v1/agencies/00000000-0000-0000-0000-000000000000/" \
+curl -s "$BASE/api/v1/agencies/00000000-0000-0000-0000-000000000000" \
   -H "Authorization: Bearer $access" | json "['code']"
 
 # 5. Rotate the refresh token (the old one is now spent: presenting it again signs you out).

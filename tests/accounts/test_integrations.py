@@ -12,7 +12,7 @@ from accounts.models import Integration
 from audit.models import AuditEvent
 from tests.conftest import client_for
 
-LIST = "/api/v1/staff/integrations/"
+LIST = "/api/v1/staff/integrations"
 
 
 def _token(client_id: str, secret: str) -> int:
@@ -44,7 +44,7 @@ def test_an_admin_creates_an_integration_and_sees_the_secret_once(adam, carol):
 def test_a_rotated_secret_works_during_the_grace_period_then_not(adam, settings, monkeypatch):
     settings.INTEGRATION_SECRET_GRACE_HOURS = 24
     made = _create(adam)
-    rotated = client_for(adam).post(f"{LIST}{made['id']}/rotate-secret")
+    rotated = client_for(adam).post(f"{LIST}/{made['id']}/rotate-secret")
     assert rotated.status_code == 200
     new, old = rotated.json()["client_secret"], made["client_secret"]
     assert new != old and rotated.json()["previous_secret_expires_at"]
@@ -70,12 +70,12 @@ def test_revoking_an_integration_stops_it_at_once(adam, eastside, make_integrati
     )
     partner = APIClient()
     partner.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
-    assert partner.get("/api/v1/referrals/").status_code == 200
-    revoked = client_for(adam).post(f"{LIST}{made['id']}/revoke")
+    assert partner.get("/api/v1/referrals").status_code == 200
+    revoked = client_for(adam).post(f"{LIST}/{made['id']}/revoke")
     assert revoked.status_code == 200 and revoked.json()["is_active"] is False
-    assert partner.get("/api/v1/referrals/").status_code == 401  # the next request
+    assert partner.get("/api/v1/referrals").status_code == 401  # the next request
     assert _token(made["client_id"], made["client_secret"]) == 401
-    again = client_for(adam).post(f"{LIST}{made['id']}/rotate-secret")
+    again = client_for(adam).post(f"{LIST}/{made['id']}/rotate-secret")
     assert again.status_code == 409 and again.json()["code"] == "integration_revoked"
     assert AuditEvent.objects.filter(action="integration.revoke").count() == 1
 
@@ -88,7 +88,7 @@ def test_another_agencys_admin_gets_404_and_a_caseworker_403(adam, alice, harbor
         username="hadmin", password="x" * 12, agency=harbor, role="agency_admin"
     )
     assert client_for(foreign).get(LIST).json()["results"] == []
-    assert client_for(foreign).post(f"{LIST}{made['id']}/rotate-secret").status_code == 404
-    assert client_for(foreign).post(f"{LIST}{made['id']}/revoke").status_code == 404
-    assert client_for(alice).post(f"{LIST}{made['id']}/revoke").status_code == 403
+    assert client_for(foreign).post(f"{LIST}/{made['id']}/rotate-secret").status_code == 404
+    assert client_for(foreign).post(f"{LIST}/{made['id']}/revoke").status_code == 404
+    assert client_for(alice).post(f"{LIST}/{made['id']}/revoke").status_code == 403
     assert _token(made["client_id"], made["client_secret"]) == 200

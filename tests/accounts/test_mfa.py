@@ -178,7 +178,7 @@ def test_the_enrolment_step_token_can_call_nothing_else(anon, erin, settings):
             continue
         concrete = re.sub(r"(user_id|family_id|integration_id|\w+_id)", str(uuid.uuid4()), url)
         response = getattr(step, method)(concrete, {}, format="json")
-        open_route = url.startswith("/api/v1/auth/") and response.status_code in (400, 401)
+        open_route = url.startswith("/api/v1/auth") and response.status_code in (400, 401)
         assert response.status_code == 401 or open_route, f"{method} {url}: {response.status_code}"
         checked += 1
     assert checked > 40

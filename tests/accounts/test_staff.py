@@ -14,7 +14,7 @@ from audit.models import AuditEvent
 from tests.conftest import PASSWORD, client_for, enrol_totp
 
 TOKEN, SET_PASSWORD = "/api/v1/auth/token", "/api/v1/auth/password/set"
-STAFF = "/api/v1/staff/users/"
+STAFF = "/api/v1/staff/users"
 
 
 def _login(username: str, password: str = PASSWORD, **extra: str) -> Any:
@@ -62,7 +62,7 @@ def test_other_agencies_and_other_roles_get_nothing(adam, alice, carol, harbor):
     foreign = client_for(harbor_admin)
     for path in ("", "deactivate", "reset-password", "reset-mfa", "sessions/"):
         method = foreign.get if path in ("", "sessions/") else foreign.post
-        response = method(f"{STAFF}{alice.id}/{path}")
+        response = method(f"{STAFF}/{alice.id}/{path}")
         assert response.status_code == 404, (path, response.content)
     assert client_for(alice).get(STAFF).status_code == 403
     alice.refresh_from_db()
@@ -113,7 +113,7 @@ def test_an_expired_set_password_token_is_refused(adam, settings):
 def test_deactivation_revokes_every_session_at_once(adam, alice):
     pairs = [_login("alice").json() for _ in range(3)]
     assert all(_bearer(p["access"]).get("/api/v1/me").status_code == 200 for p in pairs)
-    response = client_for(adam).post(f"{STAFF}{alice.id}/deactivate")
+    response = client_for(adam).post(f"{STAFF}/{alice.id}/deactivate")
     assert response.status_code == 200 and response.json()["is_active"] is False
     # The next request of every session is 401, and no refresh token works.
     assert [_bearer(p["access"]).get("/api/v1/me").status_code for p in pairs] == [401] * 3
@@ -127,7 +127,7 @@ def test_deactivation_revokes_every_session_at_once(adam, alice):
     assert _login("alice").status_code == 401
     assert _audited("user.deactivate")[0].reason == "sessions_revoked=3"
     # Reactivation does not bring the old sessions back: they were revoked, not just paused.
-    assert client_for(adam).post(f"{STAFF}{alice.id}/reactivate").status_code == 200
+    assert client_for(adam).post(f"{STAFF}/{alice.id}/reactivate").status_code == 200
     assert [_bearer(p["access"]).get("/api/v1/me").status_code for p in pairs] == [401] * 3
     assert _login("alice").status_code == 200
     assert len(_audited("user.activate")) == 1
@@ -135,8 +135,8 @@ def test_deactivation_revokes_every_session_at_once(adam, alice):
 
 def test_an_admin_cannot_deactivate_or_demote_themselves(adam):
     admin = client_for(adam)
-    assert admin.post(f"{STAFF}{adam.id}/deactivate").json()["code"] == "self"
-    role = admin.post(f"{STAFF}{adam.id}/role", {"role": "caseworker"}, format="json")
+    assert admin.post(f"{STAFF}/{adam.id}/deactivate").json()["code"] == "self"
+    role = admin.post(f"{STAFF}/{adam.id}/role", {"role": "caseworker"}, format="json")
     assert role.status_code == 409
     adam.refresh_from_db()
     assert adam.is_active and adam.role == "agency_admin"
@@ -144,21 +144,21 @@ def test_an_admin_cannot_deactivate_or_demote_themselves(adam):
 
 def test_a_role_change_applies_on_the_next_request(adam, alice):
     token = client_for(alice)
-    assert token.get("/api/v1/clients/").status_code == 200
+    assert token.get("/api/v1/clients").status_code == 200
     changed = client_for(adam).post(
-        f"{STAFF}{alice.id}/role", {"role": "compliance_officer"}, format="json"
+        f"{STAFF}/{alice.id}/role", {"role": "compliance_officer"}, format="json"
     )
     assert changed.status_code == 200 and changed.json()["role"] == "compliance_officer"
-    assert token.get("/api/v1/clients/").status_code == 403
+    assert token.get("/api/v1/clients").status_code == 403
     assert _audited("user.role_change")[0].reason == "caseworker->compliance_officer"
-    bad = client_for(adam).post(f"{STAFF}{alice.id}/role", {"role": "root"}, format="json")
+    bad = client_for(adam).post(f"{STAFF}/{alice.id}/role", {"role": "root"}, format="json")
     assert bad.status_code == 400
 
 
 def test_a_password_reset_ends_sessions_but_never_skips_the_second_factor(adam, alice, monkeypatch):
     secret = enrol_totp(alice).secret
     session = _login("alice", otp=totp.code_now(secret)).json()
-    reset = client_for(adam).post(f"{STAFF}{alice.id}/reset-password")
+    reset = client_for(adam).post(f"{STAFF}/{alice.id}/reset-password")
     assert reset.status_code == 200
     token = reset.json()["set_password_token"]
     assert _bearer(session["access"]).get("/api/v1/me").status_code == 401
@@ -175,7 +175,7 @@ def test_a_password_reset_ends_sessions_but_never_skips_the_second_factor(adam, 
 def test_an_mfa_reset_by_the_admin_forces_re_enrolment(adam, alice):
     enrol_totp(alice)
     session = client_for(alice)
-    response = client_for(adam).post(f"{STAFF}{alice.id}/reset-mfa")
+    response = client_for(adam).post(f"{STAFF}/{alice.id}/reset-mfa")
     assert response.status_code == 200, response.content
     assert response.json()["mfa_enrolled"] is False and response.json()["mfa_enrol_required"]
     assert session.get("/api/v1/me").status_code == 401
@@ -186,28 +186,28 @@ def test_an_mfa_reset_by_the_admin_forces_re_enrolment(adam, alice):
 
 def test_an_admin_lists_and_revokes_a_users_sessions(adam, alice):
     first, second = _login("alice").json(), _login("alice").json()
-    sessions = client_for(adam).get(f"{STAFF}{alice.id}/sessions/")
+    sessions = client_for(adam).get(f"{STAFF}/{alice.id}/sessions")
     assert sessions.status_code == 200 and len(sessions.json()["results"]) == 2
     family = TokenFamily.objects.filter(user=alice).order_by("created_at").first()
     assert family is not None
-    revoke = client_for(adam).post(f"{STAFF}{alice.id}/sessions/{family.id}/revoke")
+    revoke = client_for(adam).post(f"{STAFF}/{alice.id}/sessions/{family.id}/revoke")
     assert revoke.status_code == 204
     assert _bearer(first["access"]).get("/api/v1/me").status_code == 401
     assert _bearer(second["access"]).get("/api/v1/me").status_code == 200
-    left = client_for(adam).get(f"{STAFF}{alice.id}/sessions/").json()["results"]
+    left = client_for(adam).get(f"{STAFF}/{alice.id}/sessions").json()["results"]
     assert [s["id"] for s in left] != [str(family.id)] and len(left) == 1
     family.refresh_from_db()
     assert family.revoked_reason == "revoked_by_admin"
     # A session of another user is not found through alice.
     bob_family = TokenFamily.objects.create(user=adam)
-    missing = client_for(adam).post(f"{STAFF}{alice.id}/sessions/{bob_family.id}/revoke")
+    missing = client_for(adam).post(f"{STAFF}/{alice.id}/sessions/{bob_family.id}/revoke")
     assert missing.status_code == 404
 
 
 def test_a_user_lists_and_revokes_their_own_sessions(alice, bob):
     phone, laptop = _login("alice").json(), _login("alice").json()
     mine = _bearer(laptop["access"])
-    listed = mine.get("/api/v1/me/sessions/").json()["results"]
+    listed = mine.get("/api/v1/me/sessions").json()["results"]
     assert len(listed) == 2 and [s["current"] for s in listed] == [True, False]
     other = listed[1]["id"]
     assert mine.post(f"/api/v1/me/sessions/{other}/revoke").status_code == 204
@@ -215,7 +215,7 @@ def test_a_user_lists_and_revokes_their_own_sessions(alice, bob):
     assert mine.get("/api/v1/me").status_code == 200
     _login("bob")
     foreign = TokenFamily.objects.get(user=bob)
-    mine_now = mine.get("/api/v1/me/sessions/").json()["results"]
+    mine_now = mine.get("/api/v1/me/sessions").json()["results"]
     assert str(foreign.id) not in {s["id"] for s in mine_now}
     assert mine.post(f"/api/v1/me/sessions/{foreign.id}/revoke").status_code == 404
 

@@ -165,7 +165,7 @@ def test_revoke_signs_out_the_family(anon, alice):
 def test_a_garbage_refresh_token_is_401(anon):
     response = anon.post("/api/v1/auth/token/refresh", {"refresh": "not-a-jwt"}, format="json")
     assert response.status_code == 401
-    assert response.json()["code"] == "token_not_valid"
+    assert response.json()["code"] == "token_invalid"
 
 
 @pytest.mark.django_db

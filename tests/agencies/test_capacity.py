@@ -87,7 +87,7 @@ def test_stopping_referrals_is_a_capacity_change(api, adam, eastside):
 def test_the_admins_patch_goes_the_same_way(api, adam, eastside):
     program = eastside.programs.get()
     api(adam).patch(
-        f"/api/v1/agencies/{eastside.id}/programs/{program.id}/",
+        f"/api/v1/agencies/{eastside.id}/programs/{program.id}",
         {"capacity_status": "waitlist", "description": "Walk-ins on Tuesdays."},
         format="json",
     )
@@ -137,14 +137,14 @@ def test_a_person_confirms_the_entry(api, adam, make_integration, eastside):
 
 def test_a_new_entry_by_a_person_counts_as_confirmed(api, adam, eastside):
     body = {"name": "Walk-in Clinic", "service_type": "civil_legal_aid", "languages": ["EN", "es"]}
-    response = api(adam).post(f"/api/v1/agencies/{eastside.id}/programs/", body, format="json")
+    response = api(adam).post(f"/api/v1/agencies/{eastside.id}/programs", body, format="json")
     assert response.status_code == 201, response.content
     assert response.json()["stale"] is False and response.json()["languages"] == ["en", "es"]
 
 
 def test_languages_must_be_language_tags(api, adam, eastside):
     body = {"name": "X", "service_type": "other", "languages": ["Ana Canary"]}
-    response = api(adam).post(f"/api/v1/agencies/{eastside.id}/programs/", body, format="json")
+    response = api(adam).post(f"/api/v1/agencies/{eastside.id}/programs", body, format="json")
     assert response.status_code == 400
     assert "Ana Canary" not in response.content.decode()
 

@@ -11,7 +11,7 @@ from tests.factories import AgencyFactory, ProgramFactory
 
 
 def test_any_authenticated_caller_reads_the_directory(api, alice, harbor, safehouse):
-    response = api(alice).get("/api/v1/agencies/")
+    response = api(alice).get("/api/v1/agencies")
     assert response.status_code == 200
     names = [a["name"] for a in response.json()["results"]]
     assert {"Eastside Legal Clinic", "Harbor Social Services", "Safe Harbor Housing"} <= set(names)
@@ -21,17 +21,17 @@ def test_any_authenticated_caller_reads_the_directory(api, alice, harbor, safeho
 def test_directory_list_uses_a_constant_number_of_queries(api, alice):
     client = api(alice)
     with CaptureQueriesContext(connection) as few:
-        client.get("/api/v1/agencies/")
+        client.get("/api/v1/agencies")
     for i in range(15):
         ProgramFactory(agency=AgencyFactory(kind="other"), name="P", service_type="other")
     with CaptureQueriesContext(connection) as many:
-        assert len(client.get("/api/v1/agencies/").json()["results"]) == 16
+        assert len(client.get("/api/v1/agencies").json()["results"]) == 16
     assert len(many) == len(few)
 
 
 def test_directory_is_cursor_paginated(api, alice):
     AgencyFactory.create_batch(4, kind="other")
-    first = api(alice).get("/api/v1/agencies/?page_size=2").json()
+    first = api(alice).get("/api/v1/agencies?page_size=2").json()
     assert len(first["results"]) == 2 and first["next"]
     second = api(alice).get(first["next"]).json()
     assert not {a["id"] for a in first["results"]} & {a["id"] for a in second["results"]}
@@ -40,11 +40,11 @@ def test_directory_is_cursor_paginated(api, alice):
 def test_inactive_agencies_are_not_listed(api, alice, harbor):
     harbor.is_active = False
     harbor.save(update_fields=["is_active"])
-    assert api(alice).get(f"/api/v1/agencies/{harbor.id}/").status_code == 404
+    assert api(alice).get(f"/api/v1/agencies/{harbor.id}").status_code == 404
 
 
 def test_agency_detail_lists_programs(api, carol, eastside):
-    body = api(carol).get(f"/api/v1/agencies/{eastside.id}/").json()
+    body = api(carol).get(f"/api/v1/agencies/{eastside.id}").json()
     assert body["programs"][0]["name"] == "Protective Orders"
 
 
@@ -63,7 +63,7 @@ def _program(**extra):  # type: ignore[no-untyped-def]
 
 def test_agency_admin_adds_a_program(api, adam, eastside):
     response = api(adam).post(
-        f"/api/v1/agencies/{eastside.id}/programs/", _program(), format="json"
+        f"/api/v1/agencies/{eastside.id}/programs", _program(), format="json"
     )
     assert response.status_code == 201, response.content
     assert response.json()["capacity_status"] == "available"
@@ -72,17 +72,17 @@ def test_agency_admin_adds_a_program(api, adam, eastside):
 
 def test_a_caseworker_cannot_change_programs(api, alice, eastside):
     response = api(alice).post(
-        f"/api/v1/agencies/{eastside.id}/programs/", _program(), format="json"
+        f"/api/v1/agencies/{eastside.id}/programs", _program(), format="json"
     )
     assert response.status_code == 403
 
 
 def test_an_admin_cannot_change_another_agencys_programs(api, adam, harbor):
-    response = api(adam).post(f"/api/v1/agencies/{harbor.id}/programs/", _program(), format="json")
+    response = api(adam).post(f"/api/v1/agencies/{harbor.id}/programs", _program(), format="json")
     assert response.status_code == 403
     program = harbor.programs.get()
     patch = api(adam).patch(
-        f"/api/v1/agencies/{harbor.id}/programs/{program.id}/",
+        f"/api/v1/agencies/{harbor.id}/programs/{program.id}",
         {"capacity_status": "full"},
         format="json",
     )
@@ -94,7 +94,7 @@ def test_an_admin_cannot_change_another_agencys_programs(api, adam, harbor):
 def test_updating_capacity_stamps_the_time(api, adam, eastside):
     program = eastside.programs.get()
     response = api(adam).patch(
-        f"/api/v1/agencies/{eastside.id}/programs/{program.id}/",
+        f"/api/v1/agencies/{eastside.id}/programs/{program.id}",
         {"capacity_status": "waitlist"},
         format="json",
     )
@@ -105,7 +105,7 @@ def test_updating_capacity_stamps_the_time(api, adam, eastside):
 
 def test_invalid_program_input_is_a_field_error(api, adam, eastside):
     response = api(adam).post(
-        f"/api/v1/agencies/{eastside.id}/programs/",
+        f"/api/v1/agencies/{eastside.id}/programs",
         _program(service_type="spaceflight"),
         format="json",
     )
@@ -116,6 +116,6 @@ def test_invalid_program_input_is_a_field_error(api, adam, eastside):
 def test_integration_without_scope_cannot_change_programs(api, eastside, make_integration):
     integration = make_integration(eastside, scopes=["referrals:read"])
     response = api(integration).post(
-        f"/api/v1/agencies/{eastside.id}/programs/", _program(), format="json"
+        f"/api/v1/agencies/{eastside.id}/programs", _program(), format="json"
     )
     assert response.status_code == 403

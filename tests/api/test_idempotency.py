@@ -8,7 +8,7 @@ from agencies.models import Program
 def _post(client, agency, key, **body):  # type: ignore[no-untyped-def]
     data = {"name": "Walk-in Clinic", "service_type": "civil_legal_aid", **body}
     return client.post(
-        f"/api/v1/agencies/{agency.id}/programs/", data, format="json", HTTP_IDEMPOTENCY_KEY=key
+        f"/api/v1/agencies/{agency.id}/programs", data, format="json", HTTP_IDEMPOTENCY_KEY=key
     )
 
 

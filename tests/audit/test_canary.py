@@ -32,6 +32,6 @@ def test_foundation_flows_leak_no_secrets(api, anon, alice, adam, erin):
     anon.post("/api/v1/auth/token", {"username": "alice", "password": PASSWORD}, format="json")
     anon.post("/api/v1/auth/token", {"username": "alice", "password": CANARY}, format="json")
     api(alice).get("/api/v1/me")
-    api(alice).get("/api/v1/audit/events/")
+    api(alice).get("/api/v1/audit/events")
     api(erin).post("/api/v1/audit/exports", {}, format="json")
     assert_no_values_in_audit([PASSWORD, CANARY])

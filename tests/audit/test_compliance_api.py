@@ -14,7 +14,7 @@ from audit.models import AuditEvent
 from audit.services import audit_record
 from tests.conftest import actor
 
-EVENTS = "/api/v1/audit/events/"
+EVENTS = "/api/v1/audit/events"
 
 
 @pytest.fixture

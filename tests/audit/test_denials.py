@@ -18,7 +18,7 @@ def _denials() -> list[AuditEvent]:
 
 def test_a_foreign_client_read_is_a_404_and_is_audited(api, alice, carol, make_client, harbor):
     foreign = make_client(harbor)
-    response = api(alice).get(f"/api/v1/clients/{foreign.id}/")
+    response = api(alice).get(f"/api/v1/clients/{foreign.id}")
     assert response.status_code == 404
     (event,) = _denials()
     assert (event.object_type, event.object_id) == ("client", str(foreign.id))
@@ -29,19 +29,19 @@ def test_a_foreign_client_read_is_a_404_and_is_audited(api, alice, carol, make_c
 
 def test_a_missing_object_looks_the_same_and_is_audited(api, alice):
     missing = uuid.uuid4()
-    assert api(alice).get(f"/api/v1/clients/{missing}/").status_code == 404
+    assert api(alice).get(f"/api/v1/clients/{missing}").status_code == 404
     (event,) = _denials()
     assert event.object_id == str(missing)
 
 
 def test_a_role_refusal_is_audited(api, alice):
-    assert api(alice).get("/api/v1/audit/events/").status_code == 403
+    assert api(alice).get("/api/v1/audit/events").status_code == 403
     (event,) = _denials()
     assert event.reason == "permission_denied" and event.actor_role == "caseworker"
 
 
 def test_anonymous_refusals_are_not_authz_events(anon, db):
-    assert anon.get("/api/v1/audit/events/").status_code == 401
+    assert anon.get("/api/v1/audit/events").status_code == 401
     assert _denials() == []
 
 

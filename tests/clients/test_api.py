@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from audit.models import AuditEvent
 from core.roles import Scope
 
-URL = "/api/v1/clients/"
+URL = "/api/v1/clients"
 
 
 def _create(client_api, body):
@@ -21,7 +21,7 @@ def _create(client_api, body):
 def test_a_caseworker_creates_and_reads_a_client(api, alice, canaries):
     created = _create(api(alice), canaries)
     assert created["identity"] == canaries["identity"]
-    read = api(alice).get(f"{URL}{created['id']}/").json()
+    read = api(alice).get(f"{URL}/{created['id']}").json()
     for category, values in canaries.items():
         assert read[category] == values, category
     assert read["erased"] is False
@@ -34,7 +34,7 @@ def test_round_trip_of_each_field(api, alice, canaries):
     for category, values in canaries.items():
         for name, value in values.items():
             response = api(alice).patch(
-                f"{URL}{created['id']}/", {category: {name: value}}, format="json"
+                f"{URL}/{created['id']}", {category: {name: value}}, format="json"
             )
             assert response.status_code == 200, response.content
             assert response.json()[category][name] == value
@@ -43,7 +43,7 @@ def test_round_trip_of_each_field(api, alice, canaries):
 def test_patch_changes_only_the_given_fields(api, alice, canaries):
     created = _create(api(alice), canaries)
     response = api(alice).patch(
-        f"{URL}{created['id']}/",
+        f"{URL}/{created['id']}",
         {"contact": {"phone": None}, "safety": {"risk_notes": "calmer"}},
         format="json",
     )
@@ -98,11 +98,11 @@ def test_patch_cannot_remove_a_name(api, alice, make_client, eastside):
         ({}, ""),
     ]
     for body, field in cases:
-        response = api(alice).patch(f"{URL}{client.pk}/", body, format="json")
+        response = api(alice).patch(f"{URL}/{client.pk}", body, format="json")
         assert response.status_code == 400, body
         assert response.json()["code"] == "validation_error"
         assert [e["field"] for e in response.json()["errors"]] == [field]
-    identity = api(alice).get(f"{URL}{client.pk}/").json()["identity"]
+    identity = api(alice).get(f"{URL}/{client.pk}").json()["identity"]
     assert (identity["given_name"], identity["family_name"]) == ("Ana", "Lopez")
     assert not AuditEvent.objects.filter(action="client.update").exists()
 
@@ -128,25 +128,25 @@ def test_anonymous_is_401_everywhere(anon, make_client, eastside):
     for method, url in [
         ("get", URL),
         ("post", URL),
-        ("get", f"{URL}{client.pk}/"),
-        ("patch", f"{URL}{client.pk}/"),
-        ("post", f"{URL}search"),
-        ("post", f"{URL}{client.pk}/erase"),
+        ("get", f"{URL}/{client.pk}"),
+        ("patch", f"{URL}/{client.pk}"),
+        ("post", f"{URL}/search"),
+        ("post", f"{URL}/{client.pk}/erase"),
     ]:
         assert getattr(anon, method)(url, {}, format="json").status_code == 401, (method, url)
 
 
 def test_another_agency_gets_404(api, carol, hank, make_client, eastside):
     client = make_client(eastside)
-    assert api(carol).get(f"{URL}{client.pk}/").status_code == 404
+    assert api(carol).get(f"{URL}/{client.pk}").status_code == 404
     assert (
         api(carol)
-        .patch(f"{URL}{client.pk}/", {"safety": {"risk_notes": "x"}}, format="json")
+        .patch(f"{URL}/{client.pk}", {"safety": {"risk_notes": "x"}}, format="json")
         .status_code
         == 404
     )
     assert (
-        api(hank).post(f"{URL}{client.pk}/erase", {"confirm": True}, format="json").status_code
+        api(hank).post(f"{URL}/{client.pk}/erase", {"confirm": True}, format="json").status_code
         == 404
     )
     assert api(carol).get(URL).json()["results"] == []
@@ -159,7 +159,7 @@ def test_admins_and_compliance_officers_see_no_client_data(
     who = request.getfixturevalue(persona)
     client = make_client(eastside)
     assert api(who).get(URL).status_code == 403
-    assert api(who).get(f"{URL}{client.pk}/").status_code == 403
+    assert api(who).get(f"{URL}/{client.pk}").status_code == 403
     assert (
         api(who)
         .post(URL, {"identity": {"given_name": "A", "family_name": "B"}}, format="json")
@@ -167,7 +167,7 @@ def test_admins_and_compliance_officers_see_no_client_data(
         == 403
     )
     search = {"given_name": "Test", "family_name": "Person", "date_of_birth": "1990-01-01"}
-    assert api(who).post(f"{URL}search", search, format="json").status_code == 403
+    assert api(who).post(f"{URL}/search", search, format="json").status_code == 403
 
 
 def test_integrations_need_the_clients_scopes(api, make_integration, make_client, eastside, harbor):
@@ -175,23 +175,23 @@ def test_integrations_need_the_clients_scopes(api, make_integration, make_client
     reader = make_integration(eastside, scopes=[Scope.CLIENTS_READ])
     writer = make_integration(eastside, scopes=[Scope.CLIENTS_WRITE])
     outsider = make_integration(harbor, scopes=[Scope.CLIENTS_READ])
-    assert api(reader).get(f"{URL}{client.pk}/").status_code == 200
+    assert api(reader).get(f"{URL}/{client.pk}").status_code == 200
     assert (
         api(reader)
-        .patch(f"{URL}{client.pk}/", {"safety": {"risk_notes": "x"}}, format="json")
+        .patch(f"{URL}/{client.pk}", {"safety": {"risk_notes": "x"}}, format="json")
         .status_code
         == 403
     )
-    assert api(writer).get(f"{URL}{client.pk}/").status_code == 403
+    assert api(writer).get(f"{URL}/{client.pk}").status_code == 403
     assert (
         api(writer)
         .post(URL, {"identity": {"given_name": "A", "family_name": "B"}}, format="json")
         .status_code
         == 201
     )
-    assert api(outsider).get(f"{URL}{client.pk}/").status_code == 404
+    assert api(outsider).get(f"{URL}/{client.pk}").status_code == 404
     assert (
-        api(writer).post(f"{URL}{client.pk}/erase", {"confirm": True}, format="json").status_code
+        api(writer).post(f"{URL}/{client.pk}/erase", {"confirm": True}, format="json").status_code
         == 403
     )
 
@@ -199,11 +199,11 @@ def test_integrations_need_the_clients_scopes(api, make_integration, make_client
 def test_only_a_supervisor_erases(api, alice, sam, make_client, eastside):
     client = make_client(eastside)
     assert (
-        api(alice).post(f"{URL}{client.pk}/erase", {"confirm": True}, format="json").status_code
+        api(alice).post(f"{URL}/{client.pk}/erase", {"confirm": True}, format="json").status_code
         == 403
     )
-    assert api(sam).post(f"{URL}{client.pk}/erase", {}, format="json").status_code == 400
-    response = api(sam).post(f"{URL}{client.pk}/erase", {"confirm": True}, format="json")
+    assert api(sam).post(f"{URL}/{client.pk}/erase", {}, format="json").status_code == 400
+    response = api(sam).post(f"{URL}/{client.pk}/erase", {"confirm": True}, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["erased"] is True and "identity" not in response.json()
 
@@ -245,13 +245,13 @@ def test_the_list_query_count_is_constant(api, alice, make_client, eastside):
 
 def test_an_erased_client_reads_as_erased(api, alice, sam, make_client, eastside):
     client = make_client(eastside, risk_notes="Canary risk")
-    api(sam).post(f"{URL}{client.pk}/erase", {"confirm": True}, format="json")
-    body = api(alice).get(f"{URL}{client.pk}/").json()
+    api(sam).post(f"{URL}/{client.pk}/erase", {"confirm": True}, format="json")
+    body = api(alice).get(f"{URL}/{client.pk}").json()
     assert body["erased"] is True and body["erased_at"]
     assert not set(body) & {"identity", "safety"}
     assert (
         api(alice)
-        .patch(f"{URL}{client.pk}/", {"safety": {"risk_notes": "x"}}, format="json")
+        .patch(f"{URL}/{client.pk}", {"safety": {"risk_notes": "x"}}, format="json")
         .status_code
         == 410
     )
@@ -297,7 +297,7 @@ def test_a_write_only_integration_never_reads_fields_back(
     writer = make_integration(eastside, scopes=[Scope.CLIENTS_WRITE])
     client = make_client(eastside, given_name="Zorbulina", phone="+1 555 0199")
     response = api(writer).patch(
-        f"{URL}{client.pk}/", {"contact": {"email": "a@example.test"}}, format="json"
+        f"{URL}/{client.pk}", {"contact": {"email": "a@example.test"}}, format="json"
     )
     assert response.status_code == 200
     assert response.json()["id"] == str(client.pk) and "contact" not in response.json()

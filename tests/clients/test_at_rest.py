@@ -11,20 +11,20 @@ from audit.models import AuditEvent
 from tests.audit.canary import assert_no_values_in_audit
 from tests.clients.conftest import canary_strings
 
-URL = "/api/v1/clients/"
+URL = "/api/v1/clients"
 
 
 def _exercise(api, alice, sam, canaries) -> str:
     """Create, read, list, update, search and erase one client holding every canary."""
     caller = api(alice)
     created = caller.post(URL, canaries, format="json", HTTP_IDEMPOTENCY_KEY="k1").json()
-    caller.get(f"{URL}{created['id']}/")
+    caller.get(f"{URL}/{created['id']}")
     caller.get(URL)
     caller.patch(
-        f"{URL}{created['id']}/", {"contact": {"phone": "+1 555 0199 7732"}}, format="json"
+        f"{URL}/{created['id']}", {"contact": {"phone": "+1 555 0199 7732"}}, format="json"
     )
     caller.post(
-        f"{URL}search",
+        f"{URL}/search",
         {k: canaries["identity"][k] for k in ("given_name", "family_name", "date_of_birth")},
         format="json",
     )
@@ -63,7 +63,7 @@ def test_no_table_holds_a_canary_in_plaintext(api, alice, sam, canaries):
 
 def test_audit_rows_hold_no_canary(api, alice, sam, canaries):
     client_id = _exercise(api, alice, sam, canaries)
-    api(sam).post(f"{URL}{client_id}/erase", {"confirm": True}, format="json")
+    api(sam).post(f"{URL}/{client_id}/erase", {"confirm": True}, format="json")
     events = list(AuditEvent.objects.all())
     assert {
         "client.create",
@@ -100,7 +100,7 @@ def test_an_erased_client_stays_unreadable_with_every_key(api, alice, sam, easts
 
     client = make_client(eastside, given_name="Zorbulina", risk_notes="Canary risk")
     backup = Client.objects.filter(pk=client.pk).values("identity_sealed", "safety_sealed").get()
-    api(sam).post(f"{URL}{client.pk}/erase", {"confirm": True}, format="json")
+    api(sam).post(f"{URL}/{client.pk}/erase", {"confirm": True}, format="json")
 
     row = (
         Client.objects.filter(pk=client.pk)
@@ -113,6 +113,6 @@ def test_an_erased_client_stays_unreadable_with_every_key(api, alice, sam, easts
     # restore the old ciphertext and clear every "erased" flag: still nothing decrypts
     Client.objects.filter(pk=client.pk).update(erased_at=None, **backup)
     DataKey.objects.filter(client=client).update(destroyed_at=None)
-    response = api(alice).get(f"{URL}{client.pk}/")
+    response = api(alice).get(f"{URL}/{client.pk}")
     assert response.status_code == 500
     assert b"Zorbulina" not in response.content and b"Canary" not in response.content

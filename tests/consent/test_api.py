@@ -16,7 +16,7 @@ SECRET = "shelter bed away from her partner"
 
 
 def url(person) -> str:  # type: ignore[no-untyped-def]
-    return f"/api/v1/clients/{person.id}/consents/"
+    return f"/api/v1/clients/{person.id}/consents"
 
 
 def grant(api, who, person, body):  # type: ignore[no-untyped-def]
@@ -52,7 +52,7 @@ def test_anonymous_gets_401_everywhere(anon, person):
     some = "00000000-0000-0000-0000-000000000000"
     assert anon.get(url(person)).status_code == 401
     assert anon.post(url(person), {}, format="json").status_code == 401
-    assert anon.get(f"/api/v1/consents/{some}/").status_code == 401
+    assert anon.get(f"/api/v1/consents/{some}").status_code == 401
     assert anon.post(f"/api/v1/consents/{some}/revoke", {}, format="json").status_code == 401
 
 

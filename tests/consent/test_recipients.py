@@ -16,7 +16,7 @@ from webhooks.models import OutboxEvent
 
 
 def grant(api, alice, person, body):  # type: ignore[no-untyped-def]
-    response = api(alice).post(f"/api/v1/clients/{person.id}/consents/", body, format="json")
+    response = api(alice).post(f"/api/v1/clients/{person.id}/consents", body, format="json")
     assert response.status_code == 201, response.content
     return Consent.objects.get(pk=response.json()["id"])
 
@@ -36,7 +36,7 @@ def test_recipient_reads_metadata_only_when_a_referral_relies_on_it(
     api, alice, dave, carol, person, grant_body, make_integration, safehouse
 ):
     consent = grant(api, alice, person, grant_body())
-    detail = f"/api/v1/consents/{consent.id}/"
+    detail = f"/api/v1/consents/{consent.id}"
     assert api(dave).get(detail).status_code == 404  # no referral yet
     refer(consent, status="draft")
     assert api(dave).get(detail).status_code == 404  # a draft never reached the recipient
@@ -47,8 +47,8 @@ def test_recipient_reads_metadata_only_when_a_referral_relies_on_it(
     partner = make_integration(safehouse, scopes=["referrals:read"])
     assert api(partner).get(detail).status_code == 200
     assert api(carol).get(detail).status_code == 404  # another agency entirely
-    assert api(dave).get(f"/api/v1/clients/{person.id}/consents/").status_code == 404
-    revoke = api(dave).post(f"{detail}revoke", {"reason": "no"}, format="json")
+    assert api(dave).get(f"/api/v1/clients/{person.id}/consents").status_code == 404
+    revoke = api(dave).post(f"{detail}/revoke", {"reason": "no"}, format="json")
     assert revoke.status_code == 404
 
 

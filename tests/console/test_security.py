@@ -213,7 +213,7 @@ def test_csp_is_strict_on_console_pages_and_the_api_keeps_its_own(alice, anon):
     assert "unsafe" not in policy
     assert re.search(rb"<script(?![^>]*\bsrc=)", page.content) is None, "inline script"
     assert b"style=" not in page.content and b"hx-on" not in page.content
-    api = anon.get("/api/v1/agencies/")
+    api = anon.get("/api/v1/agencies")
     assert api["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
 
 

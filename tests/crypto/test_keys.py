@@ -14,11 +14,11 @@ from crypto.models import DataKey, IndexKey
 from crypto.rotation import pending_count, rewrap_batch
 from tests.crypto.conftest import b64, new_ring, random_key
 
-URL = "/api/v1/clients/"
+URL = "/api/v1/clients"
 
 
 def _read(api, who, client):
-    return api(who).get(f"{URL}{client.pk}/")
+    return api(who).get(f"{URL}/{client.pk}")
 
 
 @pytest.mark.parametrize("breakage", ["wrong", "missing"])
@@ -106,7 +106,7 @@ def test_wrapped_index_keys_swapped_between_agencies_fail(
     IndexKey.objects.filter(pk=east.pk).update(wrapped=harb.wrapped)
     IndexKey.objects.filter(pk=harb.pk).update(wrapped=east.wrapped)
     query = {"given_name": "Ana", "family_name": "Lopez", "date_of_birth": "1987-03-14"}
-    response = api(alice).post(f"{URL}search", query, format="json")
+    response = api(alice).post(f"{URL}/search", query, format="json")
     _refused(response, table="crypto_indexkey", row=eastside.id, agency=eastside.id)
     assert b"Lopez" not in response.content and "results" not in response.json()
     assert not AuditEvent.objects.filter(action="client.search").exists()
@@ -197,7 +197,7 @@ def test_env_based_rings_get_instructions_then_resume(settings, eastside, make_c
 
 def test_erased_keys_are_not_rewrapped(api, sam, eastside, make_client, key_file):
     client = make_client(eastside)
-    api(sam).post(f"{URL}{client.pk}/erase", {"confirm": True}, format="json")
+    api(sam).post(f"{URL}/{client.pk}/erase", {"confirm": True}, format="json")
     _add_primary(key_file)
     assert pending_count() == 1  # only the agency's index key
     stored = DataKey.objects.get(client=client)

@@ -23,7 +23,7 @@ from crypto.pkcs11_provider import Pkcs11KeyProvider
 from crypto.rotation import pending_count
 from tests.softhsm import softhsm_token, token_empty
 
-URL = "/api/v1/clients/"
+URL = "/api/v1/clients"
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def _new_kek() -> str:
 
 
 def _read(api, who, client):  # type: ignore[no-untyped-def]
-    return api(who).get(f"{URL}{client.pk}/")
+    return api(who).get(f"{URL}/{client.pk}")
 
 
 def _kek_value_readable(kek_id: str) -> bool:

@@ -7,7 +7,7 @@ import pytest
 from crypto import scope
 from crypto.providers import LocalKeyProvider
 
-URL = "/api/v1/clients/"
+URL = "/api/v1/clients"
 
 
 @pytest.fixture
@@ -27,7 +27,7 @@ def unwraps(monkeypatch):
 def test_a_detail_read_unwraps_the_dek_once(api, alice, eastside, make_client, unwraps):
     client = make_client(eastside, phone="1", risk_notes="x", health_notes="y")
     unwraps.clear()
-    assert api(alice).get(f"{URL}{client.pk}/").status_code == 200
+    assert api(alice).get(f"{URL}/{client.pk}").status_code == 200
     assert len(unwraps) == 1
 
 
@@ -43,7 +43,7 @@ def test_a_patch_then_read_unwraps_once(api, alice, eastside, make_client, unwra
     client = make_client(eastside)
     unwraps.clear()
     body = {"identity": {"given_name": "New"}, "contact": {"phone": "2"}}
-    assert api(alice).patch(f"{URL}{client.pk}/", body, format="json").status_code == 200
+    assert api(alice).patch(f"{URL}/{client.pk}", body, format="json").status_code == 200
     dek_unwraps = [c for c in unwraps if b"rh-dek" in c]
     assert len(dek_unwraps) == 1
 
@@ -65,7 +65,7 @@ def test_no_key_survives_the_request(api, alice, eastside, make_client):
 
     scope.KeyScope.clear = spy  # type: ignore[method-assign]
     try:
-        api(alice).get(f"{URL}{client.pk}/")
+        api(alice).get(f"{URL}/{client.pk}")
     finally:
         scope.KeyScope.clear = original  # type: ignore[method-assign]
     assert seen and all(not s.deks and not s.aeads and not s.index_keys for s in seen)

@@ -161,7 +161,7 @@ def test_the_healthcheck_sends_what_the_proxy_sends(running):
     status, _, _ = _get(port, "/readyz", {"Host": f"127.0.0.1:{port}"})
     assert status == 400
     # Without the proxy's header every API call is redirected to an https nothing serves here.
-    status, headers, _ = _get(port, "/api/v1/referrals/", {"Host": "localhost"})
+    status, headers, _ = _get(port, "/api/v1/referrals", {"Host": "localhost"})
     assert status == 301 and headers["Location"].startswith("https://localhost/")
     status, _, body = _get(port, "/readyz", {"Host": "localhost", "X-Forwarded-Proto": "https"})
     assert status == 200 and json.loads(body)["status"] == "ready"
@@ -212,7 +212,7 @@ def test_through_the_tls_proxy_with_its_generated_certificate(running, tmp_path)
 
         _wait(ready, 30, "the proxy to serve /readyz")
         # A client's own X-Forwarded-Proto is replaced by the proxy: still https, no redirect.
-        status, headers, body = get("/api/v1/referrals/", **{"X-Forwarded-Proto": "http"})
+        status, headers, body = get("/api/v1/referrals", **{"X-Forwarded-Proto": "http"})
         assert status == 401 and json.loads(body)["code"] == "not_authenticated"
         assert headers["Strict-Transport-Security"].startswith("max-age=31536000")
     finally:

@@ -90,7 +90,7 @@ def send(api, alice, ana, safehouse, ana_consent):  # type: ignore[no-untyped-de
 
     def make(**extra: Any) -> dict:
         response = api(alice).post(
-            "/api/v1/referrals/", referral_body(ana, safehouse, ana_consent, **extra), format="json"
+            "/api/v1/referrals", referral_body(ana, safehouse, ana_consent, **extra), format="json"
         )
         assert response.status_code == 201, response.content
         return response.json()

@@ -26,7 +26,7 @@ def test_the_referral_follows_the_attached_consent(
     api, alice, dave, erin, ana, ana_consent, wider, referral, safehouse
 ):
     rid = referral["id"]
-    assert "safety" not in api(dave).get(f"/api/v1/referrals/{rid}/").json()["client"]
+    assert "safety" not in api(dave).get(f"/api/v1/referrals/{rid}").json()["client"]
     response = _attach(api, alice, rid, wider, version=1)
     assert response.status_code == 200, response.content
     body = response.json()
@@ -40,7 +40,7 @@ def test_the_referral_follows_the_attached_consent(
     assert changed[0].data["previous_consent_id"] == str(ana_consent.id)
     assert ANA["risk_notes"] not in str(changed[0].data)
 
-    seen = api(dave).get(f"/api/v1/referrals/{rid}/").json()
+    seen = api(dave).get(f"/api/v1/referrals/{rid}").json()
     assert seen["client"]["safety"]["risk_notes"] == ANA["risk_notes"]
     newest = api(erin).get(f"/api/v1/clients/{ana.id}/disclosures").json()["results"][0]
     assert newest["consent_id"] == str(wider.id) and "safety" in newest["categories"]
@@ -53,11 +53,11 @@ def test_revoking_the_replaced_consent_no_longer_matters_to_the_referral(
     _attach(api, alice, rid, wider)
     api(alice).post(f"/api/v1/consents/{ana_consent.id}/revoke", {"reason": "x"}, format="json")
     assert not OutboxEvent.objects.filter(type="consent.revoked").exists()
-    assert api(dave).get(f"/api/v1/referrals/{rid}/").json()["withheld_basis"] == "permitted"
+    assert api(dave).get(f"/api/v1/referrals/{rid}").json()["withheld_basis"] == "permitted"
     api(alice).post(f"/api/v1/consents/{wider.id}/revoke", {"reason": "x"}, format="json")
     told = OutboxEvent.objects.get(type="consent.revoked")
     assert told.data["consent_id"] == str(wider.id) and told.data["referral_ids"] == [rid]
-    assert api(dave).get(f"/api/v1/referrals/{rid}/").json()["withheld_basis"] == "revoked"
+    assert api(dave).get(f"/api/v1/referrals/{rid}").json()["withheld_basis"] == "revoked"
 
 
 def test_attaching_the_consent_it_already_has_changes_nothing(api, alice, ana_consent, referral):

@@ -20,7 +20,7 @@ ALL = ["identity", "contact", "demographics", "safety", "immigration", "health"]
 
 
 def _read(api, who, rid):  # type: ignore[no-untyped-def]
-    response = api(who).get(f"/api/v1/referrals/{rid}/")
+    response = api(who).get(f"/api/v1/referrals/{rid}")
     assert response.status_code == 200, response.content
     return response.json()
 
@@ -32,7 +32,7 @@ def _accounting(api, erin, client):  # type: ignore[no-untyped-def]
 
 
 def _messages(api, who, rid):  # type: ignore[no-untyped-def]
-    response = api(who).get(f"/api/v1/referrals/{rid}/messages/")
+    response = api(who).get(f"/api/v1/referrals/{rid}/messages")
     assert response.status_code == 200, response.content
     newest: dict[str, dict] = {}
     for m in response.json()["results"]:  # newest first: keep each agency's newest
@@ -41,7 +41,7 @@ def _messages(api, who, rid):  # type: ignore[no-untyped-def]
 
 
 def _post_message(api, who, rid, body):  # type: ignore[no-untyped-def]
-    return api(who).post(f"/api/v1/referrals/{rid}/messages/", {"body": body}, format="json")
+    return api(who).post(f"/api/v1/referrals/{rid}/messages", {"body": body}, format="json")
 
 
 def _transition(api, who, rid, to, reason=""):  # type: ignore[no-untyped-def]
@@ -59,7 +59,7 @@ def test_two_consents_to_one_recipient_the_referral_follows_only_its_own(
     )
     make_consent(ana, safehouse, categories=("safety",), purpose="legal_services")
     body = referral_body(ana, safehouse, social, service_type="case_management")
-    rid = api(alice).post("/api/v1/referrals/", body, format="json").json()["id"]
+    rid = api(alice).post("/api/v1/referrals", body, format="json").json()["id"]
 
     seen = _read(api, dave, rid)
     assert set(seen["client"]) == {"id", "identity", "contact"}
@@ -203,7 +203,7 @@ def test_integration_scope_matrix(
 
     seen = _read(api, partner, rid)
     thread = _messages(api, partner, rid)["Eastside Legal Clinic"]
-    listed = api(partner).get("/api/v1/referrals/").json()["results"][0]
+    listed = api(partner).get("/api/v1/referrals").json()["results"][0]
     history = api(partner).get(f"/api/v1/referrals/{rid}/history").json()["results"]
     assert ("identity" in seen["client"]) is sees
     assert (seen["reason"] == SECRET_REASON) is sees
@@ -224,7 +224,7 @@ def test_purpose_mismatch_on_create(api, alice, erin, ana, safehouse, make_conse
     """Was: a `housing` referral was created under a `social_services` consent."""
     social = make_consent(ana, safehouse, purpose="social_services")
     body = referral_body(ana, safehouse, social, service_type="transitional_housing")
-    response = api(alice).post("/api/v1/referrals/", body, format="json")
+    response = api(alice).post("/api/v1/referrals", body, format="json")
     assert response.status_code == 409
     problem = response.json()
     assert problem["code"] == "purpose_mismatch" and problem["allowed_purposes"] == ["housing"]
@@ -255,7 +255,7 @@ def test_purpose_mismatch_on_send(api, alice, dave, ana, safehouse, make_consent
     draft.refresh_from_db()
     assert draft.status == "draft"
     assert AuditEvent.objects.get(outcome="deny").reason == "purpose_mismatch"
-    assert api(dave).get(f"/api/v1/referrals/{draft.id}/").status_code == 404
+    assert api(dave).get(f"/api/v1/referrals/{draft.id}").status_code == 404
 
 
 def test_purpose_mismatch_on_attach(
@@ -288,7 +288,7 @@ def test_consent_read_is_audited_and_recipients_never_see_free_text(
         "signed_by": "client",
         "informed": True,
     }
-    made = api(alice).post(f"/api/v1/clients/{ana.id}/consents/", grant, format="json").json()
+    made = api(alice).post(f"/api/v1/clients/{ana.id}/consents", grant, format="json").json()
     attach = f"/api/v1/referrals/{referral['id']}/consent"
     assert api(alice).post(attach, {"consent_id": made["id"]}, format="json").status_code == 200
     as_owner = api(alice).get(f"/api/v1/consents/{made['id']}/").json()

@@ -14,7 +14,7 @@ from webhooks.models import OutboxEvent
 
 
 def _post(api, who, body, **headers):  # type: ignore[no-untyped-def]
-    return api(who).post("/api/v1/referrals/", body, format="json", **headers)
+    return api(who).post("/api/v1/referrals", body, format="json", **headers)
 
 
 def test_it_creates_a_requested_referral_with_the_program_deadline(
@@ -128,15 +128,15 @@ def test_a_retry_with_the_same_idempotency_key_returns_the_same_referral(
 ):
     body = referral_body(ana, safehouse, ana_consent)
     client = api(alice)
-    first = client.post("/api/v1/referrals/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
-    second = client.post("/api/v1/referrals/", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    first = client.post("/api/v1/referrals", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
+    second = client.post("/api/v1/referrals", body, format="json", HTTP_IDEMPOTENCY_KEY="k-1")
     assert first.status_code == second.status_code == 201
     assert first.json()["id"] == second.json()["id"]
     assert second["Idempotent-Replayed"] == "true"
     assert Referral.objects.count() == 1
     assert OutboxEvent.objects.filter(type="referral.requested").count() == 2  # both agencies, once
     other = client.post(
-        "/api/v1/referrals/",
+        "/api/v1/referrals",
         {**body, "priority": "stat"},
         format="json",
         HTTP_IDEMPOTENCY_KEY="k-1",

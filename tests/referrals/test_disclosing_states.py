@@ -34,11 +34,11 @@ def test_every_referral_status_is_classified():
 @pytest.mark.parametrize("status", sorted(SEES))
 def test_what_the_recipient_sees(api, alice, dave, referral, status):
     rid = referral["id"]
-    api(alice).post(f"/api/v1/referrals/{rid}/messages/", {"body": "canary-msg"}, format="json")
+    api(alice).post(f"/api/v1/referrals/{rid}/messages", {"body": "canary-msg"}, format="json")
     Referral.objects.filter(pk=rid).update(status=status)
-    detail = api(dave).get(f"/api/v1/referrals/{rid}/").json()
-    messages = api(dave).get(f"/api/v1/referrals/{rid}/messages/").json()["results"]
-    item = api(dave).get("/api/v1/referrals/").json()["results"][0]
+    detail = api(dave).get(f"/api/v1/referrals/{rid}").json()
+    messages = api(dave).get(f"/api/v1/referrals/{rid}/messages").json()["results"]
+    item = api(dave).get("/api/v1/referrals").json()["results"][0]
     sees = SEES[status]
     assert ("identity" in detail["client"]) is sees
     assert (detail["reason"] == SECRET_REASON) is sees
@@ -54,4 +54,4 @@ def test_what_the_recipient_sees(api, alice, dave, referral, status):
 def test_a_draft_is_invisible_to_the_recipient(api, dave, send):
     draft = send(draft=True)
     assert api(dave).get(f"/api/v1/referrals/{draft['id']}/").status_code == 404
-    assert api(dave).get("/api/v1/referrals/").json()["results"] == []
+    assert api(dave).get("/api/v1/referrals").json()["results"] == []

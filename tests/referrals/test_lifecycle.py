@@ -22,10 +22,10 @@ def test_the_loop_closes_between_sender_and_recipient(api, alice, dave, referral
     assert referral["status"] == "requested"
     assert referral["response_deadline"]
 
-    inbox = api(dave).get("/api/v1/referrals/?box=inbox").json()["results"]
+    inbox = api(dave).get("/api/v1/referrals?box=inbox").json()["results"]
     assert [r["id"] for r in inbox] == [rid]
 
-    seen = api(dave).get(f"/api/v1/referrals/{rid}/").json()
+    seen = api(dave).get(f"/api/v1/referrals/{rid}").json()
     assert seen["party"] == "recipient"
     assert seen["client"]["identity"]["given_name"] == "Ana"
     assert seen["client"]["contact"]["phone"] == ANA["phone"]
@@ -41,10 +41,10 @@ def test_the_loop_closes_between_sender_and_recipient(api, alice, dave, referral
         assert response.json()["status"] == step
 
     posted = api(dave).post(
-        f"/api/v1/referrals/{rid}/messages/", {"body": "canary message body"}, format="json"
+        f"/api/v1/referrals/{rid}/messages", {"body": "canary message body"}, format="json"
     )
     assert posted.status_code == 201, posted.content
-    thread = api(alice).get(f"/api/v1/referrals/{rid}/messages/").json()["results"]
+    thread = api(alice).get(f"/api/v1/referrals/{rid}/messages").json()["results"]
     assert [m["body"] for m in thread] == ["canary message body"]
     assert thread[0]["agency"]["name"] == "Safe Harbor Housing"
 
@@ -53,7 +53,7 @@ def test_the_loop_closes_between_sender_and_recipient(api, alice, dave, referral
     )
     assert done.json()["status"] == "completed" and done.json()["version"] == 4
 
-    mine = api(alice).get(f"/api/v1/referrals/{rid}/").json()
+    mine = api(alice).get(f"/api/v1/referrals/{rid}").json()
     assert mine["party"] == "sender" and mine["status"] == "completed"
     assert mine["client"]["safety"]["risk_notes"] == ANA["risk_notes"]
     history = ReferralTransition.objects.filter(referral_id=rid).order_by("created_at")
@@ -68,12 +68,12 @@ def test_the_loop_closes_between_sender_and_recipient(api, alice, dave, referral
 def test_a_bystander_agency_gets_404_on_everything(api, carol, referral):
     rid = referral["id"]
     bystander = api(carol)
-    assert bystander.get("/api/v1/referrals/").json()["results"] == []
+    assert bystander.get("/api/v1/referrals").json()["results"] == []
     for method, path, body in [
-        ("get", f"/api/v1/referrals/{rid}/", None),
+        ("get", f"/api/v1/referrals/{rid}", None),
         ("get", f"/api/v1/referrals/{rid}/fhir", None),
-        ("get", f"/api/v1/referrals/{rid}/messages/", None),
-        ("post", f"/api/v1/referrals/{rid}/messages/", {"body": "hello"}),
+        ("get", f"/api/v1/referrals/{rid}/messages", None),
+        ("post", f"/api/v1/referrals/{rid}/messages", {"body": "hello"}),
         ("post", f"/api/v1/referrals/{rid}/transitions", {"to": "accepted"}),
     ]:
         response = getattr(bystander, method)(path, body, format="json")
@@ -91,9 +91,9 @@ def test_a_bystander_supervisor_cannot_assign(api, hank, referral):
 
 def test_storage_outbox_and_audit_hold_no_survivor_values(api, alice, dave, referral):
     rid = referral["id"]
-    api(dave).get(f"/api/v1/referrals/{rid}/")
+    api(dave).get(f"/api/v1/referrals/{rid}")
     api(dave).post(
-        f"/api/v1/referrals/{rid}/messages/", {"body": "canary message body"}, format="json"
+        f"/api/v1/referrals/{rid}/messages", {"body": "canary message body"}, format="json"
     )
     api(dave).post(
         f"/api/v1/referrals/{rid}/transitions",
@@ -120,7 +120,7 @@ def test_outbox_events_go_to_the_right_agencies(api, dave, referral, eastside, s
     requested = OutboxEvent.objects.filter(type="referral.requested")
     assert {e.agency_id for e in requested} == {eastside.id, safehouse.id}
     assert requested[0].data["referral_id"] == rid
-    api(dave).post(f"/api/v1/referrals/{rid}/messages/", {"body": "hi"}, format="json")
+    api(dave).post(f"/api/v1/referrals/{rid}/messages", {"body": "hi"}, format="json")
     added = OutboxEvent.objects.get(type="referral.message_added")
     assert added.agency_id == eastside.id
     api(dave).post(f"/api/v1/referrals/{rid}/transitions", {"to": "accepted"}, format="json")

@@ -25,15 +25,15 @@ def test_the_list_costs_the_same_for_one_or_twenty_referrals(api, dave, send):
     `disclosure` event (the accounting needs one per client and referral), nothing more."""
     send()
     client = api(dave)
-    client.get("/api/v1/referrals/?box=inbox")  # the agency's audit chain exists from here on
+    client.get("/api/v1/referrals?box=inbox")  # the agency's audit chain exists from here on
     before = AuditEvent.objects.count()
-    one, one_audit, body = _queries(client, "/api/v1/referrals/?box=inbox")
+    one, one_audit, body = _queries(client, "/api/v1/referrals?box=inbox")
     assert len(body["results"]) == 1 and body["results"][0]["client_display_name"]
     assert AuditEvent.objects.count() == before + 1
     for _ in range(19):
         send()
     before = AuditEvent.objects.count()
-    twenty, twenty_audit, body = _queries(client, "/api/v1/referrals/?box=inbox")
+    twenty, twenty_audit, body = _queries(client, "/api/v1/referrals?box=inbox")
     assert len(body["results"]) == 20
     assert twenty == one, f"{one} queries for 1 referral but {twenty} for 20: select_related?"
     assert AuditEvent.objects.count() - before == 20
@@ -42,17 +42,17 @@ def test_the_list_costs_the_same_for_one_or_twenty_referrals(api, dave, send):
 
 def test_the_senders_list_costs_the_same_for_one_or_twenty(api, alice, send):
     send()
-    api(alice).get("/api/v1/referrals/?box=outbox")
-    one, one_audit, _ = _queries(api(alice), "/api/v1/referrals/?box=outbox")
+    api(alice).get("/api/v1/referrals?box=outbox")
+    one, one_audit, _ = _queries(api(alice), "/api/v1/referrals?box=outbox")
     for _ in range(19):
         send()
-    twenty, twenty_audit, body = _queries(api(alice), "/api/v1/referrals/?box=outbox")
+    twenty, twenty_audit, body = _queries(api(alice), "/api/v1/referrals?box=outbox")
     assert len(body["results"]) == 20 and (twenty, twenty_audit) == (one, one_audit)
 
 
 def test_lists_show_the_display_name_and_no_other_client_field(api, alice, referral):
     """Was: no client field at all. Now the display name (issue 15), nothing else."""
-    text = api(alice).get("/api/v1/referrals/").content.decode()
+    text = api(alice).get("/api/v1/referrals").content.decode()
     assert "Ana Canary" in text
     for key, value in ANA.items():
         if key not in ("given_name", "family_name"):
@@ -84,13 +84,13 @@ def test_bad_filters_are_400(api, alice):
 
 def test_drafts_stay_out_of_the_recipients_inbox(api, dave, send):
     send(draft=True)
-    assert api(dave).get("/api/v1/referrals/").json()["results"] == []
+    assert api(dave).get("/api/v1/referrals").json()["results"] == []
 
 
 def test_the_cursor_pages_through(api, alice, send):
     for _ in range(3):
         send()
-    page = api(alice).get("/api/v1/referrals/?page_size=2").json()
+    page = api(alice).get("/api/v1/referrals?page_size=2").json()
     assert len(page["results"]) == 2 and page["next"]
     rest = api(alice).get(page["next"]).json()
     assert len(rest["results"]) == 1
@@ -101,7 +101,7 @@ def test_the_hand_built_representations_match_their_serializers(api, alice, refe
 
     pairs = [
         (api(alice).get(f"/api/v1/referrals/{referral['id']}/").json(), "ReferralOutput"),
-        (api(alice).get("/api/v1/referrals/").json()["results"][0], "ReferralListItemOutput"),
+        (api(alice).get("/api/v1/referrals").json()["results"][0], "ReferralListItemOutput"),
         (referral, "ReferralSummaryOutput"),
     ]
     history = api(alice).get(f"/api/v1/referrals/{referral['id']}/history").json()

@@ -132,7 +132,7 @@ class ConsentModel(RuleBasedStateMachine):
         self.display = f"Givenmx{tag} Familymx{tag}"
         self.http = {name: bearer(p[name]) for name in READERS}
         self.http["erin"] = bearer(p["erin"])
-        created = self.http["alice"].post("/api/v1/clients/", self.values, format="json")
+        created = self.http["alice"].post("/api/v1/clients", self.values, format="json")
         assert created.status_code == 201, created.content
         self.client_id = created.json()["id"]
         self.erin = actor(p["erin"])
@@ -189,7 +189,7 @@ class ConsentModel(RuleBasedStateMachine):
             "signed_by": "client",
             "informed": True,
         }
-        url = f"/api/v1/clients/{self.client_id}/consents/"
+        url = f"/api/v1/clients/{self.client_id}/consents"
         response = self.http["alice"].post(url, body, format="json")
         assert response.status_code == 201, response.content
         self.consents.append(
@@ -208,7 +208,7 @@ class ConsentModel(RuleBasedStateMachine):
             "reason": reason,
             "draft": draft,
         }
-        response = self.http["alice"].post("/api/v1/referrals/", body, format="json")
+        response = self.http["alice"].post("/api/v1/referrals", body, format="json")
         if not picked.in_effect(self.now()):
             assert response.json()["code"] == "consent_required", response.content
             return
@@ -287,7 +287,7 @@ class ConsentModel(RuleBasedStateMachine):
         referral = self.referral_at(pick)
         who = "alice" if by == SENDER else "dave"
         body = self.text(f"msg-{by}")
-        url = f"/api/v1/referrals/{referral.id}/messages/"
+        url = f"/api/v1/referrals/{referral.id}/messages"
         response = self.http[who].post(url, {"body": body}, format="json")
         if referral.status == "draft":
             assert response.status_code == (409 if by == SENDER else 404), response.content
@@ -313,7 +313,7 @@ class ConsentModel(RuleBasedStateMachine):
     def read_detail(self, pick: int, reader: str) -> None:
         referral = self.referral_at(pick)
         before = self._disclosures()
-        response = self.http[reader].get(f"/api/v1/referrals/{referral.id}/")
+        response = self.http[reader].get(f"/api/v1/referrals/{referral.id}")
         if reader != "alice" and referral.status == "draft":
             assert response.status_code == 404
             return
@@ -359,7 +359,7 @@ class ConsentModel(RuleBasedStateMachine):
     @rule(reader=st.sampled_from(READERS))
     def read_list(self, reader: str) -> None:
         before = self._disclosures()
-        response = self.http[reader].get("/api/v1/referrals/?page_size=100")
+        response = self.http[reader].get("/api/v1/referrals?page_size=100")
         assert response.status_code == 200, response.content
         items = {item["id"]: item for item in response.json()["results"]}
         named = 0

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 ENDPOINTS = [
-    ("get", "/api/v1/referrals/{id}/", None),
+    ("get", "/api/v1/referrals/{id}", None),
     ("get", "/api/v1/referrals/{id}/fhir", None),
-    ("get", "/api/v1/referrals/{id}/messages/", None),
-    ("post", "/api/v1/referrals/{id}/messages/", {"body": "hello"}),
+    ("get", "/api/v1/referrals/{id}/messages", None),
+    ("post", "/api/v1/referrals/{id}/messages", {"body": "hello"}),
     ("post", "/api/v1/referrals/{id}/transitions", {"to": "cancelled", "reason": "x"}),
     ("post", "/api/v1/referrals/{id}/assign", {"assignee": "{assignee}"}),
 ]
@@ -51,11 +51,11 @@ def test_integrations_without_the_scope_get_403(
 
 
 def test_list_and_create_trio(api, anon, adam, alice, vic):
-    assert anon.get("/api/v1/referrals/").status_code == 401
-    assert anon.post("/api/v1/referrals/", {}, format="json").status_code == 401
-    assert api(adam).get("/api/v1/referrals/").status_code == 403
-    assert api(adam).post("/api/v1/referrals/", {}, format="json").status_code == 403
-    assert api(vic).get("/api/v1/referrals/").json()["results"] == []
+    assert anon.get("/api/v1/referrals").status_code == 401
+    assert anon.post("/api/v1/referrals", {}, format="json").status_code == 401
+    assert api(adam).get("/api/v1/referrals").status_code == 403
+    assert api(adam).post("/api/v1/referrals", {}, format="json").status_code == 403
+    assert api(vic).get("/api/v1/referrals").json()["results"] == []
 
 
 def test_permitted_callers_get_2xx(api, alice, dave, referral):

@@ -90,7 +90,7 @@ def test_an_answered_referral_is_not_reminded(api, dave, send):
 def _inbox(api, who, query=""):  # type: ignore[no-untyped-def]
     return [
         r["priority"]
-        for r in api(who).get(f"/api/v1/referrals/?box=inbox{query}").json()["results"]
+        for r in api(who).get(f"/api/v1/referrals?box=inbox{query}").json()["results"]
     ]
 
 
@@ -104,7 +104,7 @@ def test_the_inbox_sorts_by_priority_then_deadline(api, dave, send):
 
 def test_priority_pages_follow_the_cursor(api, dave, send):
     sent = [send(priority=p)["id"] for p in ("routine", "stat", "urgent", "asap", "stat")]
-    seen, url = [], "/api/v1/referrals/?box=inbox&page_size=2"
+    seen, url = [], "/api/v1/referrals?box=inbox&page_size=2"
     while url:
         page = api(dave).get(url).json()
         seen += [r["id"] for r in page["results"]]
@@ -116,6 +116,6 @@ def test_priority_pages_follow_the_cursor(api, dave, send):
 
 def test_the_outbox_stays_newest_first_and_sort_is_checked(api, alice, send):
     first, second = send(priority="routine"), send(priority="stat")
-    outbox = api(alice).get("/api/v1/referrals/?box=outbox").json()["results"]
+    outbox = api(alice).get("/api/v1/referrals?box=outbox").json()["results"]
     assert [r["id"] for r in outbox] == [second["id"], first["id"]]
-    assert api(alice).get("/api/v1/referrals/?sort=loudest").status_code == 400
+    assert api(alice).get("/api/v1/referrals?sort=loudest").status_code == 400

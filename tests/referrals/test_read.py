@@ -13,7 +13,7 @@ from tests.referrals.conftest import ANA, SECRET_REASON, revoke
 
 
 def _read(api, who, rid):  # type: ignore[no-untyped-def]
-    response = api(who).get(f"/api/v1/referrals/{rid}/")
+    response = api(who).get(f"/api/v1/referrals/{rid}")
     assert response.status_code == 200, response.content
     return response.json()
 

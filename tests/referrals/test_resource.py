@@ -16,7 +16,7 @@ def test_allowed_transitions_on_every_representation(api, alice, dave, safehouse
     created = send()
     rid = created["id"]
     assert _moves(created) == ["cancelled", "entered-in-error"]
-    listed = api(dave).get("/api/v1/referrals/").json()["results"][0]
+    listed = api(dave).get("/api/v1/referrals").json()["results"][0]
     assert _moves(listed) == ["accepted", "rejected", "cancelled"]
     moved = api(dave).post(
         f"/api/v1/referrals/{rid}/transitions", {"to": "accepted"}, format="json"
@@ -27,7 +27,7 @@ def test_allowed_transitions_on_every_representation(api, alice, dave, safehouse
         f"/api/v1/referrals/{rid}/assign", {"assignee": str(dave.id)}, format="json"
     )
     assert _moves(assigned.json()) == _moves(moved.json())
-    assert _moves(api(alice).get(f"/api/v1/referrals/{rid}/").json()) == [
+    assert _moves(api(alice).get(f"/api/v1/referrals/{rid}").json()) == [
         "cancelled",
         "entered-in-error",
     ]
@@ -97,29 +97,29 @@ def test_list_items_carry_what_a_caseworker_needs(api, alice, dave, send):
     first = send(priority="stat")
     api(alice).post(f"/api/v1/referrals/{first['id']}/messages/", {"body": "one"}, format="json")
     api(alice).post(f"/api/v1/referrals/{first['id']}/messages/", {"body": "two"}, format="json")
-    [item] = api(dave).get("/api/v1/referrals/").json()["results"]
+    [item] = api(dave).get("/api/v1/referrals").json()["results"]
     assert item["client_display_name"] == "Ana Canary" and item["client_withheld_basis"] == ""
     assert item["other_agency"]["name"] == "Eastside Legal Clinic"
     assert item["priority"] == "stat" and item["response_deadline"]
     assert item["unread_messages"] == 2
     api(dave).get(f"/api/v1/referrals/{first['id']}/messages/")
-    assert api(dave).get("/api/v1/referrals/").json()["results"][0]["unread_messages"] == 0
-    [mine] = api(alice).get("/api/v1/referrals/").json()["results"]
+    assert api(dave).get("/api/v1/referrals").json()["results"][0]["unread_messages"] == 0
+    [mine] = api(alice).get("/api/v1/referrals").json()["results"]
     assert mine["other_agency"]["name"] == "Safe Harbor Housing"
     assert mine["unread_messages"] == 0  # its own messages are never unread
     api(dave).post(f"/api/v1/referrals/{first['id']}/messages/", {"body": "ok"}, format="json")
-    assert api(alice).get("/api/v1/referrals/").json()["results"][0]["unread_messages"] == 1
+    assert api(alice).get("/api/v1/referrals").json()["results"][0]["unread_messages"] == 1
 
 
 def test_the_recipient_list_shows_the_name_only_under_the_referrals_consent(
     api, dave, erin, ana, ana_consent, referral
 ):
-    api(dave).get("/api/v1/referrals/")
+    api(dave).get("/api/v1/referrals")
     disclosure = AuditEvent.objects.get(action="disclosure")
     assert (disclosure.reason, disclosure.categories) == ("list", ["identity"])
     assert disclosure.consent_id == ana_consent.id
     revoke(ana_consent)
-    [item] = api(dave).get("/api/v1/referrals/").json()["results"]
+    [item] = api(dave).get("/api/v1/referrals").json()["results"]
     assert item["client_display_name"] is None and item["client_withheld_basis"] == "revoked"
     assert "Canary" not in str(item)
     rows = api(erin).get(f"/api/v1/clients/{ana.id}/disclosures").json()["results"]

@@ -36,7 +36,7 @@ def test_killed_connection_fails_cleanly_and_writes_nothing(gunicorn, sending: S
             def send() -> None:
                 answer["reply"] = post(
                     gunicorn.port,
-                    "/api/v1/referrals/",
+                    "/api/v1/referrals",
                     sending.body(),
                     token=sending.token,
                     key=key,
@@ -69,7 +69,7 @@ def test_killed_connection_fails_cleanly_and_writes_nothing(gunicorn, sending: S
 
     # The worker reconnects; the client's retry with the same key creates it exactly once.
     status, _headers, raw = post(
-        gunicorn.port, "/api/v1/referrals/", sending.body(), token=sending.token, key=key
+        gunicorn.port, "/api/v1/referrals", sending.body(), token=sending.token, key=key
     )
     assert status == 201, raw
     referral = Referral.objects.get(client=sending.client)

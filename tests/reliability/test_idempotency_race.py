@@ -29,7 +29,7 @@ def test_simultaneous_twins_create_one_referral(gunicorn, sending: Sending) -> N
 
     def send() -> None:
         replies.append(
-            post(gunicorn.port, "/api/v1/referrals/", sending.body(), token=sending.token, key=key)
+            post(gunicorn.port, "/api/v1/referrals", sending.body(), token=sending.token, key=key)
         )
 
     holder = psycopg2.connect(child_database_url())

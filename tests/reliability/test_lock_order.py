@@ -88,7 +88,7 @@ def test_a_referral_create_and_a_consent_revoke_at_once_both_finish(
 
     def create() -> None:
         replies["create"] = post(
-            gunicorn.port, "/api/v1/referrals/", sending.body(), token=sending.token
+            gunicorn.port, "/api/v1/referrals", sending.body(), token=sending.token
         )[0]
 
     def revoke() -> None:
@@ -113,13 +113,13 @@ def test_a_referral_create_and_a_client_update_at_once_both_succeed(
 
     def create() -> None:
         replies["create"] = post(
-            gunicorn.port, "/api/v1/referrals/", sending.body(), token=sending.token
+            gunicorn.port, "/api/v1/referrals", sending.body(), token=sending.token
         )[0]
 
     def update() -> None:
         replies["update"] = post(
             gunicorn.port,
-            f"/api/v1/clients/{sending.client.id}/",
+            f"/api/v1/clients/{sending.client.id}",
             {"demographics": {"household_size": 3}},
             token=sending.token,
             method="PATCH",

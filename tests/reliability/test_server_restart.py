@@ -52,7 +52,7 @@ class Sender:
         while time.monotonic() < give_up:
             try:
                 status, _h, raw = post(
-                    self.port, "/api/v1/referrals/", body, token=self.sending.token, key=key
+                    self.port, "/api/v1/referrals", body, token=self.sending.token, key=key
                 )
             except OSError:  # refused while down, reset when killed mid-request
                 status, raw = 0, b""

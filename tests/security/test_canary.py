@@ -236,12 +236,12 @@ def _drive(call: Api, receivers: dict[str, Receiver], safehouse, alice, sam, dav
 
     # Clients: create (every field), read, list, update (every field), search (hit and miss).
     key = {"HTTP_IDEMPOTENCY_KEY": "canary-create-1"}
-    client = _ok(call(alice, "post", "/api/v1/clients/", CREATED, **key), 201)
-    _ok(call(alice, "post", "/api/v1/clients/", CREATED, **key), 201)  # idempotent replay
+    client = _ok(call(alice, "post", "/api/v1/clients", CREATED, **key), 201)
+    _ok(call(alice, "post", "/api/v1/clients", CREATED, **key), 201)  # idempotent replay
     cid = client["id"]
-    _ok(call(alice, "get", f"/api/v1/clients/{cid}/"))
-    _ok(call(alice, "get", "/api/v1/clients/"))
-    _ok(call(alice, "patch", f"/api/v1/clients/{cid}/", UPDATED))
+    _ok(call(alice, "get", f"/api/v1/clients/{cid}"))
+    _ok(call(alice, "get", "/api/v1/clients"))
+    _ok(call(alice, "patch", f"/api/v1/clients/{cid}", UPDATED))
     ident = UPDATED["identity"]
     search = {k: ident[k] for k in ("given_name", "family_name", "date_of_birth")}
     assert _ok(call(alice, "post", "/api/v1/clients/search", search))["results"]
@@ -252,7 +252,7 @@ def _drive(call: Api, receivers: dict[str, Receiver], safehouse, alice, sam, dav
     from tests.security.world import grant_body
 
     grant = grant_body(safehouse, purpose_detail=f"{TOKEN}-Purpose")
-    consent = _ok(call(alice, "post", f"/api/v1/clients/{cid}/consents/", grant), 201)
+    consent = _ok(call(alice, "post", f"/api/v1/clients/{cid}/consents", grant), 201)
     referral_body = {
         "client": cid,
         "recipient_agency": str(safehouse.id),
@@ -262,23 +262,23 @@ def _drive(call: Api, receivers: dict[str, Receiver], safehouse, alice, sam, dav
         "reason": f"{TOKEN}-Reason",
     }
     rkey = {"HTTP_IDEMPOTENCY_KEY": "canary-referral-1"}
-    referral = _ok(call(alice, "post", "/api/v1/referrals/", referral_body, **rkey), 201)
-    _ok(call(alice, "post", "/api/v1/referrals/", referral_body, **rkey), 201)
+    referral = _ok(call(alice, "post", "/api/v1/referrals", referral_body, **rkey), 201)
+    _ok(call(alice, "post", "/api/v1/referrals", referral_body, **rkey), 201)
     rid = referral["id"]
     mkey = {"HTTP_IDEMPOTENCY_KEY": "canary-message-1"}
     msg = {"body": f"{TOKEN}-Msg-A"}
-    _ok(call(alice, "post", f"/api/v1/referrals/{rid}/messages/", msg, **mkey), 201)
-    _ok(call(dave, "get", f"/api/v1/referrals/{rid}/"))
+    _ok(call(alice, "post", f"/api/v1/referrals/{rid}/messages", msg, **mkey), 201)
+    _ok(call(dave, "get", f"/api/v1/referrals/{rid}"))
     _ok(call(dave, "get", f"/api/v1/referrals/{rid}/fhir"))
-    _ok(call(dave, "post", f"/api/v1/referrals/{rid}/messages/", {"body": f"{TOKEN}-Msg-B"}), 201)
-    _ok(call(dave, "get", f"/api/v1/referrals/{rid}/messages/"))
-    second = _ok(call(alice, "post", "/api/v1/referrals/", referral_body), 201)
+    _ok(call(dave, "post", f"/api/v1/referrals/{rid}/messages", {"body": f"{TOKEN}-Msg-B"}), 201)
+    _ok(call(dave, "get", f"/api/v1/referrals/{rid}/messages"))
+    second = _ok(call(alice, "post", "/api/v1/referrals", referral_body), 201)
     reject = {"to": "rejected", "reason": f"{TOKEN}-Reject"}
     _ok(call(dave, "post", f"/api/v1/referrals/{second['id']}/transitions", reject))
     revoke = {"reason": f"{TOKEN}-Revoke"}
     _ok(call(alice, "post", f"/api/v1/consents/{consent['id']}/revoke", revoke))
     _ok(call(alice, "get", f"/api/v1/consents/{consent['id']}/"))
-    _ok(call(dave, "get", f"/api/v1/referrals/{rid}/"))  # consent revoked: categories withheld
+    _ok(call(dave, "get", f"/api/v1/referrals/{rid}"))  # consent revoked: categories withheld
 
     # Error paths with canaries in the invalid values.
     bad_fields = [
@@ -297,28 +297,28 @@ def _drive(call: Api, receivers: dict[str, Receiver], safehouse, alice, sam, dav
         {"identity": {"given_name": "A", "family_name": "B"}, "safety": f"{TOKEN}-NotAnObject"},
     ]
     for body in bad_fields:
-        _bad(call(alice, "post", "/api/v1/clients/", body))
+        _bad(call(alice, "post", "/api/v1/clients", body))
     _bad(call(alice, "post", "/api/v1/clients/search", {**search, "date_of_birth": f"{TOKEN}"}))
-    _bad(call(alice, "patch", f"/api/v1/clients/{cid}/", {"contact": {"email": f"{TOKEN}"}}))
-    _bad(call(alice, "post", f"/api/v1/referrals/{rid}/messages/", {"body": TOKEN * 1200}))
-    _bad(call(alice, "post", "/api/v1/referrals/", {**referral_body, "reason": TOKEN * 600}))
-    _bad(call(alice, "post", "/api/v1/referrals/", {**referral_body, "reason": None}))
-    _bad(call(alice, "post", "/api/v1/referrals/", referral_body), 409)  # consent revoked
+    _bad(call(alice, "patch", f"/api/v1/clients/{cid}", {"contact": {"email": f"{TOKEN}"}}))
+    _bad(call(alice, "post", f"/api/v1/referrals/{rid}/messages", {"body": TOKEN * 1200}))
+    _bad(call(alice, "post", "/api/v1/referrals", {**referral_body, "reason": TOKEN * 600}))
+    _bad(call(alice, "post", "/api/v1/referrals", {**referral_body, "reason": None}))
+    _bad(call(alice, "post", "/api/v1/referrals", referral_body), 409)  # consent revoked
     too_long = grant_body(safehouse, purpose_detail=TOKEN * 200)
-    _bad(call(alice, "post", f"/api/v1/clients/{cid}/consents/", too_long))
+    _bad(call(alice, "post", f"/api/v1/clients/{cid}/consents", too_long))
     _bad(call(alice, "post", f"/api/v1/consents/{consent['id']}/revoke", {"reason": TOKEN * 200}))
     conflict = {**CREATED, "safety": {"risk_notes": f"{TOKEN}-OtherBody"}}
-    replay = call(alice, "post", "/api/v1/clients/", conflict, **key)
+    replay = call(alice, "post", "/api/v1/clients", conflict, **key)
     assert replay.status_code in (409, 422), replay.content[:200]
     # Not yours / not allowed, with canary bodies.
-    _bad(call(dave, "patch", f"/api/v1/clients/{cid}/", UPDATED), 404)
-    _bad(call(adam, "patch", f"/api/v1/clients/{cid}/", UPDATED), 403)
-    _bad(call(None, "post", "/api/v1/clients/", CREATED), 401)
+    _bad(call(dave, "patch", f"/api/v1/clients/{cid}", UPDATED), 404)
+    _bad(call(adam, "patch", f"/api/v1/clients/{cid}", UPDATED), 403)
+    _bad(call(None, "post", "/api/v1/clients", CREATED), 401)
     # A failed sign-in with a canary password.
     _bad(call(None, "post", "/api/v1/auth/token", {"username": "alice", "password": TOKEN}), 401)
 
     # Erase a second client after it was referred to; then deliver every webhook.
-    other = _ok(call(alice, "post", "/api/v1/clients/", _client_values("Erased", DOB)), 201)
+    other = _ok(call(alice, "post", "/api/v1/clients", _client_values("Erased", DOB)), 201)
     _ok(call(sam, "post", f"/api/v1/clients/{other['id']}/erase", {"confirm": True}))
     _ok(call(alice, "get", f"/api/v1/clients/{other['id']}/"))
     worker_drain(max_ticks=20)

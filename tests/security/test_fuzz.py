@@ -184,7 +184,7 @@ def test_unknown_nested_fields_are_rejected(world: World) -> None:
     from tests.security.world import bearer
 
     body = {"identity": {"given_name": "A", "family_name": "B", "zz_nested": 1}}
-    response = bearer(world.a.users["caseworker"]).post("/api/v1/clients/", body, format="json")
+    response = bearer(world.a.users["caseworker"]).post("/api/v1/clients", body, format="json")
     assert response.status_code == 400
     assert [e["field"] for e in response.json()["errors"]] == ["identity.zz_nested"]
 
@@ -207,7 +207,7 @@ def test_an_idempotency_key_with_a_nul_byte_is_a_400(world: World) -> None:
 
     body = {"identity": {"given_name": "A", "family_name": "B"}}
     response = bearer(world.a.users["caseworker"]).post(
-        "/api/v1/clients/", body, format="json", HTTP_IDEMPOTENCY_KEY="a\x00b"
+        "/api/v1/clients", body, format="json", HTTP_IDEMPOTENCY_KEY="a\x00b"
     )
     assert response.status_code == 400, response.content
 

@@ -1,6 +1,6 @@
 """Every read path follows the one decision (issue 12 item 8, DESIGN §2.2).
 
-Built from the URL resolver like `test_tenant_matrix.py`: every (route, method) under /api/v1/
+Built from the URL resolver like `test_tenant_matrix.py`: every (route, method) under /api/v1
 is classified below, so a new route that could return survivor data cannot ship unwalked.
 For the walked referral routes, against a referral in every status and under its consent
 active, revoked, expired, replaced or not fitting, as the sender and the recipient (people, a
@@ -261,7 +261,7 @@ def test_a_draft_is_the_senders_alone(world, walk):
     _set(referral, status="draft")
     _walk(world, referral, [r for r in readers if r.side == "sender"])
     for reader in (r for r in readers if r.side == "recipient"):
-        response = bearer(reader.who).get(f"/api/v1/referrals/{referral.id}/messages/")
+        response = bearer(reader.who).get(f"/api/v1/referrals/{referral.id}/messages")
         assert response.status_code == 404
 
 
@@ -337,7 +337,7 @@ def test_write_answers_carry_no_survivor_data(world, walk):
         text = response.content.decode()
         assert not [s for s in secrets if s in text], response.request["PATH_INFO"]
     create = as_alice.post(
-        "/api/v1/referrals/",
+        "/api/v1/referrals",
         {
             "client": world.ids["client"],
             "recipient_agency": str(world.b.agency.id),

@@ -173,10 +173,10 @@ def build_world(
         actor=actor(adam), url="http://127.0.0.1:9/hook", event_types=["*"]
     )
     as_alice = bearer(alice)
-    client = _ok(as_alice.post("/api/v1/clients/", CLIENT_VALUES, format="json"))
+    client = _ok(as_alice.post("/api/v1/clients", CLIENT_VALUES, format="json"))
     other = _ok(
         as_alice.post(
-            "/api/v1/clients/",
+            "/api/v1/clients",
             {"identity": {"given_name": "Xq", "family_name": "Yz"}},
             format="json",
         )
@@ -194,9 +194,9 @@ def build_world(
         "priority": "urgent",
         "reason": REASON,
     }
-    referral = _ok(as_alice.post("/api/v1/referrals/", referral_body, format="json"))
+    referral = _ok(as_alice.post("/api/v1/referrals", referral_body, format="json"))
     draft = _ok(
-        as_alice.post("/api/v1/referrals/", {**referral_body, "draft": True}, format="json")
+        as_alice.post("/api/v1/referrals", {**referral_body, "draft": True}, format="json")
     )
     message = _ok(
         as_alice.post(

@@ -29,7 +29,7 @@ def test_deliveries_list_attempts_status_codes_and_next_retry(
     receiver.mode = "fail"
     worker_drain()
     client = api(adam)
-    url = f"/api/v1/webhooks/{sub.id}/deliveries/"
+    url = f"/api/v1/webhooks/{sub.id}/deliveries"
     with CaptureQueriesContext(connection) as queries:
         response = client.get(url, {"page_size": 2})
     assert response.status_code == 200
@@ -66,7 +66,7 @@ def test_deliveries_of_another_agency_are_404(
     worker_drain()
     delivery = Delivery.objects.get()
     other = api(make_integration(harbor, scopes=["webhooks:write"]))
-    assert other.get(f"/api/v1/webhooks/{sub.id}/deliveries/").status_code == 404
+    assert other.get(f"/api/v1/webhooks/{sub.id}/deliveries").status_code == 404
     assert other.post(f"/api/v1/webhooks/deliveries/{delivery.id}/redeliver").status_code == 404
 
 
@@ -75,7 +75,7 @@ def test_delivery_endpoints_permission_trio(api, anon, alice, adam, eastside, su
     _emit(eastside)
     worker_drain()
     delivery = Delivery.objects.get()
-    list_url = f"/api/v1/webhooks/{sub.id}/deliveries/"
+    list_url = f"/api/v1/webhooks/{sub.id}/deliveries"
     redeliver_url = f"/api/v1/webhooks/deliveries/{delivery.id}/redeliver"
     assert anon.get(list_url).status_code == 401
     assert anon.post(redeliver_url).status_code == 401

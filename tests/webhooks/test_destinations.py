@@ -60,7 +60,7 @@ def test_a_subscription_to_each_form_is_refused(production, api, adam, form):
     address = EMBEDDED_PRIVATE[form]
     host = f"[{address}]" if ":" in address else address
     body = {"url": f"https://{host}/hooks", "event_types": ["referral.requested"]}
-    response = api(adam).post("/api/v1/webhooks/", body, format="json")
+    response = api(adam).post("/api/v1/webhooks", body, format="json")
     assert response.status_code == 400, (form, response.content)
     problem = response.json()
     assert problem["code"] == "webhook_url_refused"

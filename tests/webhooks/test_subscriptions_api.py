@@ -11,7 +11,7 @@ from webhooks.models import Subscription
 from webhooks.signing import secret_decrypt
 
 pytestmark = pytest.mark.django_db
-URL = "/api/v1/webhooks/"
+URL = "/api/v1/webhooks"
 BODY = {"url": "https://93.184.216.34/hooks", "event_types": ["referral.requested"]}
 
 
@@ -49,7 +49,7 @@ def test_an_agency_admin_creates_a_subscription_and_sees_the_secret_once(api, ad
     assert secret.startswith("whsec_") and len(base64.b64decode(secret[6:])) == 32
     listed = client.get(URL).json()["results"]
     assert [s["id"] for s in listed] == [body["id"]] and "secret" not in listed[0]
-    detail = client.get(f"{URL}{body['id']}/").json()
+    detail = client.get(f"{URL}/{body['id']}").json()
     assert "secret" not in detail and detail["event_types"] == [
         "consent.revoked",
         "referral.requested",
@@ -104,10 +104,10 @@ def test_invalid_input_is_a_problem_400(api, adam, body, field):
 def test_update_rotate_and_delete_are_audited(api, adam):
     client = api(adam)
     created = _create(client).json()
-    path = f"{URL}{created['id']}/"
+    path = f"{URL}/{created['id']}"
     patched = client.patch(path, {"active": False, "event_types": ["*"]}, format="json")
     assert patched.status_code == 200 and patched.json()["active"] is False
-    rotated = client.post(f"{path}rotate-secret")
+    rotated = client.post(f"{path}/rotate-secret")
     assert rotated.status_code == 200 and rotated.json()["secret"] not in (None, created["secret"])
     assert client.delete(path).status_code == 204
     assert client.get(path).status_code == 404
@@ -123,12 +123,12 @@ def test_update_rotate_and_delete_are_audited(api, adam):
 def test_another_agency_gets_404_everywhere(api, adam, harbor, make_integration):
     created = _create(api(adam)).json()
     other = api(make_integration(harbor, scopes=["webhooks:write"]))
-    path = f"{URL}{created['id']}/"
+    path = f"{URL}/{created['id']}"
     assert other.get(path).status_code == 404
     assert other.patch(path, {"active": False}, format="json").status_code == 404
     assert other.delete(path).status_code == 404
-    assert other.post(f"{path}rotate-secret").status_code == 404
-    assert other.get(f"{path}deliveries/").status_code == 404
+    assert other.post(f"{path}/rotate-secret").status_code == 404
+    assert other.get(f"{path}/deliveries").status_code == 404
     assert other.get(URL).json()["results"] == []
     assert Subscription.objects.get().active is True
 
@@ -165,12 +165,12 @@ def test_private_and_reserved_destinations_are_refused(settings, api, adam, url)
 
 def test_detail_and_rotate_permission_trio(api, anon, alice, adam):
     created = _create(api(adam)).json()
-    path = f"{URL}{created['id']}/"
+    path = f"{URL}/{created['id']}"
     for method, url in (
         ("get", path),
         ("patch", path),
         ("delete", path),
-        ("post", f"{path}rotate-secret"),
+        ("post", f"{path}/rotate-secret"),
     ):
         assert getattr(anon, method)(url).status_code == 401
         assert getattr(api(alice), method)(url).status_code == 403
