@@ -72,7 +72,21 @@ def _codes(detail: Any) -> set[str]:
     return {str(getattr(i, "code", "")) for i in items}
 
 
-class StrictInput(serializers.Serializer):
+class HintedInput(serializers.Serializer):
+    """Raises `FieldErrors`: DRF's errors plus hints (`allowed`, `did_you_mean`)."""
+
+    def is_valid(self, *, raise_exception: bool = False) -> bool:
+        valid = super().is_valid(raise_exception=False)
+        if not valid and raise_exception:
+            raise FieldErrors(self.errors, field_hints(self, self.errors))
+        return valid
+
+
+class QueryInput(HintedInput):
+    """Query parameters: other parameters (cursor, page_size, format) pass through."""
+
+
+class StrictInput(HintedInput):
     """Input serializer that answers 400 for fields it does not know, with everything else."""
 
     def to_internal_value(self, data: Any) -> Any:
@@ -89,12 +103,6 @@ class StrictInput(serializers.Serializer):
         if unknown:
             raise serializers.ValidationError(unknown)
         return value
-
-    def is_valid(self, *, raise_exception: bool = False) -> bool:
-        valid = super().is_valid(raise_exception=False)
-        if not valid and raise_exception:
-            raise FieldErrors(self.errors, field_hints(self, self.errors))
-        return valid
 
 
 class AgencyRef(serializers.Serializer):

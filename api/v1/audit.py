@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from api.base import actor_of
 from api.pagination import IdCursorPagination
 from api.permissions import Authenticated, allow
-from api.serializers import StrictInput
+from api.serializers import QueryInput, StrictInput
 from audit import signing
 from audit.exports import audit_export_create
 from audit.models import Outcome
@@ -56,7 +56,7 @@ class AuditEventOutput(serializers.Serializer):
     hash = serializers.CharField()
 
 
-class AuditEventListQuery(serializers.Serializer):
+class AuditEventListQuery(QueryInput):
     action = serializers.CharField(required=False, max_length=64)
     actor = serializers.CharField(
         required=False, max_length=64, help_text="actor (user/integration) id"

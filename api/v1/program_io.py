@@ -11,7 +11,7 @@ from agencies.models import AgencyKind, CapacityStatus, Program
 from agencies.selectors import capacity_stale, entry_stale
 from agencies.services import LANGUAGE_TAG
 from agencies.taxonomy import ServiceType, service_type_info
-from api.serializers import StrictInput
+from api.serializers import QueryInput, StrictInput
 from referrals.models import Priority
 
 
@@ -70,7 +70,7 @@ class DirectoryProgramOutput(ProgramOutput):
     agency = ProgramAgencyOutput()
 
 
-class ProgramSearchQuery(serializers.Serializer):
+class ProgramSearchQuery(QueryInput):
     service_type = serializers.ChoiceField(choices=ServiceType.choices, required=False)
     language = serializers.CharField(max_length=35, required=False)
     capacity_status = serializers.ChoiceField(choices=CapacityStatus.choices, required=False)

@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from agencies.models import ServiceType
-from api.serializers import AgencyRef, StrictInput
+from api.serializers import AgencyRef, QueryInput, StrictInput
 from referrals.models import Priority, Referral, ReferralStatus
 from referrals.reads import HistoryEntry, ReferralView
 from referrals.states import PARTIES, READER_PARTIES
@@ -25,7 +25,7 @@ class ReferralCreateInput(StrictInput):
     draft = serializers.BooleanField(default=False)
 
 
-class ReferralListQuery(serializers.Serializer):
+class ReferralListQuery(QueryInput):
     box = serializers.ChoiceField(choices=["inbox", "outbox"], required=False)
     status = serializers.ChoiceField(choices=ReferralStatus.choices, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)

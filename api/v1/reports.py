@@ -16,12 +16,13 @@ from rest_framework.views import APIView
 from api.base import actor_of
 from api.permissions import allow
 from api.renderers import ReportCsvRenderer
+from api.serializers import QueryInput
 from reports.referrals import READERS, RECEIVED, SENT, current_month, referral_report
 
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
-class ReportQuery(serializers.Serializer):
+class ReportQuery(QueryInput):
     direction = serializers.ChoiceField(choices=[SENT, RECEIVED], default=SENT)
     start = serializers.RegexField(MONTH, required=False, help_text="First month, YYYY-MM (UTC).")
     end = serializers.RegexField(MONTH, required=False, help_text="Last month, YYYY-MM.")
