@@ -209,7 +209,27 @@ def postprocess_contract(
             _examples(operation)
     _links(result.get("paths", {}))
     _drop_contradicting_defaults(result)
+    _nullable_refs(result)
     return result
+
+
+NULL_ONLY = {"type": "object", "nullable": True, "enum": [None]}
+
+
+def _nullable_refs(node: Any) -> None:
+    """`{allOf: [$ref], nullable: true}` means "never null" under OpenAPI 3.0.3 (nullable only
+    qualifies a `type` beside it), so validators refuse the nulls we send. Say it as
+    `anyOf: [$ref, null]` instead."""
+    if isinstance(node, dict):
+        all_of = node.get("allOf")
+        if node.get("nullable") is True and isinstance(all_of, list) and len(all_of) == 1:
+            del node["allOf"], node["nullable"]
+            node["anyOf"] = [all_of[0], dict(NULL_ONLY)]
+        for value in node.values():
+            _nullable_refs(value)
+    elif isinstance(node, list):
+        for value in node:
+            _nullable_refs(value)
 
 
 def _examples(operation: dict[str, Any]) -> None:

@@ -40,7 +40,9 @@ class ValidationFailed(ApplicationError):
 
     def __init__(self, detail: str | None = None, *, field: str | None = None, **extra: Any):
         if field:
-            extra.setdefault("errors", [{"field": field, "message": detail or self.title}])
+            code = extra.get("code") or self.code
+            error = {"field": field, "message": detail or self.title, "code": code}
+            extra.setdefault("errors", [error])
         super().__init__(detail, **extra)
 
 

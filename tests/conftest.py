@@ -28,6 +28,16 @@ from tests.factories import AgencyFactory, ProgramFactory, UserFactory
 PASSWORD = factories.PASSWORD
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _responses_match_the_schema():  # type: ignore[no-untyped-def]
+    """Every APIClient response is validated against the served OpenAPI schema (tests/contract.py)."""
+    from tests import contract
+
+    contract.install()
+    yield
+    contract.uninstall()
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings):  # type: ignore[no-untyped-def]
     # Fast hashing for the suite; tests/accounts/test_passwords.py checks Argon2 is configured.
