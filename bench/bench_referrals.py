@@ -94,9 +94,9 @@ def run() -> list[dict[str, Any]]:
         HTTP_AUTHORIZATION=s["sender"],
     )
     assert created.status_code == 201, created.content
-    detail_url = f"/api/v1/referrals/{created.json()['id']}/"
-    agency_url = f"/api/v1/agencies/{s['recipient_agency'].id}/"
-    programs_url = f"/api/v1/agencies/{s['sender_agency'].id}/programs/"
+    detail_url = f"/api/v1/referrals/{created.json()['id']}"
+    agency_url = f"/api/v1/agencies/{s['recipient_agency'].id}"
+    programs_url = f"/api/v1/agencies/{s['sender_agency'].id}/programs"
     names = itertools.count()
 
     def plain_read() -> None:

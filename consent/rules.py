@@ -75,13 +75,13 @@ def clean_period(*, valid_from: datetime, expires_at: datetime | None, now: date
     """Expiry is required, after the start, in the future and within CONSENT_MAX_DAYS."""
     if expires_at is None:
         raise ValidationFailed("expires_at is required.", field="expires_at", code="required")
+    if expires_at <= now:  # before the period check: a past expiry is "already expired"
+        raise ValidationFailed(
+            "expires_at is already in the past.", field="expires_at", code="already_expired"
+        )
     if expires_at <= valid_from:
         raise ValidationFailed(
             "expires_at must be after valid_from.", field="expires_at", code="invalid_period"
-        )
-    if expires_at <= now:
-        raise ValidationFailed(
-            "expires_at is already in the past.", field="expires_at", code="already_expired"
         )
     max_days = settings.CONSENT_MAX_DAYS
     if expires_at - valid_from > timedelta(days=max_days):

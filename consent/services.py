@@ -15,7 +15,7 @@ from consent import recipients, rules
 from consent.models import Consent, ConsentStatus, ConsentStatusChange
 from consent.policy import consent_state
 from core.actor import Actor
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, RuleErrors, ValidationFailed
 from core.roles import CASE_ROLES, Scope
 from crypto.service import seal_text
 
@@ -77,20 +77,39 @@ def _audit(actor: Actor, consent: Consent, action: str, reason: str = "") -> Non
     )
 
 
-def _record(*, actor: Actor, client: Client, terms: ConsentTerms, status: str) -> Consent:
-    """Validate the shared terms and insert the row (not yet audited)."""
-    recipient = rules.clean_recipient(client=client, recipient_agency_id=terms.recipient_agency_id)
+def _record(
+    *,
+    actor: Actor,
+    client: Client,
+    terms: ConsentTerms,
+    status: str,
+    checks: RuleErrors | None = None,
+) -> Consent:
+    """Validate the shared terms (every rule, one refusal) and build the row (not yet saved)."""
+    checks = checks or RuleErrors()
+    recipient = checks.run(
+        lambda: rules.clean_recipient(client=client, recipient_agency_id=terms.recipient_agency_id)
+    )
     acknowledged = terms.special_categories_acknowledged or status == ConsentStatus.REFUSED
-    categories = rules.clean_categories(terms.categories, acknowledged=acknowledged)
-    relationship = rules.clean_signer(
-        signed_by=terms.signed_by, signer_relationship=terms.signer_relationship
+    categories = checks.run(
+        lambda: rules.clean_categories(terms.categories, acknowledged=acknowledged)
     )
-    evidence = rules.clean_terms(
-        purpose=terms.purpose,
-        method=terms.method,
-        purpose_detail=terms.purpose_detail,
-        evidence_sha256=terms.evidence_sha256,
+    relationship = checks.run(
+        lambda: rules.clean_signer(
+            signed_by=terms.signed_by, signer_relationship=terms.signer_relationship
+        )
     )
+    evidence = checks.run(
+        lambda: rules.clean_terms(
+            purpose=terms.purpose,
+            method=terms.method,
+            purpose_detail=terms.purpose_detail,
+            evidence_sha256=terms.evidence_sha256,
+        )
+    )
+    checks.raise_any()
+    assert recipient is not None and categories is not None and relationship is not None
+    assert evidence is not None
     consent = Consent(
         client=client,
         agency_id=client.agency_id,
@@ -119,14 +138,21 @@ def consent_grant(*, actor: Actor, client: Client, terms: ConsentTerms) -> Conse
     _require_recorder(actor, client)
     now = timezone.now()
     valid_from = terms.valid_from or now
-    rules.clean_period(valid_from=valid_from, expires_at=terms.expires_at, now=now)
+    checks = RuleErrors()
+    checks.run(
+        lambda: rules.clean_period(valid_from=valid_from, expires_at=terms.expires_at, now=now)
+    )
     if not terms.informed:
-        raise ValidationFailed(
-            "A consent is valid only once the client has been informed (informed: true).",
-            field="informed",
-            code="consent_not_informed",
+        checks.add(
+            ValidationFailed(
+                "A consent is valid only once the client has been informed (informed: true).",
+                field="informed",
+                code="consent_not_informed",
+            )
         )
-    consent = _record(actor=actor, client=client, terms=terms, status=ConsentStatus.ACTIVE)
+    consent = _record(
+        actor=actor, client=client, terms=terms, status=ConsentStatus.ACTIVE, checks=checks
+    )
     consent.valid_from, consent.expires_at = valid_from, terms.expires_at
     consent.save(force_insert=True)
     _history(consent, actor, from_status="", reason="granted")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class ConfigError(RuntimeError):
@@ -44,6 +47,39 @@ class ValidationFailed(ApplicationError):
             error = {"field": field, "message": detail or self.title, "code": code}
             extra.setdefault("errors", [error])
         super().__init__(detail, **extra)
+
+
+class RuleErrors:
+    """Run independent rules and refuse once, naming every rule that failed.
+
+    One failure is raised as it is (its own `code` and extras); several become one
+    `validation_error` whose `errors[]` holds each failure with its field and code.
+    """
+
+    def __init__(self) -> None:
+        self.failures: list[ValidationFailed] = []
+
+    def run(self, rule: Callable[[], T]) -> T | None:
+        try:
+            return rule()
+        except ValidationFailed as exc:
+            self.failures.append(exc)
+            return None
+
+    def add(self, failure: ValidationFailed) -> None:
+        self.failures.append(failure)
+
+    def raise_any(self) -> None:
+        if len(self.failures) == 1:
+            raise self.failures[0]
+        if self.failures:
+            errors = [
+                error
+                for failure in self.failures
+                for error in failure.extra.get("errors")
+                or [{"field": "", "message": failure.detail, "code": failure.code}]
+            ]
+            raise ValidationFailed(f"{len(errors)} rules refused the request.", errors=errors)
 
 
 class NotFound(ApplicationError):

@@ -70,7 +70,9 @@ def _recipient(
     agency = Agency.objects.filter(pk=agency_id, is_active=True).first()
     if agency is None or agency.id == actor.agency_id:
         raise ValidationFailed(
-            "The recipient must be another active agency.", field="recipient_agency"
+            "The recipient must be another active agency.",
+            field="recipient_agency",
+            code="invalid_recipient",  # the same rule, the same code as consents
         )
     program = None
     if program_id is not None:

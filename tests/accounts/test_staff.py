@@ -60,9 +60,9 @@ def test_other_agencies_and_other_roles_get_nothing(adam, alice, carol, harbor):
         username="hadmin", password=PASSWORD, agency=harbor, role="agency_admin"
     )
     foreign = client_for(harbor_admin)
-    for path in ("", "deactivate", "reset-password", "reset-mfa", "sessions/"):
-        method = foreign.get if path in ("", "sessions/") else foreign.post
-        response = method(f"{STAFF}/{alice.id}/{path}")
+    for path in ("", "/deactivate", "/reset-password", "/reset-mfa", "/sessions"):
+        method = foreign.get if path in ("", "/sessions") else foreign.post
+        response = method(f"{STAFF}/{alice.id}{path}")
         assert response.status_code == 404, (path, response.content)
     assert client_for(alice).get(STAFF).status_code == 403
     alice.refresh_from_db()

@@ -49,7 +49,7 @@ def test_agency_detail_lists_programs(api, carol, eastside):
 
 
 def test_unknown_agency_is_404(api, alice):
-    assert api(alice).get(f"/api/v1/agencies/{uuid.uuid4()}/").status_code == 404
+    assert api(alice).get(f"/api/v1/agencies/{uuid.uuid4()}").status_code == 404
 
 
 def _program(**extra):  # type: ignore[no-untyped-def]

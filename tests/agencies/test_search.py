@@ -40,7 +40,7 @@ def riverside(db):  # type: ignore[no-untyped-def]
 
 
 def names(api, who, query=""):  # type: ignore[no-untyped-def]
-    response = api(who).get(f"{URL}/{query}")
+    response = api(who).get(f"{URL}{query}")
     assert response.status_code == 200, response.content
     return [p["name"] for p in response.json()["results"]]
 
@@ -49,7 +49,7 @@ def test_a_caseworker_finds_an_open_restorative_justice_program_that_speaks_span
     api, carol, riverside, eastside
 ):
     query = "?service_type=restorative_justice&language=es&accepting=true"
-    response = api(carol).get(f"{URL}/{query}")
+    response = api(carol).get(f"{URL}{query}")
     [program] = response.json()["results"]
     assert program["name"] == "Restorative Justice Conferencing"
     assert program["agency"]["name"] == "Riverside Community Justice Center"
@@ -108,7 +108,7 @@ def test_programs_of_inactive_agencies_are_not_listed(api, carol, riverside):
     ],
 )
 def test_bad_filters_are_400(api, carol, query):
-    response = api(carol).get(f"{URL}/{query}")
+    response = api(carol).get(f"{URL}{query}")
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
 

@@ -66,7 +66,7 @@ def test_open_routes_refuse_missing_credentials_with_400(anon):
 
 
 def test_problem_body_has_the_rfc9457_shape(api, alice):
-    response = api(alice).get(f"/api/v1/agencies/{uuid.uuid4()}/")
+    response = api(alice).get(f"/api/v1/agencies/{uuid.uuid4()}")
     assert response.status_code == 404
     assert response["Content-Type"] == "application/problem+json"
     body = response.json()

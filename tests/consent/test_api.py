@@ -60,7 +60,7 @@ def test_roles_without_client_access_get_403(api, alice, erin, adam, person, gra
     consent = grant(api, alice, person, grant_body())
     assert api(erin).post(url(person), grant_body(), format="json").status_code == 403
     assert api(adam).get(url(person)).status_code == 403
-    assert api(erin).get(f"/api/v1/consents/{consent['id']}/").status_code == 403
+    assert api(erin).get(f"/api/v1/consents/{consent['id']}").status_code == 403
     revoke = api(adam).post(
         f"/api/v1/consents/{consent['id']}/revoke", {"reason": "x"}, format="json"
     )
@@ -71,7 +71,7 @@ def test_other_agency_gets_404(api, alice, carol, person, grant_body):
     consent = grant(api, alice, person, grant_body())
     assert api(carol).post(url(person), grant_body(), format="json").status_code == 404
     assert api(carol).get(url(person)).status_code == 404
-    assert api(carol).get(f"/api/v1/consents/{consent['id']}/").status_code == 404
+    assert api(carol).get(f"/api/v1/consents/{consent['id']}").status_code == 404
     revoke = api(carol).post(
         f"/api/v1/consents/{consent['id']}/revoke", {"reason": "x"}, format="json"
     )
@@ -91,7 +91,7 @@ def test_integrations_need_the_right_scope(
     again = api(writer).post(url(person), body, format="json", HTTP_IDEMPOTENCY_KEY="w-1")
     assert first.status_code == again.status_code == 201
     assert again.json()["id"] == first.json()["id"]
-    assert api(writer).get(f"/api/v1/consents/{first.json()['id']}/").status_code == 200
+    assert api(writer).get(f"/api/v1/consents/{first.json()['id']}").status_code == 200
     assert api(reader).post(url(person), grant_body(), format="json").status_code == 403
     assert api(reader).get(url(person)).json()["results"][0]["status"] == "active"
     assert api(foreign).post(url(person), grant_body(), format="json").status_code == 404
@@ -188,7 +188,7 @@ def test_expiry_takes_effect_by_time_alone_in_the_api(api, alice, person, grant_
     consent = grant(api, alice, person, grant_body())
     later = timezone.now() + timedelta(days=90, seconds=1)
     with mock.patch("django.utils.timezone.now", return_value=later):
-        data = api(alice).get(f"/api/v1/consents/{consent['id']}/").json()
+        data = api(alice).get(f"/api/v1/consents/{consent['id']}").json()
         expired = api(alice).get(url(person), {"status": "expired"}).json()["results"]
     assert data["status"] == "expired" and data["in_effect"] is False
     assert data["state"] == "expired"
@@ -226,3 +226,29 @@ def test_idempotent_grant_replays_without_a_duplicate(api, alice, person, grant_
     assert second.json()["purpose_detail"] == first.json()["purpose_detail"]
     assert Consent.objects.count() == 1
     assert ConsentStatusChange.objects.count() == 1
+
+
+def test_every_rule_that_fails_comes_back_at_once(api, alice, person, grant_body):
+    """A 5-year, uninformed grant of health data without the acknowledgement: three reasons,
+    one response (not three round trips)."""
+    body = grant_body(
+        expires_at=(timezone.now() + timedelta(days=5 * 365)).isoformat(),
+        informed=False,
+        categories=["identity", "health"],
+    )
+    response = api(alice).post(url(person), body, format="json")
+    assert response.status_code == 400, response.content
+    problem = response.json()
+    assert problem["code"] == "validation_error"
+    assert {(e["field"], e["code"]) for e in problem["errors"]} == {
+        ("expires_at", "consent_too_long"),
+        ("informed", "consent_not_informed"),
+        ("special_categories_acknowledged", "special_categories_not_acknowledged"),
+    }
+    assert not Consent.objects.exists()
+
+
+def test_a_past_expiry_is_already_expired(api, alice, person, grant_body):
+    body = grant_body(expires_at=(timezone.now() - timedelta(days=1)).isoformat())
+    response = api(alice).post(url(person), body, format="json")
+    assert response.status_code == 400 and response.json()["code"] == "already_expired"

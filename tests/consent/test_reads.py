@@ -16,7 +16,7 @@ def _reads(consent_id: str) -> list[AuditEvent]:
 
 def test_the_owner_reading_free_text_writes_consent_read(api, alice, bob, person, grant_body):
     consent = grant(api, alice, person, grant_body())
-    response = api(bob).get(f"/api/v1/consents/{consent['id']}/")
+    response = api(bob).get(f"/api/v1/consents/{consent['id']}")
     assert response.json()["purpose_detail"].endswith(SECRET)
     events = [e for e in _reads(consent["id"]) if e.actor_id == str(bob.id)]
     assert len(events) == 1
@@ -28,7 +28,7 @@ def test_the_owner_reading_free_text_writes_consent_read(api, alice, bob, person
 
 def test_a_consent_without_free_text_is_read_without_an_event(api, alice, person, grant_body):
     consent = grant(api, alice, person, grant_body(purpose_detail=""))
-    body = api(alice).get(f"/api/v1/consents/{consent['id']}/").json()
+    body = api(alice).get(f"/api/v1/consents/{consent['id']}").json()
     assert body["purpose_detail"] == "" and body["revoke_reason"] == ""
     assert _reads(consent["id"]) == []
 
@@ -80,6 +80,6 @@ def test_a_recipient_reading_a_consent_over_the_api_causes_no_read_event(
     consent = grant(api, alice, person, grant_body())
     refer(Consent.objects.get(pk=consent["id"]))
     before = len(_reads(consent["id"]))
-    body = api(dave).get(f"/api/v1/consents/{consent['id']}/")
+    body = api(dave).get(f"/api/v1/consents/{consent['id']}")
     assert body.status_code == 200 and SECRET not in body.content.decode()
     assert len(_reads(consent["id"])) == before

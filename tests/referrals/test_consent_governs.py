@@ -131,7 +131,7 @@ def test_a_draft_sent_after_its_consent_was_revoked_is_refused(
     assert not OutboxEvent.objects.filter(type="referral.requested").exists()
     denied = AuditEvent.objects.get(action="referral.transition", outcome="deny")
     assert denied.reason == "consent_required"
-    assert api(dave).get(f"/api/v1/referrals/{draft['id']}/").status_code == 404
+    assert api(dave).get(f"/api/v1/referrals/{draft['id']}").status_code == 404
     assert _accounting(api, erin, ana) == []
 
 
@@ -291,9 +291,9 @@ def test_consent_read_is_audited_and_recipients_never_see_free_text(
     made = api(alice).post(f"/api/v1/clients/{ana.id}/consents", grant, format="json").json()
     attach = f"/api/v1/referrals/{referral['id']}/consent"
     assert api(alice).post(attach, {"consent_id": made["id"]}, format="json").status_code == 200
-    as_owner = api(alice).get(f"/api/v1/consents/{made['id']}/").json()
+    as_owner = api(alice).get(f"/api/v1/consents/{made['id']}").json()
     assert as_owner["purpose_detail"] == "canary purpose detail"
-    as_recipient = api(dave).get(f"/api/v1/consents/{made['id']}/")
+    as_recipient = api(dave).get(f"/api/v1/consents/{made['id']}")
     assert as_recipient.status_code == 200 and "canary" not in as_recipient.content.decode()
     reads = AuditEvent.objects.filter(action="consent.read", consent_id=made["id"])
     assert {e.actor_id for e in reads} == {str(alice.id)}

@@ -53,5 +53,5 @@ def test_what_the_recipient_sees(api, alice, dave, referral, status):
 
 def test_a_draft_is_invisible_to_the_recipient(api, dave, send):
     draft = send(draft=True)
-    assert api(dave).get(f"/api/v1/referrals/{draft['id']}/").status_code == 404
+    assert api(dave).get(f"/api/v1/referrals/{draft['id']}").status_code == 404
     assert api(dave).get("/api/v1/referrals").json()["results"] == []

@@ -18,8 +18,8 @@ def _accounting(api, who, client_id):  # type: ignore[no-untyped-def]
 def test_every_recipient_read_appears_in_the_accounting(
     api, dave, erin, ana, ana_consent, referral
 ):
-    api(dave).get(f"/api/v1/referrals/{referral['id']}/")
-    api(dave).get(f"/api/v1/referrals/{referral['id']}/")
+    api(dave).get(f"/api/v1/referrals/{referral['id']}")
+    api(dave).get(f"/api/v1/referrals/{referral['id']}")
     response = _accounting(api, erin, ana.id)
     assert response.status_code == 200, response.content
     rows = response.json()["results"]
@@ -41,7 +41,7 @@ def test_caseworkers_and_supervisors_may_read_it_too(api, alice, sam, ana, refer
 
 
 def test_reads_by_the_sender_are_not_disclosures(api, alice, erin, ana, referral):
-    api(alice).get(f"/api/v1/referrals/{referral['id']}/")
+    api(alice).get(f"/api/v1/referrals/{referral['id']}")
     assert _accounting(api, erin, ana.id).json()["results"] == []
 
 
@@ -55,7 +55,7 @@ def test_it_covers_six_years_and_more(api, dave, erin, ana, referral):
     long_ago = timezone.now() - timedelta(days=7 * 366)
     clock = SimpleNamespace(now=lambda: long_ago, datetime=timezone.datetime)
     with mock.patch("audit.services.timezone", clock):  # mock only the audit clock
-        api(dave).get(f"/api/v1/referrals/{referral['id']}/")
+        api(dave).get(f"/api/v1/referrals/{referral['id']}")
     rows = _accounting(api, erin, ana.id).json()["results"]
     assert len(rows) == 1
     assert rows[0]["occurred_at"].startswith(str(long_ago.year))
@@ -70,12 +70,12 @@ def test_other_agencies_and_other_roles_are_refused(api, dave, carol, adam, anon
 
 def test_the_accounting_costs_a_constant_number_of_queries(api, dave, erin, ana, send):
     first = send()
-    api(dave).get(f"/api/v1/referrals/{first['id']}/")
+    api(dave).get(f"/api/v1/referrals/{first['id']}")
     client = api(erin)
     with CaptureQueriesContext(connection) as one:
         client.get(f"/api/v1/clients/{ana.id}/disclosures")
     for _ in range(5):
-        api(dave).get(f"/api/v1/referrals/{send()['id']}/")
+        api(dave).get(f"/api/v1/referrals/{send()['id']}")
     with CaptureQueriesContext(connection) as six:
         body = client.get(f"/api/v1/clients/{ana.id}/disclosures").json()
     assert len(body["results"]) == 6

@@ -17,7 +17,7 @@ def sue(safehouse):  # type: ignore[no-untyped-def]
 
 
 def test_messages_flow_both_ways_sealed_and_audited(api, alice, dave, referral):
-    url = f"/api/v1/referrals/{referral['id']}/messages/"
+    url = f"/api/v1/referrals/{referral['id']}/messages"
     assert (
         api(alice).post(url, {"body": "Can you take her tonight?"}, format="json").status_code
         == 201
@@ -36,7 +36,7 @@ def test_messages_flow_both_ways_sealed_and_audited(api, alice, dave, referral):
 
 def test_the_recipient_may_still_post_after_revocation(api, dave, ana_consent, referral):
     revoke(ana_consent)
-    url = f"/api/v1/referrals/{referral['id']}/messages/"
+    url = f"/api/v1/referrals/{referral['id']}/messages"
     assert (
         api(dave).post(url, {"body": "Closing: consent withdrawn."}, format="json").status_code
         == 201
@@ -46,19 +46,19 @@ def test_the_recipient_may_still_post_after_revocation(api, dave, ana_consent, r
 def test_a_draft_cannot_carry_messages(api, alice, send):
     draft = send(draft=True)
     response = api(alice).post(
-        f"/api/v1/referrals/{draft['id']}/messages/", {"body": "x"}, format="json"
+        f"/api/v1/referrals/{draft['id']}/messages", {"body": "x"}, format="json"
     )
     assert response.status_code == 409 and response.json()["code"] == "referral_draft"
 
 
 def test_an_empty_or_unknown_message_field_is_400(api, dave, referral):
-    url = f"/api/v1/referrals/{referral['id']}/messages/"
+    url = f"/api/v1/referrals/{referral['id']}/messages"
     assert api(dave).post(url, {"body": ""}, format="json").status_code == 400
     assert api(dave).post(url, {"body": "x", "to": "y"}, format="json").status_code == 400
 
 
 def test_a_message_retry_is_not_duplicated(api, dave, referral):
-    url = f"/api/v1/referrals/{referral['id']}/messages/"
+    url = f"/api/v1/referrals/{referral['id']}/messages"
     first = api(dave).post(url, {"body": "once"}, format="json", HTTP_IDEMPOTENCY_KEY="m-1")
     again = api(dave).post(url, {"body": "once"}, format="json", HTTP_IDEMPOTENCY_KEY="m-1")
     assert first.json()["id"] == again.json()["id"] and again.json()["body"] == "once"

@@ -339,7 +339,7 @@ class ConsentModel(RuleBasedStateMachine):
     def read_texts(self, pick: int, reader: str, kind: str) -> None:
         referral = self.referral_at(pick)
         before = self._disclosures()
-        path = "messages/" if kind == "msg" else "history"
+        path = "messages" if kind == "msg" else "history"
         response = self.http[reader].get(f"/api/v1/referrals/{referral.id}/{path}")
         if reader != "alice" and referral.status == "draft":
             assert response.status_code == 404

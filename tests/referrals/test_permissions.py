@@ -60,6 +60,6 @@ def test_list_and_create_trio(api, anon, adam, alice, vic):
 
 def test_permitted_callers_get_2xx(api, alice, dave, referral):
     for who in (alice, dave):
-        assert api(who).get(f"/api/v1/referrals/{referral['id']}/").status_code == 200
+        assert api(who).get(f"/api/v1/referrals/{referral['id']}").status_code == 200
         assert api(who).get(f"/api/v1/referrals/{referral['id']}/fhir").status_code == 200
-        assert api(who).get(f"/api/v1/referrals/{referral['id']}/messages/").status_code == 200
+        assert api(who).get(f"/api/v1/referrals/{referral['id']}/messages").status_code == 200

@@ -39,7 +39,7 @@ def test_allowed_transitions_on_every_representation(api, alice, dave, safehouse
 
 def test_a_read_only_integration_may_make_no_moves(api, make_integration, safehouse, referral):
     reader = make_integration(safehouse, scopes=["referrals:read"])
-    assert _moves(api(reader).get(f"/api/v1/referrals/{referral['id']}/").json()) == []
+    assert _moves(api(reader).get(f"/api/v1/referrals/{referral['id']}").json()) == []
 
 
 def test_history_lists_each_status_change_with_time_party_and_reason(
@@ -95,19 +95,19 @@ def test_the_recipient_sees_the_senders_reasons_while_the_referral_discloses(
 
 def test_list_items_carry_what_a_caseworker_needs(api, alice, dave, send):
     first = send(priority="stat")
-    api(alice).post(f"/api/v1/referrals/{first['id']}/messages/", {"body": "one"}, format="json")
-    api(alice).post(f"/api/v1/referrals/{first['id']}/messages/", {"body": "two"}, format="json")
+    api(alice).post(f"/api/v1/referrals/{first['id']}/messages", {"body": "one"}, format="json")
+    api(alice).post(f"/api/v1/referrals/{first['id']}/messages", {"body": "two"}, format="json")
     [item] = api(dave).get("/api/v1/referrals").json()["results"]
     assert item["client_display_name"] == "Ana Canary" and item["client_withheld_basis"] == ""
     assert item["other_agency"]["name"] == "Eastside Legal Clinic"
     assert item["priority"] == "stat" and item["response_deadline"]
     assert item["unread_messages"] == 2
-    api(dave).get(f"/api/v1/referrals/{first['id']}/messages/")
+    api(dave).get(f"/api/v1/referrals/{first['id']}/messages")
     assert api(dave).get("/api/v1/referrals").json()["results"][0]["unread_messages"] == 0
     [mine] = api(alice).get("/api/v1/referrals").json()["results"]
     assert mine["other_agency"]["name"] == "Safe Harbor Housing"
     assert mine["unread_messages"] == 0  # its own messages are never unread
-    api(dave).post(f"/api/v1/referrals/{first['id']}/messages/", {"body": "ok"}, format="json")
+    api(dave).post(f"/api/v1/referrals/{first['id']}/messages", {"body": "ok"}, format="json")
     assert api(alice).get("/api/v1/referrals").json()["results"][0]["unread_messages"] == 1
 
 

@@ -121,9 +121,9 @@ def test_unknown_status_and_unknown_fields_are_400(api, dave, referral):
 def test_a_draft_is_sent_by_its_sender_and_gets_a_deadline(api, alice, dave, send):
     draft = send(draft=True)
     assert draft["status"] == "draft" and draft["response_deadline"] is None
-    assert api(dave).get(f"/api/v1/referrals/{draft['id']}/").status_code == 404
+    assert api(dave).get(f"/api/v1/referrals/{draft['id']}").status_code == 404
     sent = api(alice).post(
         f"/api/v1/referrals/{draft['id']}/transitions", {"to": "requested"}, format="json"
     )
     assert sent.status_code == 200 and sent.json()["response_deadline"]
-    assert api(dave).get(f"/api/v1/referrals/{draft['id']}/").status_code == 200
+    assert api(dave).get(f"/api/v1/referrals/{draft['id']}").status_code == 200

@@ -277,7 +277,7 @@ def _drive(call: Api, receivers: dict[str, Receiver], safehouse, alice, sam, dav
     _ok(call(dave, "post", f"/api/v1/referrals/{second['id']}/transitions", reject))
     revoke = {"reason": f"{TOKEN}-Revoke"}
     _ok(call(alice, "post", f"/api/v1/consents/{consent['id']}/revoke", revoke))
-    _ok(call(alice, "get", f"/api/v1/consents/{consent['id']}/"))
+    _ok(call(alice, "get", f"/api/v1/consents/{consent['id']}"))
     _ok(call(dave, "get", f"/api/v1/referrals/{rid}"))  # consent revoked: categories withheld
 
     # Error paths with canaries in the invalid values.
@@ -320,7 +320,7 @@ def _drive(call: Api, receivers: dict[str, Receiver], safehouse, alice, sam, dav
     # Erase a second client after it was referred to; then deliver every webhook.
     other = _ok(call(alice, "post", "/api/v1/clients", _client_values("Erased", DOB)), 201)
     _ok(call(sam, "post", f"/api/v1/clients/{other['id']}/erase", {"confirm": True}))
-    _ok(call(alice, "get", f"/api/v1/clients/{other['id']}/"))
+    _ok(call(alice, "get", f"/api/v1/clients/{other['id']}"))
     worker_drain(max_ticks=20)
 
 

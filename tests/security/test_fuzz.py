@@ -216,7 +216,7 @@ def test_a_recipient_reading_a_consent_matches_the_documented_schema(world: Worl
     """The recipient gets no free text: the schema must not promise `purpose_detail`."""
     from tests.security.world import bearer
 
-    response = bearer(world.b.users["caseworker"]).get(f"/api/v1/consents/{world.ids['consent']}/")
+    response = bearer(world.b.users["caseworker"]).get(f"/api/v1/consents/{world.ids['consent']}")
     assert response.status_code == 200
     assert "purpose_detail" not in response.json()
     component = RAW["components"]["schemas"]["ConsentDetailOutput"]

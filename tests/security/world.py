@@ -183,7 +183,7 @@ def build_world(
     )
     consent = _ok(
         as_alice.post(
-            f"/api/v1/clients/{client['id']}/consents/", grant_body(safehouse), format="json"
+            f"/api/v1/clients/{client['id']}/consents", grant_body(safehouse), format="json"
         )
     )
     referral_body = {
@@ -200,7 +200,7 @@ def build_world(
     )
     message = _ok(
         as_alice.post(
-            f"/api/v1/referrals/{referral['id']}/messages/", {"body": MESSAGE}, format="json"
+            f"/api/v1/referrals/{referral['id']}/messages", {"body": MESSAGE}, format="json"
         )
     )
 
