@@ -30,7 +30,7 @@ PASSWORD = factories.PASSWORD
 
 @pytest.fixture(scope="session", autouse=True)
 def _responses_match_the_schema():  # type: ignore[no-untyped-def]
-    """Every APIClient response is validated against the served OpenAPI schema (tests/contract.py)."""
+    """Every APIClient response is checked against the served OpenAPI schema (tests/contract.py)."""
     from tests import contract
 
     contract.install()

@@ -62,9 +62,7 @@ def _program(**extra):  # type: ignore[no-untyped-def]
 
 
 def test_agency_admin_adds_a_program(api, adam, eastside):
-    response = api(adam).post(
-        f"/api/v1/agencies/{eastside.id}/programs", _program(), format="json"
-    )
+    response = api(adam).post(f"/api/v1/agencies/{eastside.id}/programs", _program(), format="json")
     assert response.status_code == 201, response.content
     assert response.json()["capacity_status"] == "available"
     assert response.json()["capacity_updated_at"]

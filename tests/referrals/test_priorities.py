@@ -89,8 +89,7 @@ def test_an_answered_referral_is_not_reminded(api, dave, send):
 
 def _inbox(api, who, query=""):  # type: ignore[no-untyped-def]
     return [
-        r["priority"]
-        for r in api(who).get(f"/api/v1/referrals?box=inbox{query}").json()["results"]
+        r["priority"] for r in api(who).get(f"/api/v1/referrals?box=inbox{query}").json()["results"]
     ]
 
 

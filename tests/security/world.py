@@ -195,9 +195,7 @@ def build_world(
         "reason": REASON,
     }
     referral = _ok(as_alice.post("/api/v1/referrals", referral_body, format="json"))
-    draft = _ok(
-        as_alice.post("/api/v1/referrals", {**referral_body, "draft": True}, format="json")
-    )
+    draft = _ok(as_alice.post("/api/v1/referrals", {**referral_body, "draft": True}, format="json"))
     message = _ok(
         as_alice.post(
             f"/api/v1/referrals/{referral['id']}/messages", {"body": MESSAGE}, format="json"
