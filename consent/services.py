@@ -17,6 +17,7 @@ from consent.policy import consent_state
 from core.actor import Actor
 from core.errors import Conflict, NotFound, RuleErrors, ValidationFailed
 from core.roles import CASE_ROLES, Scope
+from crypto.errors import ClientErased
 from crypto.service import seal_text
 
 REVOKE_REASON_MAX = 1000
@@ -48,7 +49,7 @@ def _require_recorder(actor: Actor, client: Client) -> None:
     ):
         raise NotFound()
     if client.erased_at is not None:
-        raise Conflict("The client record has been erased.", code="client_erased")
+        raise ClientErased("The client record has been erased.")
 
 
 def _history(consent: Consent, actor: Actor, *, from_status: str, reason: str) -> None:
