@@ -77,9 +77,9 @@ def raisable_codes() -> set[tuple[str, int]]:
                 continue
             name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
             for keyword in node.keywords:
-                if keyword.arg == "code" and isinstance(keyword.value, ast.Constant):
-                    if name in status_of and keyword.value.value not in FIELD_ONLY:
-                        codes.add((keyword.value.value, status_of[name]))
+                value = keyword.value.value if isinstance(keyword.value, ast.Constant) else None
+                if keyword.arg == "code" and name in status_of and value not in FIELD_ONLY:
+                    codes.add((value, status_of[name]))
     from api import errors, parsers
 
     for code in errors._DRF_CODES.values():
@@ -88,9 +88,7 @@ def raisable_codes() -> set[tuple[str, int]]:
         codes.add((code, status))
     codes.add(("internal_error", 500))
     codes.add((parsers.TooDeep.code, parsers.TooDeep.status))
-    return {(c, s) for c, s in codes if c not in {"invalid_request"} or s != 400} | {
-        ("invalid_request", 400)
-    }
+    return codes
 
 
 _DRF_DEFAULT_STATUS = {
