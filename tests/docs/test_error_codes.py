@@ -78,7 +78,12 @@ def raisable_codes() -> set[tuple[str, int]]:
             name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
             for keyword in node.keywords:
                 value = keyword.value.value if isinstance(keyword.value, ast.Constant) else None
-                if keyword.arg == "code" and name in status_of and value not in FIELD_ONLY:
+                if (
+                    keyword.arg == "code"
+                    and name in status_of
+                    and value
+                    and value not in FIELD_ONLY
+                ):
                     codes.add((value, status_of[name]))
     from api import errors, parsers
 
