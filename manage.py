@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 # `make bootstrap` writes the dev settings here; operator commands use them unless ENV_FILE
-# (or a real environment) says otherwise. A deployment has no .dev/ and is not affected.
+# says otherwise (`ENV_FILE=` empty: none). A deployment has no .dev/ and is not affected.
 DEV_ENV_FILE = Path(__file__).resolve().parent / ".dev" / "dev.env"
 
 

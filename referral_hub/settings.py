@@ -283,6 +283,7 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+CONTRACT_HOOK = "api.schema.postprocess_contract"
 SPECTACULAR_SETTINGS = {
     "TITLE": "referral-hub API",
     "DESCRIPTION": (
@@ -294,15 +295,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_AUTHENTICATION": [],
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
-    # Swagger UI and ReDoc from drf-spectacular-sidecar (pinned in pyproject.toml), never a CDN.
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
+    # Swagger UI and ReDoc from drf-spectacular-sidecar (pinned), never a CDN.
+    **dict.fromkeys(("SWAGGER_UI_DIST", "SWAGGER_UI_FAVICON_HREF", "REDOC_DIST"), "SIDECAR"),
     # Error responses, the Problem component, examples and links (api/schema.py).
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "api.schema.postprocess_contract",
-    ],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", CONTRACT_HOOK],
     # Choice sets shared by several serializers get one stable component name each.
     "ENUM_NAME_OVERRIDES": {
         "ReferralStatusEnum": "referrals.models.ReferralStatus",

@@ -26,6 +26,7 @@ def _check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
 
 def _base_env() -> dict[str, str]:
     keep = {k: v for k, v in os.environ.items() if k not in {"ENV_FILE", "DATABASE_URL"}}
+    keep["ENV_FILE"] = ""  # empty: manage.py must not fall back to .dev/dev.env here
     for name in REQUIRED + ["FIELD_KEYS", "FIELD_KEYS_FILE"]:
         keep.pop(name, None)
     return keep

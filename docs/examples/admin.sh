@@ -16,7 +16,7 @@ admin=$(post auth/token -d "{\"username\": \"${ADMIN:-adam}\", \"password\": \"$
 auth=(-H "Authorization: Bearer $admin")
 
 # 2. Invite a caseworker: the set-password token is shown once; hand it to them privately.
-invite=$(post staff/users/ "${auth[@]}" -d "{\"username\": \"$NEW_USER\", \"role\": \"caseworker\"}")
+invite=$(post staff/users "${auth[@]}" -d "{\"username\": \"$NEW_USER\", \"role\": \"caseworker\"}")
 user_id=$(echo "$invite" | json "['user']['id']")
 token=$(echo "$invite" | json "['set_password_token']")
 echo "invited -> $(echo "$invite" | json "['user']['password_set']")"
@@ -49,7 +49,7 @@ post "staff/users/$user_id/role" "${auth[@]}" -d '{"role": "supervisor"}' | json
 
 # 7. An integration: create (secret once), rotate (the old secret keeps working for the grace
 #    period, INTEGRATION_SECRET_GRACE_HOURS), revoke (nothing works any more).
-made=$(post staff/integrations/ "${auth[@]}" -d '{"name": "Case system", "scopes": ["referrals:read"]}')
+made=$(post staff/integrations "${auth[@]}" -d '{"name": "Case system", "scopes": ["referrals:read"]}')
 iid=$(echo "$made" | json "['id']"); cid=$(echo "$made" | json "['client_id']")
 old=$(echo "$made" | json "['client_secret']")
 new=$(post "staff/integrations/$iid/rotate-secret" "${auth[@]}" | json "['client_secret']")

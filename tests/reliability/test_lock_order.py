@@ -66,9 +66,7 @@ def test_a_message_and_a_transition_at_once_both_succeed(gunicorn, sending: Send
     replies: dict[str, int] = {}
 
     def message() -> None:
-        replies["message"] = post(gunicorn.port, f"{base}/messages/", {"body": "hi"}, token=token)[
-            0
-        ]
+        replies["message"] = post(gunicorn.port, f"{base}/messages", {"body": "hi"}, token=token)[0]
 
     def transition() -> None:
         replies["transition"] = post(

@@ -216,7 +216,7 @@ def walk(world: World):  # type: ignore[no-untyped-def]
     )
     as_dave = bearer(recipient.users["caseworker"])
     base = f"/api/v1/referrals/{referral.id}"
-    assert as_dave.post(f"{base}/messages/", {"body": REPLY}, format="json").status_code == 201
+    assert as_dave.post(f"{base}/messages", {"body": REPLY}, format="json").status_code == 201
     assert as_dave.post(f"{base}/transitions", {"to": "accepted"}, format="json").status_code == 200
     moved = as_dave.post(
         f"{base}/transitions", {"to": "on-hold", "reason": RECIPIENT_NOTE}, format="json"
@@ -329,7 +329,7 @@ def test_write_answers_carry_no_survivor_data(world, walk):
         as_sv.post(
             f"{base}/assign", {"assignee": str(world.b.users["caseworker"].id)}, format="json"
         ),
-        as_alice.post(f"{base}/messages/", {"body": MESSAGE}, format="json"),
+        as_alice.post(f"{base}/messages", {"body": MESSAGE}, format="json"),
         as_sv.post(f"{base}/transitions", {"to": "in-progress"}, format="json"),
     ]
     for response in answers:
