@@ -13,7 +13,7 @@ help:
 	@echo "make run       set up everything and serve the demo on 127.0.0.1:$(PORT)"
 	@echo "make test      the whole suite (SQLite, then PostgreSQL when reachable)"
 	@echo "make bench     benchmarks; results in docs/performance.md"
-	@echo "make fuzz      schemathesis over every API operation, and the consent model-based test (FUZZ_EXAMPLES, default 100)"
+	@echo "make fuzz      schemathesis over every API operation, a stateful run along the schema's links, and the consent model-based test (FUZZ_EXAMPLES, default 100)"
 	@echo "make loadtest  load test on PostgreSQL (about a minute); results in docs/performance.md"
 
 $(BIN)/.installed: pyproject.toml
@@ -55,7 +55,7 @@ bench: bootstrap
 	ENV_FILE=$(DEV)/test.env $(BIN)/python -m bench.run $(ONLY)
 
 fuzz: bootstrap
-	@ENV_FILE=$(DEV)/test.env FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(BIN)/pytest tests/security/test_fuzz.py tests/referrals/test_model.py -q
+	@ENV_FILE=$(DEV)/test.env FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(BIN)/pytest tests/security/test_fuzz.py tests/security/test_fuzz_stateful.py tests/referrals/test_model.py -q
 
 # About a minute: gunicorn on a scratch PostgreSQL database (rh_loadtest, recreated), mixed
 # partner workload, then write checks; updates the load-test block of docs/performance.md.
