@@ -115,11 +115,14 @@ class ApiProblemMiddleware:
         return server_error()
 
 
-# Swagger UI and ReDoc: assets from this origin only (drf-spectacular-sidecar, pinned), the
-# Swagger init script a separate same-origin request, so no inline script is needed.
+# Swagger UI and ReDoc: every asset from this origin (drf-spectacular-sidecar, pinned), the
+# Swagger init script a separate same-origin request, so scripts are 'self' only. Both UIs set
+# styles from script (React style attributes, styled-components), which no nonce can cover:
+# styles alone may be inline. Nothing may be fetched, framed or posted elsewhere.
 DOC_PAGES = ("/api/docs", "/api/redoc")
 DOCS_CSP = (
-    "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; worker-src 'self' blob:; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
 
