@@ -59,10 +59,10 @@ class SignedCursorPagination(CursorPagination):
             ) from exc
         if not 0 <= offset <= self.offset_cutoff:
             raise InvalidCursor(field=self.cursor_query_param)
-        return Cursor(offset=offset, reverse=reverse, position=position)
+        return Cursor(offset=offset, reverse=reverse, position=position)  # type: ignore[arg-type]
 
     def encode_cursor(self, cursor: Cursor) -> str:
-        tokens: dict[str, str] = {}
+        tokens: dict[str, Any] = {}
         if cursor.offset != 0:
             tokens["o"] = str(cursor.offset)
         if cursor.reverse:
@@ -71,7 +71,7 @@ class SignedCursorPagination(CursorPagination):
             tokens["p"] = cursor.position
         raw = b64encode(parse.urlencode(tokens, doseq=True).encode("ascii")).decode("ascii")
         signed = _signer(self._path).sign(raw)
-        return str(replace_query_param(self.base_url, self.cursor_query_param, signed))
+        return str(replace_query_param(str(self.base_url), self.cursor_query_param, signed))
 
 
 class CreatedCursorPagination(SignedCursorPagination):
