@@ -8,7 +8,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
@@ -19,6 +19,7 @@ from core.actor import Actor
 from core.errors import ApplicationError, ValidationFailed
 from core.idempotency import idempotency_cutoff
 from core.models import IdempotencyRecord
+from core.transactions import owned_transaction
 
 HEADER = "Idempotency-Key"
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
@@ -64,7 +65,7 @@ def idempotent(
             actor_key, fingerprint = _actor_key(actor_of(request)), _fingerprint(request)
             for attempt in (1, 2):
                 try:
-                    with transaction.atomic():
+                    with owned_transaction():  # any error rolls it all back: no savepoints
                         found = _find(actor_key, key)
                         if found is not None:
                             return _replay(view, request, found, fingerprint, replay)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -19,6 +20,7 @@ from clients.selectors import REFER, client_get_for
 from core.actor import Actor
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.roles import CASE_ROLES, Role
+from core.transactions import service_atomic
 from crypto.service import seal_text
 from referrals.attach import referral_consent_attach
 from referrals.consents import Parties, consent_for_referral, referral_parties
@@ -154,10 +156,13 @@ def referral_create(
         raise
 
 
-# No savepoint: inside the `Idempotency-Key` wrapper's transaction a refusal rolls it all back
-# anyway (the denial is audited on the independent connection), so SAVEPOINT/RELEASE is waste.
-@transaction.atomic(savepoint=False)
-def _create(
+def _create(**kwargs: Any) -> Referral:
+    # Inside the `Idempotency-Key` wrapper's transaction no SAVEPOINT (core.transactions).
+    with service_atomic():
+        return _create_in_transaction(**kwargs)
+
+
+def _create_in_transaction(
     *,
     actor: Actor,
     client_id: uuid.UUID,
