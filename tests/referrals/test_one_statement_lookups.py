@@ -164,3 +164,17 @@ def test_a_column_added_to_a_model_is_picked_up_without_editing_a_list(probe_col
     assert sql.count('."perf_probe"') == 2, sql  # the sender and the recipient agency
     names = [[f.name for f in t.fields] for t in joined.tables() if t.model is Agency]
     assert all("perf_probe" in n for n in names)
+
+
+def test_the_client_lookup_returns_what_client_qs_for_returns(
+    alice, ana, django_assert_num_queries
+):
+    from clients.selectors import ACCOUNTING, READ, REFER, client_get_for, client_qs_for
+
+    actor = _actor(alice)
+    for need in (READ, REFER, ACCOUNTING):
+        orm = client_qs_for(actor, need=need).get(pk=ana.pk)
+        with django_assert_num_queries(1):
+            fast = client_get_for(actor=actor, client_id=ana.pk, need=need)
+        with django_assert_num_queries(0):
+            _same(fast, orm, ("data_key",) if need.key else ())
