@@ -199,7 +199,9 @@ def main() -> int:
     connections.close_all()
     print(f"database ready in {time.perf_counter() - started:.0f} s; starting gunicorn", flush=True)
     server = serve.Gunicorn(
-        {"DATABASE_URL": url, "AUDIT_CHECKPOINT_DIR": checkpoints}, workers=args.workers
+        {"DATABASE_URL": url, "AUDIT_CHECKPOINT_DIR": checkpoints},
+        workers=args.workers,
+        port=int(os.environ.get("LOADTEST_PORT", "0")) or None,  # else a free port
     )
     server.start()
     try:

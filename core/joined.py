@@ -104,10 +104,11 @@ class Joined:
         source = [f"{q(self.root._meta.db_table)} t0"]
         for t in tables[1:]:
             parent = tables[t.parent]
-            if isinstance(t.link, ForeignObjectRel):  # reverse one-to-one: the child points back
-                mine, theirs = t.link.field.column, parent.model._meta.pk.column  # type: ignore[union-attr]
+            link: Any = t.link
+            if isinstance(link, ForeignObjectRel):  # reverse one-to-one: the child points back
+                mine, theirs = str(link.field.column), str(_pk(parent.model).column)
             else:
-                mine, theirs = t.link.target_field.column, t.link.column
+                mine, theirs = str(link.target_field.column), str(link.column)
             join = "LEFT OUTER JOIN" if t.optional else "INNER JOIN"
             on = f"{t.alias}.{q(mine)} = {parent.alias}.{q(theirs)}"
             source.append(f"{join} {q(t.model._meta.db_table)} {t.alias} ON {on}")
@@ -115,9 +116,9 @@ class Joined:
         for name in self.where:
             path, _, field_name = name.rpartition("__")
             t = self._table(path)
-            f = t.model._meta.pk if field_name == "pk" else t.model._meta.get_field(field_name)
-            tests.append(f"{t.alias}.{q(f.column)} = %s")  # type: ignore[union-attr]
-            keys.append(f)
+            key: Any = _pk(t.model) if field_name == "pk" else t.model._meta.get_field(field_name)
+            tests.append(f"{t.alias}.{q(key.column)} = %s")
+            keys.append(key)
         sql = f"SELECT {', '.join(columns)} FROM {' '.join(source)} WHERE {' AND '.join(tests)}"  # noqa: S608 (identifiers from _meta, quoted; values are parameters)
         if self.lock and connection.features.has_select_for_update_of:
             sql += " FOR UPDATE OF " + ", ".join(self._table(p).alias for p in self.lock)
@@ -156,6 +157,12 @@ class Joined:
                 _cache(parent, obj, t.link)
         assert objects[0] is not None
         return objects[0]
+
+
+def _pk(model: type[models.Model]) -> Any:
+    pk = model._meta.pk
+    assert pk is not None, f"{model.__name__} has no primary key"
+    return pk
 
 
 def _cache(parent: models.Model, obj: models.Model | None, link: Any) -> None:
