@@ -12,9 +12,9 @@
 `--instances 2` (`make loadtest INSTANCES=2`) is the scale-out shape: two gunicorn instances
 on separate ports and two `run_worker` processes on one PostgreSQL and one Redis (under a key
 prefix of this run's own; its keys are deleted afterwards, nothing is flushed), with a webhook
-subscription per agency pointing at a local receiver. The same mix runs first against one
-instance, then round-robin against both (retries and twins of a create go to the other
-instance), and the checks add: every webhook delivered at least once with copies only where a
+subscription per agency pointing at a local receiver. The same mix runs against one instance,
+then round-robin against both (retries and twins of a create go to the other instance), then
+against one instance with as many workers as the two together, and the checks add: every webhook delivered at least once with copies only where a
 retry was due, and N wrong passwords spread over both instances limited as one budget. See
 `bench/loadtest_two.py`; it rewrites the two-instance block of docs/performance.md.
 
@@ -60,8 +60,7 @@ def _args() -> argparse.Namespace:
         "--port-base",
         type=int,
         default=int(os.environ.get("LOADTEST_PORT_BASE", 0)),
-        help="servers on port-base, port-base+1, the webhook receiver on port-base+9 "
-        "(0: free ports)",
+        help="servers on port-base, +1 and +2, the webhook receiver on +9 (0: free ports)",
     )
     parser.add_argument("--write", action="store_true", help="update docs/performance.md")
     return parser.parse_args()

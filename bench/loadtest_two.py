@@ -9,6 +9,8 @@
    own port joins and the same mix runs round-robin over both (each idempotent retry or twin
    of a create goes to the other instance than its first copy); each phase's writes are
    checked as in the one-instance test (exactly once per key, outbox, audit, chains);
+   phase 3 (after step 4): both stop and one instance with as many workers as the two had
+   together takes the mix, which tells a second instance apart from more processes;
 4. the sign-in limit across instances: wrong passwords for one account alternate between the
    instances; only `LOGIN_FAILURE_LIMIT` of them are evaluated, the rest (and then the right
    password) are refused with 429, as if one process had seen them all;
@@ -27,16 +29,17 @@ import json
 import os
 import statistics
 import tempfile
+import threading
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlparse
 
 from bench import serve
 from bench.loadtest import (
     DOC,
     ROOT,
-    _database_cpu,
     _machine,
     _pct,
     _replace_block,
@@ -49,9 +52,59 @@ RECEIVER_OFFSET = 9
 DRAIN_SECONDS = 120
 
 
+class BackendCpu:
+    """CPU seconds of the scratch database's backends over a phase.
+
+    Sampled every half second, so backends that exit meanwhile (connections recycled after
+    DB_CONN_MAX_AGE, or closed by a stopped instance) still count up to their last sample;
+    a one-off reading at both ends would lose them (and can come out negative).
+    """
+
+    def __init__(self, url: str) -> None:
+        self.url, self.name = url, urlparse(url).path.lstrip("/")
+        self.first: dict[int, float] = {}
+        self.last: dict[int, float] = {}
+        self._done = threading.Event()
+        self._started = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _sample(self, conn: Any, initial: bool = False) -> None:
+        with conn.cursor() as cur:
+            cur.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [self.name])
+            pids = [row[0] for row in cur.fetchall()]
+        for pid in pids:
+            cpu = serve.process_cpu(pid)
+            self.first.setdefault(pid, cpu if initial else 0.0)
+            self.last[pid] = max(cpu, self.last.get(pid, 0.0))
+
+    def _run(self) -> None:
+        conn = serve._admin(self.url)
+        try:
+            self._sample(conn, initial=True)
+            self._started.set()
+            while not self._done.wait(0.5):
+                self._sample(conn)
+            self._sample(conn)
+        finally:
+            conn.close()
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        self._started.wait(10)
+
+    def stop(self) -> float:
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join(10)
+        return sum(self.last[pid] - self.first[pid] for pid in self.last)
+
+
 @dataclass
 class Phase:
+    shape: str
     instances: int
+    processes: int
     samples: list  # type: ignore[type-arg]
     wall: float
     cpu: dict[str, float]
@@ -90,8 +143,8 @@ def _forget(client: Any, prefix: str) -> int:
 
 def _ports(base: int) -> tuple[list[int], int]:
     if base:
-        return [base, base + 1], base + RECEIVER_OFFSET
-    return [serve.free_port(), serve.free_port()], serve.free_port()
+        return [base, base + 1, base + 2], base + RECEIVER_OFFSET
+    return [serve.free_port() for _ in range(3)], serve.free_port()
 
 
 def _post(port: int, path: str, body: dict[str, Any]) -> tuple[int, Any]:
@@ -152,6 +205,7 @@ def login_limit(ports: list[int]) -> list[tuple[str, bool, str]]:
 
 
 def _phase(
+    shape: str,
     args: argparse.Namespace,
     servers: list[serve.Gunicorn],
     workers: list[serve.Worker],
@@ -167,30 +221,37 @@ def _phase(
     ports = [s.port for s in servers]
     print(f"{args.threads} clients for {args.seconds:.0f} s on {ports}", flush=True)
     start: dict[str, float] = {}
+    database = BackendCpu(os.environ["DATABASE_URL"])
 
     def cpu_now() -> dict[str, float]:
         return {
             "gunicorn": sum(s.cpu_seconds() for s in servers),
-            "PostgreSQL": _database_cpu(),
             "webhook workers": sum(w.cpu_seconds() for w in workers),
             "load generator + receiver": time.process_time(),
         }
+
+    def begin() -> None:
+        database.start()
+        start.update(cpu_now())
 
     samples, pools, wall = loadgen.drive(
         ports,
         seeded,
         args.threads,
         args.seconds,
-        on_start=lambda: start.update(cpu_now()),
+        on_start=begin,
         after=after,
     )
     end = cpu_now()
+    postgres = database.stop()
     checks = loadcheck.verify(before, pools.acknowledged())
     errors = sum(not s.ok for s in samples)
     detail = f"{errors} failed; " + ("; ".join(pools.errors[:5]) or "no anomalies")
     checks.insert(0, ("zero failed requests", errors == 0 and not pools.errors, detail))
     cpu = {name: end[name] - start[name] for name in end}
-    return Phase(len(servers), samples, wall, cpu, checks, pools)
+    cpu = {"gunicorn": cpu.pop("gunicorn"), "PostgreSQL": postgres, **cpu}
+    processes = sum(s.workers for s in servers)
+    return Phase(shape, len(servers), processes, samples, wall, cpu, checks, pools)
 
 
 def _drain(workers: list[serve.Worker]) -> tuple[str, bool, str]:
@@ -222,25 +283,26 @@ def _cpu_ms(phase: Phase) -> str:
 def report(
     args: argparse.Namespace, phases: list[Phase], checks: list[tuple[str, bool, str]]
 ) -> list[str]:
-    one, two = phases[0], phases[-1]
+    one, two, wide = phases
     lines = [
         f'`make loadtest INSTANCES=2 ARGS="--seconds {args.seconds:g} --threads {args.threads}"`, '
         f"run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {_machine()}: "
         f"each instance `gunicorn -w {args.workers} -k sync`, two `run_worker` processes, "
         f"PostgreSQL and Redis on loopback, {args.threads} client threads in one process on "
-        f"the same cores, {args.seconds:g} s per phase, one instance first, then two. "
+        f"the same cores, {args.seconds:g} s per phase: one instance, then two, then one "
+        f"instance with as many workers as the two had together. "
         f"**{one.rate:,.0f} requests/s with one instance, {two.rate:,.0f} with two "
-        f"({two.rate / one.rate if one.rate else 0:.2f}x); "
-        f"{one.errors + two.errors} errors.**",
+        f"({two.rate / one.rate if one.rate else 0:.2f}x), {wide.rate:,.0f} with one instance "
+        f"of {wide.processes} workers; {sum(p.errors for p in phases)} errors.**",
         "",
-        "| instances | gunicorn processes | requests | errors | req/s | p50 ms | p95 ms | p99 ms "
-        "| CPU ms per request |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| phase | instances | gunicorn workers | requests | errors | req/s | p50 ms | p95 ms "
+        "| p99 ms | CPU ms per request |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for phase in phases:
         ms = [s.ms for s in phase.samples]
         lines.append(
-            f"| {phase.instances} | {phase.instances * args.workers} | {len(phase.samples):,} "
+            f"| {phase.shape} | {phase.instances} | {phase.processes} | {len(phase.samples):,} "
             f"| {phase.errors} | {phase.rate:,.1f} | {statistics.median(ms):.1f} "
             f"| {_pct(ms, 0.95):.1f} | {_pct(ms, 0.99):.1f} | {_cpu_ms(phase)} |"
         )
@@ -303,18 +365,24 @@ def main(args: argparse.Namespace, url: str) -> int:
         workers = [serve.Worker(worker_env, f"loadtest-worker{i}") for i in (1, 2)]
         for worker in workers:
             worker.start()
-        servers = [serve.Gunicorn(env, workers=args.workers, port=port) for port in ports]
-        phases: list[Phase] = []
-        for count in (1, 2):
-            servers[count - 1].start()
-            previous = phases[-1].pools if phases else None
-            phases.append(_phase(args, servers[:count], workers, seeded, previous))
-        checks = [
-            (f"{p.instances} instance(s): {n}", ok, d) for p in phases for n, ok, d in p.checks
-        ]
-        checks += login_limit(ports)
-        for server in servers:
-            server.stop()
+        first, second = (serve.Gunicorn(env, workers=args.workers, port=p) for p in ports[:2])
+        # As many sync workers as the two instances together, in one instance: what the second
+        # instance adds beyond more processes (docs/performance.md "Two of everything").
+        wide = serve.Gunicorn(env, workers=2 * args.workers, port=ports[2])
+        servers = [first, second, wide]
+        first.start()
+        phases = [_phase("one instance", args, [first], workers, seeded)]
+        second.start()
+        both = [first, second]
+        phases.append(_phase("two instances", args, both, workers, seeded, phases[-1].pools))
+        limits = login_limit([first.port, second.port])
+        first.stop()
+        second.stop()
+        wide.start()
+        phases.append(_phase("one wide instance", args, [wide], workers, seeded, phases[-1].pools))
+        wide.stop()
+        checks = [(f"{p.shape}: {n}", ok, d) for p in phases for n, ok, d in p.checks]
+        checks += limits
         checks.append(_drain(workers))
         codes = [worker.stop() for worker in workers]
         checks += loadcheck.verify_webhooks(subscriptions, receiver)
