@@ -14,8 +14,9 @@ on separate ports and two `run_worker` processes on one PostgreSQL and one Redis
 prefix of this run's own; its keys are deleted afterwards, nothing is flushed), with a webhook
 subscription per agency pointing at a local receiver. The same mix runs against one instance,
 then round-robin against both (retries and twins of a create go to the other instance), then
-against one instance with as many workers as the two together, and the checks add: every webhook delivered at least once with copies only where a
-retry was due, and N wrong passwords spread over both instances limited as one budget. See
+against one instance with as many workers as the two together, and the checks add: every
+webhook delivered at least once with copies only where a retry was due, and N wrong passwords
+spread over both instances limited as one budget. See
 `bench/loadtest_two.py`; it rewrites the two-instance block of docs/performance.md.
 
 Exits 1, naming the failed checks, when any request failed or any check did not hold.
