@@ -20,6 +20,18 @@ class StrictInput(serializers.Serializer):
         return super().to_internal_value(data)
 
 
+class StrictQuery(StrictInput):
+    """Query-string filters: unknown parameters are 400 too (a renamed filter must not be
+    silently ignored, widening the result); the paginator's own parameters pass."""
+
+    PAGINATION = frozenset({"cursor", "page_size"})
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):  # a QueryDict: one value per parameter
+            data = {k: data.get(k) for k in data if k not in self.PAGINATION}
+        return super().to_internal_value(data)
+
+
 class AgencyRef(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()

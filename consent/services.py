@@ -15,7 +15,7 @@ from consent import recipients, rules
 from consent.models import Consent, ConsentStatus, ConsentStatusChange
 from consent.policy import consent_state
 from core.actor import Actor
-from core.errors import Conflict, NotFound, ValidationFailed
+from core.errors import CLIENT_ERASED, Conflict, NotFound, ValidationFailed
 from core.roles import CASE_ROLES, Scope
 from crypto.service import seal_text
 
@@ -48,7 +48,7 @@ def _require_recorder(actor: Actor, client: Client) -> None:
     ):
         raise NotFound()
     if client.erased_at is not None:
-        raise Conflict("The client record has been erased.", code="client_erased")
+        raise Conflict("The client record has been erased.", code=CLIENT_ERASED)
 
 
 def _history(consent: Consent, actor: Actor, *, from_status: str, reason: str) -> None:

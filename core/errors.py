@@ -33,6 +33,11 @@ class ApplicationError(Exception):
         self.extra = extra
 
 
+# Codes for rules shared by more than one resource: one rule, one code, one field name.
+INVALID_RECIPIENT = "invalid_recipient"  # the recipient must be another active agency
+CLIENT_ERASED = "client_erased"  # the client record has been erased: no new consent, referral
+
+
 class ValidationFailed(ApplicationError):
     status = 400
     code = "validation_error"

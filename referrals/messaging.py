@@ -18,7 +18,7 @@ from django.db import transaction
 from audit.services import INDEPENDENT
 from consent.policy import REFERRAL_STATE, decide
 from core.actor import Actor
-from core.errors import Conflict, NotFound
+from core.errors import CLIENT_ERASED, Conflict, NotFound
 from crypto.service import seal_text
 from referrals.events import emit_message_added
 from referrals.models import Referral, ReferralMessage, ReferralReadMark, ReferralStatus
@@ -72,7 +72,7 @@ def _add(*, actor: Actor, referral: Referral, body: str) -> ReferralMessage:
     if referral.status == ReferralStatus.DRAFT:
         raise Conflict("Send the referral before messaging the recipient.", code="referral_draft")
     if referral.client.erased_at is not None:
-        raise Conflict("The client was erased; no new messages.", code="client_erased")
+        raise Conflict("The client was erased; no new messages.", code=CLIENT_ERASED)
     if party == SENDER:
         _sender_may_disclose(referral)
     message = ReferralMessage(

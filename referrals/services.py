@@ -12,11 +12,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from agencies.models import Agency, Program, ServiceType
+from agencies.selectors import recipient_agency_get
 from audit.services import INDEPENDENT, audit_record
 from clients.models import Client
 from clients.selectors import REFER, client_get_for
 from core.actor import Actor
-from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from core.errors import CLIENT_ERASED, Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.roles import CASE_ROLES, Role
 from crypto.service import seal_text
 from referrals.attach import referral_consent_attach
@@ -59,24 +60,22 @@ def _own_client(actor: Actor, client_id: uuid.UUID) -> Client:
         client = client_get_for(actor=actor, client_id=client_id, need=REFER)
     except NotFound:
         client = None
-    if client is None or client.erased_at is not None:
-        raise ValidationFailed("No such client in your agency.", field="client")
+    if client is None:
+        raise ValidationFailed("No such client in your agency.", field="client_id")
+    if client.erased_at is not None:
+        raise Conflict("The client record has been erased.", code=CLIENT_ERASED)
     return client
 
 
 def _recipient(
     actor: Actor, agency_id: uuid.UUID, program_id: uuid.UUID | None
 ) -> tuple[Agency, Program | None]:
-    agency = Agency.objects.filter(pk=agency_id, is_active=True).first()
-    if agency is None or agency.id == actor.agency_id:
-        raise ValidationFailed(
-            "The recipient must be another active agency.", field="recipient_agency"
-        )
+    agency = recipient_agency_get(agency_id=agency_id, sender_agency_id=actor.agency_id)
     program = None
     if program_id is not None:
         program = Program.objects.filter(pk=program_id, agency=agency).first()
         if program is None:
-            raise ValidationFailed("The program must belong to the recipient.", field="program")
+            raise ValidationFailed("The program must belong to the recipient.", field="program_id")
     return agency, program
 
 
@@ -218,7 +217,7 @@ def _assign(
     if assignee is None:
         raise ValidationFailed(
             "The assignee must be an active caseworker or supervisor of your agency.",
-            field="assignee",
+            field="assignee_id",
         )
     locked = locked_row(referral)
     check_version(actor, locked, expected, None)

@@ -61,7 +61,8 @@ class ReportSuppressionOutput(serializers.Serializer):
 
 
 class ReferralReportOutput(serializers.Serializer):
-    agency = ReportAgencyOutput()
+    agency_id = serializers.UUIDField(source="agency.id")
+    agency = ReportAgencyOutput(help_text="Read-only: `agency_id` with the name.")
     direction = serializers.ChoiceField(choices=[SENT, RECEIVED])
     start = serializers.CharField()
     end = serializers.CharField()

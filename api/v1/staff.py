@@ -49,7 +49,8 @@ class StaffInviteInput(StrictInput):
 
 
 class PasswordLinkOutput(serializers.Serializer):
-    user = StaffUserOutput()
+    user_id = serializers.UUIDField(source="user.id")
+    user = StaffUserOutput(help_text="Read-only: the user of `user_id`.")
     set_password_token = serializers.CharField(
         help_text="Shown once: give it to the person; they POST it to /auth/password/set."
     )
