@@ -72,6 +72,7 @@ class MfaPolicyInput(StrictInput):
 
 def _link(link: users.PasswordLink) -> dict[str, object]:
     return {
+        "user_id": str(link.user.id),
         "user": StaffUserOutput(link.user).data,
         "set_password_token": link.token,
         "expires_at": link.expires_at,
