@@ -14,6 +14,7 @@ from referral_hub.caching import cache_settings
 from referral_hub.env import (
     ConfigError,
     env_bool,
+    env_header_pair,
     env_int,
     env_list,
     env_required,
@@ -76,7 +77,9 @@ _default_sqlite = f"sqlite:///{BASE_DIR / '.dev' / 'db.sqlite3'}"
 _db = dj_database_url.parse(
     env_str("DATABASE_URL") or _default_sqlite,
     conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-    conn_health_checks=True,
+    # A `SELECT 1` before a persistent connection's first query in each request: a dead
+    # connection is replaced instead of failing that request (cost: docs/performance.md).
+    conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
 )
 # The password may come apart from the URL (DATABASE_PASSWORD_FILE: a compose/k8s secret).
 if _db_password := env_str("DATABASE_PASSWORD"):
@@ -141,7 +144,8 @@ SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Trusted only when set (a proxy in front overwrites it): unset, a client's own header is ignored.
+SECURE_PROXY_SSL_HEADER = env_header_pair("SECURE_PROXY_SSL_HEADER")
 SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
@@ -204,6 +208,7 @@ JOB_REFERRAL_REMIND_SECONDS = env_int("JOB_REFERRAL_REMIND_SECONDS", 900)
 JOB_CONSENT_EXPIRE_SECONDS = env_int("JOB_CONSENT_EXPIRE_SECONDS", 300)
 JOB_AUDIT_CHECKPOINT_SECONDS = env_int("JOB_AUDIT_CHECKPOINT_SECONDS", 3600)
 JOB_WEBHOOK_PRUNE_SECONDS = env_int("JOB_WEBHOOK_PRUNE_SECONDS", 3600)
+JOB_IDEMPOTENCY_PURGE_SECONDS = env_int("JOB_IDEMPOTENCY_PURGE_SECONDS", 3600)
 
 # --- Keys (no defaults: `make bootstrap` generates dev-only ones into .dev/) ---------------------
 AUDIT_PSEUDONYM_KEY = env_required("AUDIT_PSEUDONYM_KEY")
