@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from agencies.models import Agency, CapacityStatus, Program
 from core.actor import Actor
-from core.errors import NotFound
+from core.errors import INVALID_RECIPIENT, NotFound, ValidationFailed
 
 
 def agency_directory() -> QuerySet[Agency]:
@@ -31,6 +31,19 @@ def agency_get(*, agency_id: uuid.UUID, with_programs: bool = True) -> Agency:
     agency = agencies.filter(pk=agency_id).first()
     if agency is None:
         raise NotFound()
+    return agency
+
+
+def recipient_agency_get(*, agency_id: uuid.UUID, sender_agency_id: uuid.UUID | None) -> Agency:
+    """The agency a consent or a referral names as recipient: another active agency, else 400
+    `invalid_recipient` on `recipient_agency_id` (the one rule for both resources)."""
+    agency = Agency.objects.filter(pk=agency_id, is_active=True).first()
+    if agency is None or agency.pk == sender_agency_id:
+        raise ValidationFailed(
+            "The recipient must be another active agency.",
+            field="recipient_agency_id",
+            code=INVALID_RECIPIENT,
+        )
     return agency
 
 

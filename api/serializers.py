@@ -82,10 +82,6 @@ class HintedInput(serializers.Serializer):
         return valid
 
 
-class QueryInput(HintedInput):
-    """Query parameters: other parameters (cursor, page_size, format) pass through."""
-
-
 class StrictInput(HintedInput):
     """Input serializer that answers 400 for fields it does not know, with everything else."""
 
@@ -103,6 +99,19 @@ class StrictInput(HintedInput):
         if unknown:
             raise serializers.ValidationError(unknown)
         return value
+
+
+class StrictQuery(StrictInput):
+    """Query-string filters: unknown parameters are 400 too (a renamed filter must not be
+    silently ignored, widening the result); the paginator's own parameters and the renderer's
+    `format` pass."""
+
+    PAGINATION = frozenset({"cursor", "page_size", "format"})
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):  # a QueryDict: one value per parameter
+            data = {k: data.get(k) for k in data if k not in self.PAGINATION}
+        return super().to_internal_value(data)
 
 
 class AgencyRef(serializers.Serializer):

@@ -80,9 +80,9 @@ def _setup(prefix: str = "bench") -> dict[str, Any]:
         "recipient_agency": recipient,
         "body": json.dumps(
             {
-                "client": str(client.id),
-                "recipient_agency": str(recipient.id),
-                "consent": str(consent.id),
+                "client_id": str(client.id),
+                "recipient_agency_id": str(recipient.id),
+                "consent_id": str(consent.id),
                 "service_type": "transitional_housing",
                 "priority": "routine",
                 "reason": "Needs transitional housing within two weeks.",

@@ -243,9 +243,9 @@ class Partner:
         client_id = random.choice(list(self.clients))
         recipient = random.choice(list(self.clients[client_id]))
         body = {
-            "client": client_id,
-            "recipient_agency": recipient,
-            "consent": self.clients[client_id][recipient],
+            "client_id": client_id,
+            "recipient_agency_id": recipient,
+            "consent_id": self.clients[client_id][recipient],
             "service_type": SERVICE_TYPE,
             "reason": f"Load test referral {uuid.uuid4().hex[:8]} (synthetic)",
         }
@@ -277,7 +277,7 @@ class Partner:
         if not self.expect("referral.create", status, 201, payload):
             return None
         referral_id = str(payload["id"])
-        if not self.pools.created(key, referral_id, self.agency, body["recipient_agency"]):
+        if not self.pools.created(key, referral_id, self.agency, body["recipient_agency_id"]):
             self.pools.error("referral.create: a retry with the same key made a new referral")
         return referral_id
 

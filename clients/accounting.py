@@ -63,6 +63,7 @@ def _entry(event: AuditEvent, names: dict[uuid.UUID, str]) -> dict[str, Any]:
     return {
         "event_id": event.event_id,
         "occurred_at": event.occurred_at,
+        "recipient_agency_id": recipient,
         "recipient_agency": {"id": recipient, "name": name},
         "categories": event.categories,
         "purpose": event.purpose,

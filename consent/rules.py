@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 
 from agencies.models import Agency
+from agencies.selectors import recipient_agency_get
 from clients.categories import ALL_CATEGORIES, SPECIAL_CATEGORIES
 from clients.models import Client
 from consent.models import Method, Purpose, SignedBy, SignerRelationship
@@ -37,15 +38,8 @@ def clean_categories(categories: Iterable[str], *, acknowledged: bool) -> list[s
 
 
 def clean_recipient(*, client: Client, recipient_agency_id: uuid.UUID) -> Agency:
-    """Another agency that is active: never the client's own agency."""
-    recipient = Agency.objects.filter(pk=recipient_agency_id, is_active=True).first()
-    if recipient is None or recipient.pk == client.agency_id:
-        raise ValidationFailed(
-            "The recipient must be another active agency.",
-            field="recipient_agency_id",
-            code="invalid_recipient",
-        )
-    return recipient
+    """Another agency that is active: never the client's own agency (`invalid_recipient`)."""
+    return recipient_agency_get(agency_id=recipient_agency_id, sender_agency_id=client.agency_id)
 
 
 def clean_signer(*, signed_by: str, signer_relationship: str | None) -> str:

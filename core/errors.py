@@ -36,6 +36,10 @@ class ApplicationError(Exception):
         self.extra = extra
 
 
+# Codes for rules shared by more than one resource: one rule, one code, one field name.
+INVALID_RECIPIENT = "invalid_recipient"  # the recipient must be another active agency
+
+
 class ValidationFailed(ApplicationError):
     status = 400
     code = "validation_error"

@@ -14,10 +14,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from agencies.models import Agency, Program, ServiceType
+from agencies.selectors import recipient_agency_get
 from audit.services import INDEPENDENT, audit_record
 from clients.models import Client
 from clients.selectors import REFER, client_get_for
 from core.actor import Actor
+from crypto.errors import ClientErased
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.roles import CASE_ROLES, Role
 from core.transactions import service_atomic
@@ -62,20 +64,15 @@ def _own_client(actor: Actor, client_id: uuid.UUID) -> Client:
         client = client_get_for(actor=actor, client_id=client_id, need=REFER)
     except NotFound:
         client = None
-    if client is None or client.erased_at is not None:
-        raise ValidationFailed("No such client in your agency.", field="client")
+    if client is None:
+        raise ValidationFailed("No such client in your agency.", field="client_id")
+    if client.erased_at is not None:
+        raise ClientErased("The client record has been erased.")
     return client
 
 
 def _recipient(actor: Actor, agency_id: uuid.UUID) -> Agency:
-    agency = Agency.objects.filter(pk=agency_id, is_active=True).first()
-    if agency is None or agency.id == actor.agency_id:
-        raise ValidationFailed(
-            "The recipient must be another active agency.",
-            field="recipient_agency",
-            code="invalid_recipient",  # the same rule, the same code as consents
-        )
-    return agency
+    return recipient_agency_get(agency_id=agency_id, sender_agency_id=actor.agency_id)
 
 
 def _program(
@@ -86,7 +83,7 @@ def _program(
         return None
     program = Program.objects.filter(pk=program_id, agency=recipient).first()
     if program is None:
-        raise ValidationFailed("The program must belong to the recipient.", field="program")
+        raise ValidationFailed("The program must belong to the recipient.", field="program_id")
     if not draft:
         program_check_fits(program=program, service_type=service_type)
     return program
@@ -264,7 +261,7 @@ def _assign(
     if assignee is None:
         raise ValidationFailed(
             "The assignee must be an active caseworker or supervisor of your agency.",
-            field="assignee",
+            field="assignee_id",
         )
     locked = locked_row(referral)
     check_version(actor, locked, expected, None)

@@ -16,7 +16,7 @@ from rest_framework.views import APIView
 from api.base import actor_of
 from api.pagination import IdCursorPagination
 from api.permissions import Authenticated, allow
-from api.serializers import QueryInput, StrictInput
+from api.serializers import StrictInput, StrictQuery
 from audit import signing
 from audit.exports import audit_export_create
 from audit.models import Outcome
@@ -56,14 +56,16 @@ class AuditEventOutput(serializers.Serializer):
     hash = serializers.CharField()
 
 
-class AuditEventListQuery(QueryInput):
+class AuditEventListQuery(StrictQuery):
     action = serializers.CharField(required=False, max_length=64)
-    actor = serializers.CharField(
+    actor_id = serializers.CharField(
         required=False, max_length=64, help_text="actor (user/integration) id"
     )
     object_type = serializers.CharField(required=False, max_length=64)
     object_id = serializers.CharField(required=False, max_length=64)
-    client = serializers.UUIDField(required=False, help_text="client id (matched via subject_ref)")
+    client_id = serializers.UUIDField(
+        required=False, help_text="client id (matched via subject_ref)"
+    )
     outcome = serializers.ChoiceField(choices=Outcome.choices, required=False)
     # `from` is a Python keyword: declared below.
     to = serializers.DateTimeField(required=False, help_text="occurred before (exclusive)")
@@ -89,10 +91,10 @@ class AuditEventListApi(GenericAPIView):
         events = audit_event_list_for(
             actor=actor_of(request),
             action=data.get("action"),
-            actor_id=data.get("actor"),
+            actor_id=data.get("actor_id"),
             object_type=data.get("object_type"),
             object_id=data.get("object_id"),
-            client_id=data.get("client"),
+            client_id=data.get("client_id"),
             outcome=data.get("outcome"),
             occurred_from=data.get("from"),
             occurred_to=data.get("to"),

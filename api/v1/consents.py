@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
@@ -16,7 +16,7 @@ from api.base import actor_of
 from api.idempotency import idempotent
 from api.pagination import CreatedCursorPagination
 from api.permissions import allow
-from api.serializers import StrictInput
+from api.serializers import AgencyRef, StrictInput
 from clients.categories import Category
 from clients.selectors import CONSENT, client_get_for
 from consent import selectors, services
@@ -28,7 +28,7 @@ from consent.models import (
     SignedBy,
     SignerRelationship,
 )
-from consent.policy import consent_is_active, consent_shown_status, consent_state
+from consent.policy import consent_is_active, consent_shown_status
 from consent.reads import consent_free_text
 from core.roles import CASE_ROLES, Scope
 
@@ -51,7 +51,7 @@ class ConsentOutput(serializers.Serializer):
     client_id = serializers.UUIDField()
     agency_id = serializers.UUIDField(help_text="The recording agency (the client's own).")
     recipient_agency_id = serializers.UUIDField()
-    recipient_agency_name = serializers.CharField(source="recipient_agency.name")
+    recipient_agency = AgencyRef(help_text="Read-only: `recipient_agency_id` with the name.")
     categories = serializers.ListField(child=serializers.ChoiceField(choices=Category.choices))
     purpose = serializers.ChoiceField(choices=Purpose.choices)
     valid_from = serializers.DateTimeField()
@@ -64,21 +64,17 @@ class ConsentOutput(serializers.Serializer):
     special_categories_acknowledged = serializers.BooleanField()
     status = serializers.SerializerMethodField(
         help_text="`active`, `revoked`, `expired` (by time, even before the job records it) "
-        "or `refused`."
+        "or `refused` (the `status` list filter matches this value)."
     )
     in_effect = serializers.SerializerMethodField(
-        help_text="True if this consent permits disclosure right now."
-    )
-    state = serializers.SerializerMethodField(
-        help_text="`active` or why not: `not_yet_valid`, `expired`, `revoked`, `refused`."
+        help_text="True if this consent permits disclosure right now (`active` and past "
+        "`valid_from`)."
     )
     revoked_at = serializers.DateTimeField(allow_null=True)
     history = ConsentHistoryOutput(many=True, source="history.all")
     created_at = serializers.DateTimeField()
 
-    def get_state(self, obj: Consent) -> str:
-        return consent_state(obj)
-
+    @extend_schema_field(serializers.ChoiceField(choices=ConsentStatus.choices))
     def get_status(self, obj: Consent) -> str:
         return consent_shown_status(obj)
 

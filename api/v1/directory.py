@@ -11,10 +11,10 @@ from rest_framework.views import APIView
 
 from agencies.hsds import HSDS_VERSION, hsds_directory_page
 from api.permissions import Authenticated
-from api.serializers import QueryInput
+from api.serializers import StrictQuery
 
 
-class HsdsQuery(QueryInput):
+class HsdsQuery(StrictQuery):
     page = serializers.IntegerField(min_value=1, default=1)
     per_page = serializers.IntegerField(min_value=1, max_value=100, default=50)
 

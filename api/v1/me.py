@@ -29,7 +29,8 @@ class MeOutput(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["user", "integration"])
     id = serializers.UUIDField()
     username = serializers.CharField()
-    agency = AgencyRef()
+    agency_id = serializers.UUIDField()
+    agency = AgencyRef(help_text="Read-only: `agency_id` with the name.")
     role = serializers.CharField(allow_null=True)
     scopes = serializers.ListField(child=serializers.CharField())
 
@@ -92,6 +93,7 @@ class MeApi(APIView):
                     "kind": actor.kind,
                     "id": actor.id,
                     "username": actor.username,
+                    "agency_id": agency.id,
                     "agency": {"id": agency.id, "name": agency.name},
                     "role": actor.role,
                     "scopes": sorted(actor.scopes),

@@ -11,7 +11,7 @@ from agencies.models import AgencyKind, CapacityStatus, Program
 from agencies.selectors import capacity_stale, entry_stale
 from agencies.services import LANGUAGE_TAG
 from agencies.taxonomy import ServiceType, service_type_info
-from api.serializers import QueryInput, StrictInput
+from api.serializers import StrictInput, StrictQuery
 from referrals.models import Priority
 
 
@@ -67,10 +67,11 @@ class ProgramAgencyOutput(serializers.Serializer):
 class DirectoryProgramOutput(ProgramOutput):
     """A program with its agency (the program search)."""
 
-    agency = ProgramAgencyOutput()
+    agency_id = serializers.UUIDField()
+    agency = ProgramAgencyOutput(help_text="Read-only: the agency of `agency_id`.")
 
 
-class ProgramSearchQuery(QueryInput):
+class ProgramSearchQuery(StrictQuery):
     service_type = serializers.ChoiceField(choices=ServiceType.choices, required=False)
     language = serializers.CharField(max_length=35, required=False)
     capacity_status = serializers.ChoiceField(choices=CapacityStatus.choices, required=False)
@@ -81,7 +82,7 @@ class ProgramSearchQuery(QueryInput):
         help_text="true: taking referrals and not full; false: the others.",
     )
     agency_kind = serializers.ChoiceField(choices=AgencyKind.choices, required=False)
-    agency = serializers.UUIDField(required=False)
+    agency_id = serializers.UUIDField(required=False)
     verified_within_days = serializers.IntegerField(
         min_value=1,
         max_value=3650,
@@ -120,8 +121,12 @@ class AvailabilityRef(serializers.Serializer):
 class AvailabilityOutput(serializers.Serializer):
     status = serializers.ChoiceField(choices=CapacityStatus.choices)
     reasons = AvailabilityReasonOutput(many=True)
-    program = AvailabilityRef()
-    agency = AvailabilityRef(source="program.agency")
+    program_id = serializers.UUIDField(source="program.id")
+    program = AvailabilityRef(help_text="Read-only: `program_id` with the name.")
+    agency_id = serializers.UUIDField(source="program.agency_id")
+    agency = AvailabilityRef(
+        source="program.agency", help_text="Read-only: `agency_id` with the name."
+    )
     capacity_status = serializers.ChoiceField(
         choices=CapacityStatus.choices, source="program.capacity_status"
     )

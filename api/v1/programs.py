@@ -45,7 +45,6 @@ class ProgramListApi(GenericAPIView):
         query = ProgramSearchQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         filters = dict(query.validated_data)
-        filters["agency_id"] = filters.pop("agency", None)
         page = self.paginate_queryset(selectors.program_search(**filters))
         return self.get_paginated_response(DirectoryProgramOutput(page, many=True).data)
 

@@ -7,7 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from agencies.models import ServiceType
-from api.serializers import AgencyRef, QueryInput, StrictInput
+from api.serializers import AgencyRef, StrictInput, StrictQuery
 from referrals.models import Priority, Referral, ReferralStatus
 from referrals.reads import HistoryEntry, ReferralView
 from referrals.states import PARTIES, READER_PARTIES
@@ -15,17 +15,22 @@ from referrals.summary import ReferralListItem, ReferralSummary
 
 
 class ReferralCreateInput(StrictInput):
-    client = serializers.UUIDField()
-    recipient_agency = serializers.UUIDField()
-    program = serializers.UUIDField(required=False, allow_null=True, default=None)
-    consent = serializers.UUIDField()
+    client_id = serializers.UUIDField(help_text="One of your agency's clients.")
+    recipient_agency_id = serializers.UUIDField(help_text="Another active agency.")
+    program_id = serializers.UUIDField(
+        required=False, allow_null=True, default=None, help_text="One of the recipient's programs."
+    )
+    consent_id = serializers.UUIDField(
+        help_text="A consent in effect, from the client to the recipient, whose purpose fits "
+        "the service type."
+    )
     service_type = serializers.ChoiceField(choices=ServiceType.choices)
     priority = serializers.ChoiceField(choices=Priority.choices, default=Priority.ROUTINE)
     reason = serializers.CharField(max_length=4000, trim_whitespace=False)
     draft = serializers.BooleanField(default=False)
 
 
-class ReferralListQuery(QueryInput):
+class ReferralListQuery(StrictQuery):
     box = serializers.ChoiceField(choices=["inbox", "outbox"], required=False)
     status = serializers.ChoiceField(choices=ReferralStatus.choices, required=False)
     priority = serializers.ChoiceField(choices=Priority.choices, required=False)
@@ -47,7 +52,9 @@ class ReferralTransitionInput(StrictInput):
 
 
 class ReferralAssignInput(StrictInput):
-    assignee = serializers.UUIDField()
+    assignee_id = serializers.UUIDField(
+        help_text="An active caseworker or supervisor of your (the recipient) agency."
+    )
     version = serializers.IntegerField(min_value=1, required=False, allow_null=True, default=None)
 
 
@@ -67,9 +74,12 @@ class ReferralSummaryOutput(serializers.Serializer):
     status = serializers.ChoiceField(choices=ReferralStatus.choices)
     priority = serializers.ChoiceField(choices=Priority.choices)
     service_type = serializers.ChoiceField(choices=ServiceType.choices)
-    sender_agency = AgencyRef()
-    recipient_agency = AgencyRef()
-    program = ProgramRef(allow_null=True)
+    sender_agency_id = serializers.UUIDField()
+    sender_agency = AgencyRef(help_text="Read-only: `sender_agency_id` with the name.")
+    recipient_agency_id = serializers.UUIDField()
+    recipient_agency = AgencyRef(help_text="Read-only: `recipient_agency_id` with the name.")
+    program_id = serializers.UUIDField(allow_null=True)
+    program = ProgramRef(allow_null=True, help_text="Read-only: `program_id` with the name.")
     client_id = serializers.UUIDField()
     consent_id = serializers.UUIDField()
     assignee_id = serializers.UUIDField(allow_null=True)
@@ -88,7 +98,8 @@ class ReferralSummaryOutput(serializers.Serializer):
 class ReferralListItemOutput(ReferralSummaryOutput):
     """A list item: the summary plus what a caseworker needs to recognise the referral."""
 
-    other_agency = AgencyRef(help_text="The agency on the other side from you.")
+    other_agency_id = serializers.UUIDField(help_text="The agency on the other side from you.")
+    other_agency = AgencyRef(help_text="Read-only: `other_agency_id` with the name.")
     client_display_name = serializers.CharField(
         allow_null=True,
         help_text="The client's preferred (else given and family) name, where you may see "
@@ -172,8 +183,11 @@ def _fields(referral: Referral) -> dict[str, Any]:
         "status": referral.status,
         "priority": referral.priority,
         "service_type": referral.service_type,
+        "sender_agency_id": str(referral.sender_agency_id),
         "sender_agency": _ref(referral.sender_agency),
+        "recipient_agency_id": str(referral.recipient_agency_id),
         "recipient_agency": _ref(referral.recipient_agency),
+        "program_id": str(referral.program_id) if referral.program_id else None,
         "program": _ref(referral.program),
         "client_id": str(referral.client_id),
         "consent_id": str(referral.consent_id),
@@ -198,6 +212,7 @@ def referral_list_item(item: ReferralListItem) -> dict[str, Any]:
     """`ReferralListItemOutput`."""
     return {
         **referral_summary(item),
+        "other_agency_id": str(item.other_agency.id),
         "other_agency": _ref(item.other_agency),
         "client_display_name": item.client_display_name,
         "client_withheld_basis": item.client_withheld_basis,
@@ -236,7 +251,8 @@ def referral_history(entries: list[HistoryEntry]) -> dict[str, Any]:
 
 class ReferralMessageOutput(serializers.Serializer):
     id = serializers.UUIDField(source="message.id")
-    agency = AgencyRef(source="message.agency")
+    agency_id = serializers.UUIDField(source="message.agency_id")
+    agency = AgencyRef(source="message.agency", help_text="Read-only: `agency_id` with the name.")
     author_user_id = serializers.UUIDField(source="message.author_user_id", allow_null=True)
     author_integration_id = serializers.UUIDField(
         source="message.author_integration_id", allow_null=True
@@ -257,7 +273,8 @@ class DisclosureOutput(serializers.Serializer):
 
     event_id = serializers.UUIDField()
     occurred_at = serializers.DateTimeField()
-    recipient_agency = AgencyRef()
+    recipient_agency_id = serializers.UUIDField(allow_null=True)
+    recipient_agency = AgencyRef(help_text="Read-only: `recipient_agency_id` with the name.")
     categories = serializers.ListField(child=serializers.CharField())
     purpose = serializers.CharField()
     consent_id = serializers.UUIDField(allow_null=True)

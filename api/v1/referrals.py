@@ -119,10 +119,10 @@ class ReferralCollectionApi(GenericAPIView):
         fields = data.validated_data
         referral = services.referral_create(
             actor=actor_of(request),
-            client_id=fields["client"],
-            recipient_agency_id=fields["recipient_agency"],
-            program_id=fields["program"],
-            consent_id=fields["consent"],
+            client_id=fields["client_id"],
+            recipient_agency_id=fields["recipient_agency_id"],
+            program_id=fields["program_id"],
+            consent_id=fields["consent_id"],
             service_type=fields["service_type"],
             priority=fields["priority"],
             reason=fields["reason"],
@@ -184,7 +184,7 @@ class ReferralAssignApi(APIView):
         referral = services.referral_assign(
             actor=actor,
             referral=referral_get_for(actor=actor, referral_id=referral_id),
-            assignee_id=data.validated_data["assignee"],
+            assignee_id=data.validated_data["assignee_id"],
             expected_version=data.validated_data["version"],
         )
         return _summary(request, referral)

@@ -16,13 +16,13 @@ from rest_framework.views import APIView
 from api.base import actor_of
 from api.permissions import allow
 from api.renderers import ReportCsvRenderer
-from api.serializers import QueryInput
+from api.serializers import StrictQuery
 from reports.referrals import READERS, RECEIVED, SENT, current_month, referral_report
 
 MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
 
 
-class ReportQuery(QueryInput):
+class ReportQuery(StrictQuery):
     direction = serializers.ChoiceField(choices=[SENT, RECEIVED], default=SENT)
     start = serializers.RegexField(MONTH, required=False, help_text="First month, YYYY-MM (UTC).")
     end = serializers.RegexField(MONTH, required=False, help_text="Last month, YYYY-MM.")
@@ -62,7 +62,8 @@ class ReportSuppressionOutput(serializers.Serializer):
 
 
 class ReferralReportOutput(serializers.Serializer):
-    agency = ReportAgencyOutput()
+    agency_id = serializers.UUIDField(source="agency.id")
+    agency = ReportAgencyOutput(help_text="Read-only: `agency_id` with the name.")
     direction = serializers.ChoiceField(choices=[SENT, RECEIVED])
     start = serializers.CharField()
     end = serializers.CharField()

@@ -49,7 +49,8 @@ class StaffInviteInput(StrictInput):
 
 
 class PasswordLinkOutput(serializers.Serializer):
-    user = StaffUserOutput()
+    user_id = serializers.UUIDField(source="user.id")
+    user = StaffUserOutput(help_text="Read-only: the user of `user_id`.")
     set_password_token = serializers.CharField(
         help_text="Shown once: give it to the person; they POST it to /auth/password/set."
     )
@@ -71,6 +72,7 @@ class MfaPolicyInput(StrictInput):
 
 def _link(link: users.PasswordLink) -> dict[str, object]:
     return {
+        "user_id": str(link.user.id),
         "user": StaffUserOutput(link.user).data,
         "set_password_token": link.token,
         "expires_at": link.expires_at,

@@ -188,7 +188,7 @@ def referral_assign(request: HttpRequest, actor: Actor, referral_id: uuid.UUID) 
                 expected_version=form.cleaned_data["version"],
             )
         except (ValidationFailed, Conflict) as refusal:
-            add_refusal(form, refusal, {"assignee": "assignee"})
+            add_refusal(form, refusal, {"assignee_id": "assignee"})
         else:
             return redirect(f"/app/referrals/{referral.id}/?assigned=1")
     return _page(request, actor, referral, form=form, status=400)

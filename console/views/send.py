@@ -142,5 +142,7 @@ def _send(actor: Actor, client: Any, form: SendForm, programs: dict[str, Any]) -
                 f"Choose a consent from this client to {program['agency']} that is in effect.",
             )
     except ValidationFailed as refusal:
-        add_refusal(form, refusal, {"reason": "reason", "program": "program", "consent": "consent"})
+        add_refusal(
+            form, refusal, {"reason": "reason", "program_id": "program", "consent_id": "consent"}
+        )
     return None

@@ -19,7 +19,7 @@ as() { local who=$1; shift; curl -s -H "Authorization: Bearer $who" -H 'Content-
 FOUND=$(as "$ALICE" "$BASE/api/v1/programs?service_type=restorative_justice&language=es&accepting=true")
 echo "$FOUND" | json "'found ->', [(p['name'], p['agency']['name'], p['capacity_status'], p['stale']) for p in d['results']]"
 PROGRAM=$(echo "$FOUND" | json "d['results'][0]['id']")
-AGENCY=$(echo "$FOUND" | json "d['results'][0]['agency']['id']")
+AGENCY=$(echo "$FOUND" | json "d['results'][0]['agency_id']")
 
 # 2. Ask whether it has room: service type, priority, language, household size. Nothing else.
 as "$ALICE" -X POST "$BASE/api/v1/programs/$PROGRAM/availability" \
@@ -38,23 +38,23 @@ CONSENT=$(as "$ALICE" -X POST "$BASE/api/v1/clients/$CLIENT/consents" -d "{
   \"recipient_agency_id\": \"$AGENCY\", \"categories\": [\"identity\"], \"purpose\": \"case_coordination\",
   \"method\": \"written\", \"signed_by\": \"client\", \"signer_relationship\": \"self\", \"informed\": true,
   \"expires_at\": \"$EXPIRES\"}" | json "d['id']")
-as "$ALICE" -X POST "$BASE/api/v1/referrals" -d "{\"client\": \"$CLIENT\", \"recipient_agency\": \"$AGENCY\",
-  \"program\": \"$PROGRAM\", \"consent\": \"$CONSENT\", \"service_type\": \"restorative_justice\",
+as "$ALICE" -X POST "$BASE/api/v1/referrals" -d "{\"client_id\": \"$CLIENT\", \"recipient_agency_id\": \"$AGENCY\",
+  \"program_id\": \"$PROGRAM\", \"consent_id\": \"$CONSENT\", \"service_type\": \"restorative_justice\",
   \"priority\": \"urgent\", \"reason\": \"Wants a facilitated conference.\"}" \
   | json "'referral ->', d['status'], d['priority'], round((__import__('datetime').datetime.fromisoformat(d['response_deadline'].replace('Z', '+00:00')) - __import__('datetime').datetime.now(__import__('datetime').timezone.utc)).total_seconds() / 3600), 'h to respond'"
 
 # 4. Another client goes to a victim service provider's advocacy program this month.
 VSP=$(as "$ALICE" "$BASE/api/v1/programs?service_type=victim_advocacy&accepting=true")
 VSP_PROGRAM=$(echo "$VSP" | json "d['results'][0]['id']")
-VSP_AGENCY=$(echo "$VSP" | json "d['results'][0]['agency']['id']")
+VSP_AGENCY=$(echo "$VSP" | json "d['results'][0]['agency_id']")
 CLIENT2=$(as "$ALICE" -X POST "$BASE/api/v1/clients" \
   -d '{"identity": {"given_name": "Demo", "family_name": "Advocacy"}}' | json "d['id']")
 CONSENT2=$(as "$ALICE" -X POST "$BASE/api/v1/clients/$CLIENT2/consents" -d "{
   \"recipient_agency_id\": \"$VSP_AGENCY\", \"categories\": [\"identity\"], \"purpose\": \"safety_planning\",
   \"method\": \"written\", \"signed_by\": \"client\", \"signer_relationship\": \"self\", \"informed\": true,
   \"expires_at\": \"$EXPIRES\"}" | json "d['id']")
-as "$ALICE" -X POST "$BASE/api/v1/referrals" -d "{\"client\": \"$CLIENT2\", \"recipient_agency\": \"$VSP_AGENCY\",
-  \"program\": \"$VSP_PROGRAM\", \"consent\": \"$CONSENT2\", \"service_type\": \"victim_advocacy\",
+as "$ALICE" -X POST "$BASE/api/v1/referrals" -d "{\"client_id\": \"$CLIENT2\", \"recipient_agency_id\": \"$VSP_AGENCY\",
+  \"program_id\": \"$VSP_PROGRAM\", \"consent_id\": \"$CONSENT2\", \"service_type\": \"victim_advocacy\",
   \"priority\": \"stat\", \"reason\": \"Needs a safety plan today.\"}" | json "'vsp referral ->', d['status'], d['priority']"
 
 # 5. The supervisor's outcome report for this month, as CSV: aggregates only. It counts a

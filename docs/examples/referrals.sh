@@ -27,7 +27,7 @@ CONSENT=$(as "$ALICE" -X POST "$BASE/api/v1/clients/$CLIENT/consents" -d "{
   \"signer_relationship\": \"self\", \"informed\": true, \"expires_at\": \"$EXPIRES\"}" | json "d['id']")
 
 # 2. alice sends the referral. The Idempotency-Key makes a retry return the same referral.
-BODY="{\"client\": \"$CLIENT\", \"recipient_agency\": \"$SHELTER\", \"consent\": \"$CONSENT\",
+BODY="{\"client_id\": \"$CLIENT\", \"recipient_agency_id\": \"$SHELTER\", \"consent_id\": \"$CONSENT\",
   \"service_type\": \"shelter\", \"priority\": \"urgent\", \"reason\": \"Needs a bed this week.\"}"
 REFERRAL=$(as "$ALICE" -X POST "$BASE/api/v1/referrals" -H "Idempotency-Key: walk-$CLIENT" -d "$BODY" \
   | json "d['id']")

@@ -69,7 +69,7 @@ def test_each_filter(api, carol, riverside, eastside, harbor, safehouse):
     assert "Neighbourhood Mediation" not in names(api, carol, "?accepting=true")
     assert names(api, carol, "?accepting=false") == ["Neighbourhood Mediation"]
     assert names(api, carol, "?agency_kind=housing") == ["Emergency Shelter"]
-    assert names(api, carol, f"?agency={harbor.id}") == ["Case Management"]
+    assert names(api, carol, f"?agency_id={harbor.id}") == ["Case Management"]
     assert names(api, carol, "?verified_within_days=30") == ["Restorative Justice Conferencing"]
     assert names(api, carol, "?verified_within_days=500") == [
         "Neighbourhood Mediation",
@@ -119,12 +119,12 @@ def test_stale_flags(api, carol, eastside, settings):
     program = eastside.programs.get()
     old = timezone.now() - timedelta(days=31)
     type(program).objects.filter(pk=program.pk).update(assured_at=None, capacity_updated_at=old)
-    [entry] = api(carol).get(f"{URL}?agency={eastside.id}").json()["results"]
+    [entry] = api(carol).get(f"{URL}?agency_id={eastside.id}").json()["results"]
     assert (entry["assured_date"], entry["stale"], entry["capacity_stale"]) == (None, True, True)
     type(program).objects.filter(pk=program.pk).update(
         assured_at=timezone.now(), capacity_updated_at=timezone.now()
     )
-    [entry] = api(carol).get(f"{URL}?agency={eastside.id}").json()["results"]
+    [entry] = api(carol).get(f"{URL}?agency_id={eastside.id}").json()["results"]
     assert (entry["stale"], entry["capacity_stale"]) == (False, False)
 
 

@@ -87,22 +87,25 @@ def test_an_officer_sees_events_by_or_against_their_agency_only(api, erin, trail
 def test_filters(api, erin, alice, carol, trail):
     client = api(erin)
     assert set(_actions(client.get(EVENTS, {"action": "client.create"}))) == {"client.create"}
-    assert set(_actions(client.get(EVENTS, {"actor": str(carol.id)}))) == {"referral.read"}
-    assert _actions(client.get(EVENTS, {"client": str(trail)})) == ["referral.read", "client.read"]
+    assert set(_actions(client.get(EVENTS, {"actor_id": str(carol.id)}))) == {"referral.read"}
+    assert _actions(client.get(EVENTS, {"client_id": str(trail)})) == [
+        "referral.read",
+        "client.read",
+    ]
     assert _actions(
         client.get(EVENTS, {"object_type": "referrals.referral", "object_id": "1"})
     ) == ["referral.read"]
     assert _actions(client.get(EVENTS, {"outcome": "deny", "action": "client.read"})) == []
     assert _actions(client.get(EVENTS, {"from": "2999-01-01T00:00:00Z"})) == []
     assert len(_actions(client.get(EVENTS, {"to": "2999-01-01T00:00:00Z"}))) >= 3
-    bad = client.get(EVENTS, {"client": "not-a-uuid"})
+    bad = client.get(EVENTS, {"client_id": "not-a-uuid"})
     assert bad.status_code == 400 and bad["Content-Type"] == "application/problem+json"
 
 
 def test_cursor_pagination_walks_every_event_once(api, erin, alice):
     for n in range(7):
         audit_record(actor=actor(alice), action=f"test.page{n}")
-    seen, url = [], EVENTS + "?page_size=3&action__ignored=1"
+    seen, url = [], EVENTS + "?page_size=3&outcome=allow"
     while url:
         body = api(erin).get(url).json()
         seen += [e["id"] for e in body["results"]]

@@ -73,9 +73,9 @@ def revoke(consent: Consent) -> None:
 
 def referral_body(client: Client, recipient: Agency, consent: Consent, **extra: Any) -> dict:
     body = {
-        "client": str(client.id),
-        "recipient_agency": str(recipient.id),
-        "consent": str(consent.id),
+        "client_id": str(client.id),
+        "recipient_agency_id": str(recipient.id),
+        "consent_id": str(consent.id),
         "service_type": "shelter",
         "priority": "urgent",
         "reason": SECRET_REASON,

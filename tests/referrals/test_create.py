@@ -22,7 +22,7 @@ def test_it_creates_a_requested_referral_with_the_program_deadline(
 ):
     program = safehouse.programs.get()  # Emergency Shelter, response_days=3
     response = _post(
-        api, alice, referral_body(ana, safehouse, ana_consent, program=str(program.id))
+        api, alice, referral_body(ana, safehouse, ana_consent, program_id=str(program.id))
     )
     assert response.status_code == 201, response.content
     body = response.json()
@@ -76,7 +76,7 @@ def test_it_rejects_a_consent_of_another_client(
 def test_it_rejects_another_agencys_client(api, carol, ana, safehouse, ana_consent):
     response = _post(api, carol, referral_body(ana, safehouse, ana_consent))
     assert response.status_code == 400
-    assert response.json()["errors"][0]["field"] == "client"
+    assert response.json()["errors"][0]["field"] == "client_id"
     assert not Referral.objects.exists()
 
 
@@ -90,10 +90,15 @@ def test_the_recipient_must_be_another_active_agency(
         safehouse.is_active = False
         safehouse.save(update_fields=["is_active"])
     target = {"self": eastside.id, "inactive": safehouse.id, "unknown": uuid.uuid4()}[case]
-    body = {**referral_body(ana, safehouse, ana_consent), "recipient_agency": str(target)}
+    body = {**referral_body(ana, safehouse, ana_consent), "recipient_agency_id": str(target)}
     response = _post(api, alice, body)
     assert response.status_code == 400
-    assert response.json()["errors"][0]["field"] == "recipient_agency"
+    problem = response.json()
+    # One rule, one code, one field name: the same answer as recording a consent gives.
+    assert (problem["code"], problem["errors"][0]["field"]) == (
+        "invalid_recipient",
+        "recipient_agency_id",
+    )
 
 
 def test_the_program_must_belong_to_the_recipient(
@@ -101,9 +106,9 @@ def test_the_program_must_belong_to_the_recipient(
 ):
     program = eastside.programs.get()
     response = _post(
-        api, alice, referral_body(ana, safehouse, ana_consent, program=str(program.id))
+        api, alice, referral_body(ana, safehouse, ana_consent, program_id=str(program.id))
     )
-    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "program"
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "program_id"
 
 
 @pytest.mark.parametrize(
@@ -113,7 +118,7 @@ def test_the_program_must_belong_to_the_recipient(
         {"priority": "whenever"},
         {"reason": ""},
         {"extra": 1},
-        {"client": "x"},
+        {"client_id": "x"},
     ],
 )
 def test_invalid_input_is_a_problem_400(api, alice, ana, safehouse, ana_consent, change):

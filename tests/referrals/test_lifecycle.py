@@ -84,7 +84,7 @@ def test_a_bystander_agency_gets_404_on_everything(api, carol, referral):
 
 def test_a_bystander_supervisor_cannot_assign(api, hank, referral):
     response = api(hank).post(
-        f"/api/v1/referrals/{referral['id']}/assign", {"assignee": str(hank.id)}, format="json"
+        f"/api/v1/referrals/{referral['id']}/assign", {"assignee_id": str(hank.id)}, format="json"
     )
     assert response.status_code == 404
 

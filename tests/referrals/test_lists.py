@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
 from referrals.models import Referral
 from tests.referrals.conftest import ANA, SECRET_REASON
+
+INBOX_READS = 2  # the page in one query (joins, unread counts), and the transaction start
+# One hash-chained audit event: one statement on PostgreSQL, three on SQLite.
+DISCLOSURE_APPEND = 1 if connection.vendor == "postgresql" else 3
+OUTBOX_QUERIES = INBOX_READS + DISCLOSURE_APPEND  # the sender's one `referral.list` event
 
 
 def _queries(client, url):  # type: ignore[no-untyped-def]
@@ -114,3 +120,41 @@ def test_the_hand_built_representations_match_their_serializers(api, alice, refe
         assert set(body) == set(serializer().fields), name
         check = serializer(data=body)
         assert check.is_valid(), (name, check.errors)
+
+
+def _page(client, box):  # type: ignore[no-untyped-def]
+    response = client.get(f"/api/v1/referrals?box={box}")
+    assert response.status_code == 200, response.content
+    return response.json()["results"]
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_the_outbox_page_is_a_fixed_number_of_queries(
+    api, alice, send, count, django_assert_num_queries
+):
+    """Names of the sender's own clients, the other agency, unread counts: one fixed set of
+    queries (auth, page, one `referral.list` audit append) whatever the page size."""
+    for _ in range(count):
+        send()
+    client = api(alice)
+    _page(client, "outbox")  # the agency's audit chain and the token's session are warm
+    with django_assert_num_queries(OUTBOX_QUERIES):
+        items = _page(client, "outbox")
+    assert len(items) == count and all(i["client_display_name"] for i in items)
+
+
+@pytest.mark.parametrize("count", [1, 20])
+def test_the_inbox_page_reads_at_a_fixed_number_of_queries(
+    api, dave, send, count, django_assert_num_queries
+):
+    """The recipient's reads are fixed too; each item showing a name adds exactly its own
+    `disclosure` append (the accounting needs one per referral), counted separately."""
+    for _ in range(count):
+        send()
+    client = api(dave)
+    _page(client, "inbox")
+    before = AuditEvent.objects.count()
+    with django_assert_num_queries(INBOX_READS + count * DISCLOSURE_APPEND):
+        items = _page(client, "inbox")
+    assert len(items) == count and all(i["client_display_name"] for i in items)
+    assert AuditEvent.objects.count() - before == count

@@ -137,7 +137,7 @@ def test_an_unknown_program_is_404(api, carol):
 
 # --- referral create ---------------------------------------------------------------------------
 def _send(api, alice, ana, safehouse, consent, program, **extra):  # type: ignore[no-untyped-def]
-    body = referral_body(ana, safehouse, consent, program=str(program.id), **extra)
+    body = referral_body(ana, safehouse, consent, program_id=str(program.id), **extra)
     return api(alice).post("/api/v1/referrals", body, format="json")
 
 

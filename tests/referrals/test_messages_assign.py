@@ -67,7 +67,7 @@ def test_a_message_retry_is_not_duplicated(api, dave, referral):
 
 def test_the_recipient_supervisor_assigns_to_their_caseworker(api, sue, dave, referral):
     url = f"/api/v1/referrals/{referral['id']}/assign"
-    response = api(sue).post(url, {"assignee": str(dave.id)}, format="json")
+    response = api(sue).post(url, {"assignee_id": str(dave.id)}, format="json")
     assert response.status_code == 200, response.content
     assert response.json()["assignee_id"] == str(dave.id) and response.json()["version"] == 2
     assert AuditEvent.objects.filter(action="referral.assign").count() == 1
@@ -75,21 +75,21 @@ def test_the_recipient_supervisor_assigns_to_their_caseworker(api, sue, dave, re
 
 def test_the_assignee_must_work_at_the_recipient(api, sue, alice, referral):
     response = api(sue).post(
-        f"/api/v1/referrals/{referral['id']}/assign", {"assignee": str(alice.id)}, format="json"
+        f"/api/v1/referrals/{referral['id']}/assign", {"assignee_id": str(alice.id)}, format="json"
     )
-    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "assignee"
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "assignee_id"
 
 
 def test_the_sender_supervisor_and_recipient_caseworkers_cannot_assign(api, sam, dave, referral):
     url = f"/api/v1/referrals/{referral['id']}/assign"
-    assert api(sam).post(url, {"assignee": str(dave.id)}, format="json").status_code == 403
-    assert api(dave).post(url, {"assignee": str(dave.id)}, format="json").status_code == 403
+    assert api(sam).post(url, {"assignee_id": str(dave.id)}, format="json").status_code == 403
+    assert api(dave).post(url, {"assignee_id": str(dave.id)}, format="json").status_code == 403
     assert Referral.objects.get(pk=referral["id"]).assignee_id is None
 
 
 def test_a_closed_referral_cannot_be_assigned(api, sue, dave, referral):
     Referral.objects.filter(pk=referral["id"]).update(status="completed")
     response = api(sue).post(
-        f"/api/v1/referrals/{referral['id']}/assign", {"assignee": str(dave.id)}, format="json"
+        f"/api/v1/referrals/{referral['id']}/assign", {"assignee_id": str(dave.id)}, format="json"
     )
     assert response.status_code == 409 and response.json()["code"] == "referral_closed"

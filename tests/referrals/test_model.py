@@ -201,9 +201,9 @@ class ConsentModel(RuleBasedStateMachine):
         picked = self.consent_at(consent)
         reason = self.text("reason")
         body = {
-            "client": self.client_id,
-            "recipient_agency": str(self.personas["dave"].agency_id),
-            "consent": picked.id,
+            "client_id": self.client_id,
+            "recipient_agency_id": str(self.personas["dave"].agency_id),
+            "consent_id": picked.id,
             "service_type": service,
             "reason": reason,
             "draft": draft,

@@ -10,14 +10,14 @@ ENDPOINTS = [
     ("get", "/api/v1/referrals/{id}/messages", None),
     ("post", "/api/v1/referrals/{id}/messages", {"body": "hello"}),
     ("post", "/api/v1/referrals/{id}/transitions", {"to": "cancelled", "reason": "x"}),
-    ("post", "/api/v1/referrals/{id}/assign", {"assignee": "{assignee}"}),
+    ("post", "/api/v1/referrals/{id}/assign", {"assignee_id": "{assignee}"}),
 ]
 
 
 def _call(client, method, path, body, referral, assignee):  # type: ignore[no-untyped-def]
     url = path.format(id=referral["id"])
-    if body and "assignee" in body:
-        body = {"assignee": str(assignee.id)}
+    if body and "assignee_id" in body:
+        body = {"assignee_id": str(assignee.id)}
     return getattr(client, method)(url, body, format="json")
 
 

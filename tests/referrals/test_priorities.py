@@ -32,8 +32,10 @@ def test_each_priority_sets_its_deadline(send, priority, window):
 
 def test_a_faster_program_shortens_the_deadline_never_lengthens_it(send, safehouse):
     program = str(safehouse.programs.get().id)  # Emergency Shelter, response_days=3
-    assert abs(_deadline(send(priority="routine", program=program)) - 72 * H) < timedelta(minutes=1)
-    assert abs(_deadline(send(priority="stat", program=program)) - 4 * H) < timedelta(minutes=1)
+    assert abs(_deadline(send(priority="routine", program_id=program)) - 72 * H) < timedelta(
+        minutes=1
+    )
+    assert abs(_deadline(send(priority="stat", program_id=program)) - 4 * H) < timedelta(minutes=1)
 
 
 def test_the_windows_are_settings(send, settings):

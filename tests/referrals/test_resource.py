@@ -24,7 +24,7 @@ def test_allowed_transitions_on_every_representation(api, alice, dave, safehouse
     assert _moves(moved.json()) == ["cancelled", "in-progress", "on-hold", "completed", "failed"]
     sue = UserFactory(username="sue", agency=safehouse, role="supervisor")
     assigned = api(sue).post(
-        f"/api/v1/referrals/{rid}/assign", {"assignee": str(dave.id)}, format="json"
+        f"/api/v1/referrals/{rid}/assign", {"assignee_id": str(dave.id)}, format="json"
     )
     assert _moves(assigned.json()) == _moves(moved.json())
     assert _moves(api(alice).get(f"/api/v1/referrals/{rid}").json()) == [

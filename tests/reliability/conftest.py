@@ -76,9 +76,9 @@ class Sending:
 
     def body(self, n: int = 0) -> dict[str, Any]:
         return {
-            "client": str(self.client.id),
-            "recipient_agency": str(self.recipient.id),
-            "consent": str(self.consent.id),
+            "client_id": str(self.client.id),
+            "recipient_agency_id": str(self.recipient.id),
+            "consent_id": str(self.consent.id),
             "service_type": "shelter",
             "reason": f"Reliability test referral {n} (synthetic)",
         }

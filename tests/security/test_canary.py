@@ -254,9 +254,9 @@ def _drive(call: Api, receivers: dict[str, Receiver], safehouse, alice, sam, dav
     grant = grant_body(safehouse, purpose_detail=f"{TOKEN}-Purpose")
     consent = _ok(call(alice, "post", f"/api/v1/clients/{cid}/consents", grant), 201)
     referral_body = {
-        "client": cid,
-        "recipient_agency": str(safehouse.id),
-        "consent": consent["id"],
+        "client_id": cid,
+        "recipient_agency_id": str(safehouse.id),
+        "consent_id": consent["id"],
         "service_type": "shelter",
         "priority": "urgent",
         "reason": f"{TOKEN}-Reason",

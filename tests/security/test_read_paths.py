@@ -327,7 +327,7 @@ def test_write_answers_carry_no_survivor_data(world, walk):
     answers = [
         as_alice.post(f"{base}/consent", {"consent_id": world.ids["consent"]}, format="json"),
         as_sv.post(
-            f"{base}/assign", {"assignee": str(world.b.users["caseworker"].id)}, format="json"
+            f"{base}/assign", {"assignee_id": str(world.b.users["caseworker"].id)}, format="json"
         ),
         as_alice.post(f"{base}/messages", {"body": MESSAGE}, format="json"),
         as_sv.post(f"{base}/transitions", {"to": "in-progress"}, format="json"),
@@ -339,9 +339,9 @@ def test_write_answers_carry_no_survivor_data(world, walk):
     create = as_alice.post(
         "/api/v1/referrals",
         {
-            "client": world.ids["client"],
-            "recipient_agency": str(world.b.agency.id),
-            "consent": world.ids["consent"],
+            "client_id": world.ids["client"],
+            "recipient_agency_id": str(world.b.agency.id),
+            "consent_id": world.ids["consent"],
             "service_type": "shelter",
             "reason": REASON,
         },

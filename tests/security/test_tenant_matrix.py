@@ -100,9 +100,9 @@ def _identity(w: World, i: Ids) -> dict[str, Any]:
 
 def _referral_create(w: World, i: Ids) -> dict[str, Any]:
     return {
-        "client": i["client2"],
-        "recipient_agency": str(w.b.agency.id),
-        "consent": i["consent"],
+        "client_id": i["client2"],
+        "recipient_agency_id": str(w.b.agency.id),
+        "consent_id": i["consent"],
         "service_type": "shelter",
         "reason": "a reason",
     }
@@ -340,7 +340,7 @@ TABLE: dict[tuple[str, str], Rule] = {
         "object",
         (SV,),
         kwargs=_referral,
-        body=lambda w, i: {"assignee": str(w.b.users[CW].id)},
+        body=lambda w, i: {"assignee_id": str(w.b.users[CW].id)},
         ok=("b", SV),
         counterparty=draft,
     ),

@@ -187,9 +187,9 @@ def build_world(
         )
     )
     referral_body = {
-        "client": client["id"],
-        "recipient_agency": str(safehouse.id),
-        "consent": consent["id"],
+        "client_id": client["id"],
+        "recipient_agency_id": str(safehouse.id),
+        "consent_id": consent["id"],
         "service_type": "shelter",
         "priority": "urgent",
         "reason": REASON,
