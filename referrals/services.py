@@ -19,10 +19,10 @@ from audit.services import INDEPENDENT, audit_record
 from clients.models import Client
 from clients.selectors import REFER, client_get_for
 from core.actor import Actor
-from crypto.errors import ClientErased
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.roles import CASE_ROLES, Role
 from core.transactions import service_atomic
+from crypto.errors import ClientErased
 from crypto.service import seal_text
 from referrals.attach import referral_consent_attach
 from referrals.consents import Parties, consent_for_referral, referral_parties
@@ -140,7 +140,7 @@ def referral_create(
             program_id=program_id,
             draft=draft,
         )
-    except Conflict as refusal:
+    except (Conflict, ClientErased) as refusal:
         audit_record(
             actor=actor,
             action="referral.create",

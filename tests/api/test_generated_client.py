@@ -114,9 +114,9 @@ def test_the_generated_client_drives_the_main_journey(
         client=sender,
         body=ReferralCreateInputRequest.from_dict(
             {
-                "client": str(person.id),
-                "recipient_agency": str(safehouse.id),
-                "consent": str(consent.id),
+                "client_id": str(person.id),
+                "recipient_agency_id": str(safehouse.id),
+                "consent_id": str(consent.id),
                 "service_type": "shelter",
                 "reason": "Needs a bed this week.",
             }

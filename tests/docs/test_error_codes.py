@@ -56,6 +56,17 @@ def _error_classes() -> dict[str, type[ApplicationError]]:
     return found
 
 
+def _constant(node: ast.expr) -> str | None:
+    """A literal code, or a shared code constant from core.errors (`code=INVALID_RECIPIENT`)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    name = getattr(node, "id", None) or getattr(node, "attr", None)
+    from core import errors as core_errors
+
+    value = getattr(core_errors, name, None) if name and name.isupper() else None
+    return value if isinstance(value, str) else None
+
+
 def raisable_codes() -> set[tuple[str, int]]:
     classes = _error_classes()
     status_of = {name: cls.status for name, cls in classes.items()} | DRF_STATUS | HELPERS
@@ -77,7 +88,7 @@ def raisable_codes() -> set[tuple[str, int]]:
                 continue
             name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
             for keyword in node.keywords:
-                value = keyword.value.value if isinstance(keyword.value, ast.Constant) else None
+                value = _constant(keyword.value)
                 if (
                     keyword.arg == "code"
                     and name in status_of

@@ -42,7 +42,8 @@ def test_referral_create_refuses_the_old_field_names(
     body[old] = body.pop(new, str(safehouse.programs.get().id))
     response = api(alice).post("/api/v1/referrals", body, format="json")
     assert response.status_code == 400, response.content
-    assert {"field": old, "code": "unknown_field"}.items() <= response.json()["errors"][0].items()
+    errors = response.json()["errors"]
+    assert any({"field": old, "code": "unknown_field"}.items() <= e.items() for e in errors)
     assert not Referral.objects.exists()
 
 
@@ -52,7 +53,10 @@ def test_assign_takes_assignee_id_only(api, safehouse, dave, referral):
     sue = UserFactory(username="sue", agency=safehouse, role="supervisor")
     url = f"/api/v1/referrals/{referral['id']}/assign"
     old = api(sue).post(url, {"assignee": str(dave.id)}, format="json")
-    assert old.status_code == 400 and old.json()["errors"][0]["field"] == "assignee"
+    assert old.status_code == 400
+    assert {"field": "assignee", "code": "unknown_field"} in [
+        {"field": e["field"], "code": e["code"]} for e in old.json()["errors"]
+    ]
     new = api(sue).post(url, {"assignee_id": str(dave.id)}, format="json")
     assert new.status_code == 200 and new.json()["assignee_id"] == str(dave.id)
 
@@ -87,7 +91,7 @@ def test_an_erased_client_is_client_erased_on_consents_and_referrals(
         "/api/v1/referrals", referral_body(ana, safehouse, ana_consent), format="json"
     )
     assert [(r.status_code, r.json()["code"]) for r in (consent, referral)] == [
-        (409, "client_erased")
+        (410, "client_erased")
     ] * 2
     denied = AuditEvent.objects.get(action="referral.create", outcome="deny")
     assert denied.reason == "client_erased"
