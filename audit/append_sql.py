@@ -19,12 +19,13 @@ COLUMNS = (
     "event_id", "chain", "occurred_at", "actor_kind", "actor_id", "actor_agency_id", "actor_role",
     "auth_method", "action", "object_type", "object_id", "subject_ref", "target_agency_id",
     "purpose", "consent_id", "categories", "outcome", "reason", "request_id", "route", "ip",
-    "user_agent",
+    "user_agent", "subject_agency_id", "shared_agency_id",
 )  # fmt: skip
 
 _TYPES = {
     "event_id": "uuid", "occurred_at": "timestamptz", "actor_agency_id": "uuid",
     "target_agency_id": "uuid", "consent_id": "uuid", "categories": "jsonb",
+    "subject_agency_id": "uuid", "shared_agency_id": "uuid",
 }  # fmt: skip
 
 

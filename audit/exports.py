@@ -5,7 +5,9 @@ What an export proves (see docs/compliance-guide.md, "Exports"):
 * `set: "chain"` lines are a contiguous segment of the agency's OWN chain, ending at a freshly
   signed checkpoint. Each record's hash links to the previous one, so the checkpoint signature
   covers every record in the segment: edits, gaps, reordering and truncation are all detected.
-* `set: "targeting"` lines are events from OTHER agencies' chains whose target is this agency.
+* `set: "targeting"` lines are events from OTHER agencies' chains that this agency may see
+  (`audit.selectors.audit_foreign_events_for`: reads, disclosures, transitions, messages and
+  refusals on its data, and events of referrals sent to it).
   Exporting those chains would disclose other agencies' activity, so these records are listed
   with their own `prev_hash`/`hash` (each one's hash is recomputable from its bytes) and are
   anchored only by the export signature: they prove what the platform asserted at export time,
@@ -28,7 +30,7 @@ from audit import signing
 from audit.canonical import canonical_bytes
 from audit.checkpoints import checkpoint_create, checkpoint_payload, latest_checkpoint, publish
 from audit.models import AuditEvent, ChainHead, Checkpoint
-from audit.selectors import audit_agency_of
+from audit.selectors import audit_agency_of, audit_foreign_events_for
 from audit.services import audit_record
 from core.actor import Actor
 
@@ -109,7 +111,7 @@ def audit_export_create(*, actor: Actor, from_seq: int = 1) -> Export:
         for line in _event_lines(own.order_by("seq"), "chain"):
             add(line, "chain")
         add(_line({"type": "checkpoint", **checkpoint_payload(checkpoint)}))
-    others = AuditEvent.objects.filter(target_agency_id=agency).exclude(chain=chain)
+    others = audit_foreign_events_for(agency)
     for line in _event_lines(others.order_by("id"), "targeting"):
         add(line, "targeting")
     footer = {

@@ -36,6 +36,8 @@ class AuditEvent(models.Model):
     object_id = models.CharField(max_length=64, blank=True)
     subject_ref = models.CharField(max_length=64, blank=True)
     target_agency_id = models.UUIDField(null=True, blank=True)
+    subject_agency_id = models.UUIDField(null=True, blank=True)  # owns the data (audit/owner.py)
+    shared_agency_id = models.UUIDField(null=True, blank=True)  # recipient of a sent referral
     purpose = models.CharField(max_length=64, blank=True)
     consent_id = models.UUIDField(null=True, blank=True)
     categories = models.JSONField(default=list)
@@ -57,6 +59,8 @@ class AuditEvent(models.Model):
             models.Index(fields=["actor_agency_id", "id"], name="audit_actor_agency_idx"),
             models.Index(fields=["target_agency_id", "id"], name="audit_target_agency_idx"),
             models.Index(fields=["subject_ref", "id"], name="audit_subject_idx"),
+            models.Index(fields=["subject_agency_id", "id"], name="audit_subject_agency_idx"),
+            models.Index(fields=["shared_agency_id", "id"], name="audit_shared_agency_idx"),
             models.Index(fields=["action", "id"], name="audit_action_idx"),
         ]
 

@@ -1,14 +1,19 @@
-"""Reading the audit trail: scoped to the caller's agency (as actor OR as target)."""
+"""Reading the audit trail, scoped to the caller's agency: what it did, what was done to its data,
+and what concerns the referrals sent to it (DESIGN §6, "Owner visibility"; audit/owner.py)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.db.models.query import ModelIterable
 
 from audit.models import AuditEvent
-from audit.pseudonym import subject_ref
+from audit.owner import client_owner
+from audit.pseudonym import subject_ref, viewer_ref
 from core.actor import Actor
 from core.errors import PermissionDenied
 from core.roles import Role, Scope
@@ -23,6 +28,43 @@ def audit_agency_of(actor: Actor) -> uuid.UUID:
     return actor.agency_id
 
 
+def visible_to(agency_id: uuid.UUID) -> Q:
+    """The one visibility rule: events the agency did (its chain), events on data it owns (its
+    clients, their consents and referrals; by anyone, refusals included), and events about
+    referrals actually sent to it. Being only named (`target_agency_id`: a consent's recipient,
+    the addressee of a refused referral) shows nothing."""
+    return Q(actor_agency_id=agency_id) | Q(subject_agency_id=agency_id) | Q(shared_agency_id=agency_id)
+
+
+class _ShownTo(ModelIterable):  # type: ignore[type-arg]
+    """Rows as one agency is shown them: `subject_ref` becomes that agency's own pseudonym."""
+
+    viewer: uuid.UUID | None = None
+
+    def __iter__(self) -> Iterator[Any]:
+        for event in super().__iter__():
+            event.subject_ref = viewer_ref(
+                event.subject_ref,
+                subject_agency_id=event.subject_agency_id,
+                viewer_agency_id=self.viewer,
+            )
+            yield event
+
+
+def shown_to(qs: QuerySet[AuditEvent], agency_id: uuid.UUID) -> QuerySet[AuditEvent]:
+    """`qs` yielding rows with the viewer's pseudonyms (kept through filter, order and slicing;
+    `values()` drops it, so aggregates never see pseudonyms at all)."""
+    qs = qs.all()
+    qs._iterable_class = type("ShownTo", (_ShownTo,), {"viewer": agency_id})
+    return qs
+
+
+def client_subject_ref(client_id: uuid.UUID) -> str:
+    """The stored pseudonym of a client (any agency's: the filter matches nothing unless the
+    caller may see events about it)."""
+    return subject_ref(client_id, agency_id=client_owner(client_id))
+
+
 def audit_event_list_for(
     *,
     actor: Actor,
@@ -35,18 +77,26 @@ def audit_event_list_for(
     occurred_from: datetime | None = None,
     occurred_to: datetime | None = None,
 ) -> QuerySet[AuditEvent]:
-    """Events the caller's agency did, or that were done to it; newest first by global id."""
+    """Events visible to the caller's agency (`visible_to`), newest first by global id, with
+    the caller's own pseudonyms."""
     agency = audit_agency_of(actor)
-    qs = AuditEvent.objects.filter(Q(actor_agency_id=agency) | Q(target_agency_id=agency))
+    qs = AuditEvent.objects.filter(visible_to(agency))
     exact = {
         "action": action,
         "actor_id": actor_id,
         "object_type": object_type,
         "object_id": object_id,
         "outcome": outcome,
-        "subject_ref": subject_ref(client_id) if client_id else None,
+        "subject_ref": client_subject_ref(client_id) if client_id else None,
         "occurred_at__gte": occurred_from,
         "occurred_at__lt": occurred_to,
     }
     qs = qs.filter(**{k: v for k, v in exact.items() if v not in (None, "")})
-    return qs.defer("canonical").order_by("-id")
+    return shown_to(qs.defer("canonical").order_by("-id"), agency)
+
+
+def audit_foreign_events_for(agency_id: uuid.UUID) -> QuerySet[AuditEvent]:
+    """Events of OTHER agencies' chains that `agency_id` may see (an export's second set): the
+    reads, disclosures, transitions, messages and refusals on its data, and the events of
+    referrals sent to it."""
+    return AuditEvent.objects.filter(visible_to(agency_id)).exclude(chain=str(agency_id))

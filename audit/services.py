@@ -16,6 +16,7 @@ from django.utils import timezone
 from audit.append_sql import CALL, COLUMNS, PREV_MARK, SEQ_MARK, fill
 from audit.canonical import GENESIS_HASH, canonical_bytes, chain_hash
 from audit.models import AuditEvent, ChainHead, Outcome
+from audit.owner import owned
 from audit.pseudonym import subject_ref
 from core import context
 from core.actor import Actor
@@ -31,6 +32,10 @@ def _object_ref(target: Target) -> tuple[str, str]:
     if isinstance(target, tuple):
         return target[0], str(target[1])
     return target._meta.label_lower, str(target.pk)
+
+
+def _str(value: uuid.UUID | None) -> str | None:
+    return str(value) if value else None
 
 
 def _clip(value: str, limit: int) -> str:
@@ -49,9 +54,22 @@ def _build(
     purpose: str,
     consent_id: uuid.UUID | None,
     categories: Iterable[str],
+    subject_agency_id: uuid.UUID | None = None,
+    shared_agency_id: uuid.UUID | None = None,
+    using: str = "default",
 ) -> dict[str, Any]:
     ctx = context.current()
     object_type, object_id = _object_ref(target)
+    own = owned(
+        actor=actor,
+        target=target,
+        subject_id=subject_id,
+        subject_agency_id=subject_agency_id,
+        shared_agency_id=shared_agency_id,
+        target_agency_id=target_agency_id,
+        outcome=outcome,
+        using=using,
+    )
     return {
         "event_id": str(uuid.uuid4()),
         "chain": actor.chain,
@@ -64,8 +82,10 @@ def _build(
         "action": action,
         "object_type": object_type,
         "object_id": object_id,
-        "subject_ref": subject_ref(subject_id),
+        "subject_ref": subject_ref(own.subject_id, agency_id=own.subject_agency_id),
         "target_agency_id": str(target_agency_id) if target_agency_id else None,
+        "subject_agency_id": _str(own.subject_agency_id),
+        "shared_agency_id": _str(own.shared_agency_id),
         "purpose": purpose or "",
         "consent_id": str(consent_id) if consent_id else None,
         "categories": sorted(set(categories)),
@@ -153,6 +173,8 @@ def audit_record(
     purpose: str = "",
     consent_id: uuid.UUID | None = None,
     categories: Iterable[str] = (),
+    subject_agency_id: uuid.UUID | None = None,
+    shared_agency_id: uuid.UUID | None = None,
     using: str = "default",
 ) -> AuditEvent:
     """Append an event. Call it last, so the chain lock is brief.
@@ -161,7 +183,12 @@ def audit_record(
     together). `using=INDEPENDENT` records a denied or failed attempt so that it survives the
     request's rollback: outside any transaction the default connection autocommits; inside one,
     the event goes through the separate `audit` connection and commits on its own.
+
+    The owner of the data (`subject_agency_id`) and the recipient sharing it
+    (`shared_agency_id`) are derived from `target`/`subject_id` (audit/owner.py); pass them only
+    where the target cannot say.
     """
+    alias = independent_alias() if using == INDEPENDENT else using
     record = _build(
         actor=actor,
         action=action,
@@ -173,8 +200,11 @@ def audit_record(
         purpose=purpose,
         consent_id=consent_id,
         categories=categories,
+        subject_agency_id=subject_agency_id,
+        shared_agency_id=shared_agency_id,
+        using=alias,
     )
-    return _append(record, using=independent_alias() if using == INDEPENDENT else using)
+    return _append(record, using=alias)
 
 
 def independent_alias() -> str:

@@ -41,8 +41,18 @@ class AuditEventOutput(serializers.Serializer):
     action = serializers.CharField()
     object_type = serializers.CharField()
     object_id = serializers.CharField()
-    subject_ref = serializers.CharField(help_text="HMAC pseudonym of the client id.")
-    target_agency_id = serializers.UUIDField(allow_null=True)
+    subject_ref = serializers.CharField(
+        help_text="Your agency's pseudonym of the client (HMAC; another agency sees another value)."
+    )
+    target_agency_id = serializers.UUIDField(
+        allow_null=True, help_text="The other agency the event names (recipient, reader)."
+    )
+    subject_agency_id = serializers.UUIDField(
+        allow_null=True, help_text="The agency that owns the data (the client's agency)."
+    )
+    shared_agency_id = serializers.UUIDField(
+        allow_null=True, help_text="The recipient of the sent referral the event is about."
+    )
     purpose = serializers.CharField()
     consent_id = serializers.UUIDField(allow_null=True)
     categories = serializers.ListField(child=serializers.CharField())
@@ -75,7 +85,8 @@ AuditEventListQuery._declared_fields["from"] = serializers.DateTimeField(
 
 
 class AuditEventListApi(GenericAPIView):
-    """Events your agency performed or that targeted your agency; newest first."""
+    """Events your agency performed, events on your agency's data by anyone (reads, disclosures,
+    transitions, messages, refusals) and events about referrals sent to you; newest first."""
 
     permission_classes = [AUDIT_READERS]
     pagination_class = IdCursorPagination
