@@ -33,7 +33,11 @@ def visible_to(agency_id: uuid.UUID) -> Q:
     clients, their consents and referrals; by anyone, refusals included), and events about
     referrals actually sent to it. Being only named (`target_agency_id`: a consent's recipient,
     the addressee of a refused referral) shows nothing."""
-    return Q(actor_agency_id=agency_id) | Q(subject_agency_id=agency_id) | Q(shared_agency_id=agency_id)
+    return (
+        Q(actor_agency_id=agency_id)
+        | Q(subject_agency_id=agency_id)
+        | Q(shared_agency_id=agency_id)
+    )
 
 
 class _ShownTo(ModelIterable):  # type: ignore[type-arg]

@@ -47,7 +47,9 @@ def disclosures_qs_for(*, actor: Actor, client_id: uuid.UUID) -> QuerySet[AuditE
     """
     client = client_get_for(actor=actor, client_id=client_id, need=ACCOUNTING)
     return AuditEvent.objects.filter(
-        subject_ref=subject_ref(client.id), action="disclosure", outcome=Outcome.ALLOW
+        subject_ref=subject_ref(client.id, agency_id=client.agency_id),
+        action="disclosure",
+        outcome=Outcome.ALLOW,
     ).only(*SHOWN)
 
 
