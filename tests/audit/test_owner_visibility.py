@@ -23,16 +23,8 @@ from audit.selectors import audit_event_list_for
 from audit.services import audit_record
 from audit.stats import disclosures_per_recipient
 from tests.conftest import actor
-from tests.console.conftest import console  # noqa: F401 (fixture)
 from tests.factories import UserFactory
-from tests.referrals.conftest import (  # noqa: F401 (fixtures)
-    ana,
-    ana_consent,
-    make_consent,
-    referral,
-    referral_body,
-    send,
-)
+from tests.referrals.conftest import referral_body
 
 EVENTS = "/api/v1/audit/events/"
 
