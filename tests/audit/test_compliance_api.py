@@ -74,7 +74,7 @@ def test_caseworkers_supervisors_and_admins_are_refused(request, api, trail, per
         assert response["Content-Type"] == "application/problem+json"
 
 
-def test_an_officer_sees_events_by_or_against_their_agency_only(api, erin, trail, dave):
+def test_an_officer_sees_what_its_agency_did_or_owns_only(api, erin, trail, dave):
     actions = _actions(api(erin).get(EVENTS))
     assert "referral.read" in actions  # carol (Harbor) acted on Eastside
     events = api(erin).get(EVENTS).json()["results"]

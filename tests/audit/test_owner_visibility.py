@@ -281,3 +281,11 @@ def test_an_event_on_no_agencys_data_is_its_actors_only(alice, erin, dave):  # t
     event = _record(dave)
     assert event.subject_agency_id is None
     assert not audit_event_list_for(actor=actor(erin)).filter(pk=event.pk).exists()
+
+
+def test_the_data_owning_apps_register_their_owner_rules():
+    from audit.owner import owners_registered
+
+    names = set(owners_registered())
+    assert {"clients.client", "client", "consent.consent", "consent"} <= names
+    assert {"referrals.referral", "referral", "referrals.referralmessage"} <= names
