@@ -112,6 +112,8 @@ class Owned:
     subject_id: Any
     subject_agency_id: uuid.UUID | None
     shared_agency_id: uuid.UUID | None
+    # A refused attempt on another agency's data: the owner's copy of the event (see `owned`).
+    owner_copy: Owned | None = None
 
 
 def owned(
@@ -132,7 +134,12 @@ def owned(
     2. an event about no client and no registered data type (an account, a key, a webhook
        subscription, an agency) belongs to the agency it names (`target_agency_id`);
     3. the recipient of a sent referral shares the referral's events, except refusals of
-       anyone but itself (the sender's refused attempts stay the sender's business).
+       anyone but itself (the sender's refused attempts stay the sender's business);
+    4. a refusal of an agency's attempt on data it neither owns nor shares (a probe of another
+       agency's client or referral id) must not tell the prober's auditors whose data it was,
+       or even that it exists (tenancy: a 404 reveals nothing). So the prober's event keeps
+       only what the caller named (no owner, no derived client), and the owner gets its own
+       copy, with the owner fields, on the `platform` chain (`owner_copy`).
     """
     parties, registered = parties_of(target, using=using)
     subject = subject_id if subject_id not in (None, "") else parties.subject_id
@@ -146,7 +153,12 @@ def owned(
         shared = None
     if shared == owner:
         shared = None
-    return Owned(subject_id=subject, subject_agency_id=owner, shared_agency_id=shared)
+    full = Owned(subject_id=subject, subject_agency_id=owner, shared_agency_id=shared)
+    foreign = actor.agency_id is not None and actor.agency_id not in (owner, shared)
+    if outcome == "allow" or owner is None or not foreign:
+        return full
+    named = subject_id if subject_id not in (None, "") else None
+    return Owned(subject_id=named, subject_agency_id=None, shared_agency_id=None, owner_copy=full)
 
 
 def client_owner(client_id: Any, *, using: str = "default") -> uuid.UUID | None:

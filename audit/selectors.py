@@ -32,12 +32,11 @@ def visible_to(agency_id: uuid.UUID) -> Q:
     """The one visibility rule: events the agency did (its chain), events on data it owns (its
     clients, their consents and referrals; by anyone, refusals included), and events about
     referrals actually sent to it. Being only named (`target_agency_id`: a consent's recipient,
-    the addressee of a refused referral) shows nothing."""
-    return (
-        Q(actor_agency_id=agency_id)
-        | Q(subject_agency_id=agency_id)
-        | Q(shared_agency_id=agency_id)
-    )
+    the addressee of a refused referral) shows nothing. A refused probe of another agency's data
+    is two events (audit/owner.py, rule 4): the prober's, on its chain, naming no owner; and the
+    owner's copy on the `platform` chain, which the prober's agency does not see."""
+    own = Q(chain=str(agency_id))  # = actor_agency_id, except the owners' copies of probes
+    return own | Q(subject_agency_id=agency_id) | Q(shared_agency_id=agency_id)
 
 
 class _ShownTo(ModelIterable):  # type: ignore[type-arg]

@@ -16,7 +16,7 @@ from django.utils import timezone
 from audit.append_sql import CALL, COLUMNS, PREV_MARK, SEQ_MARK, fill
 from audit.canonical import GENESIS_HASH, canonical_bytes, chain_hash
 from audit.models import AuditEvent, ChainHead, Outcome
-from audit.owner import owned
+from audit.owner import Owned, owned
 from audit.pseudonym import subject_ref
 from core import context
 from core.actor import Actor
@@ -47,29 +47,16 @@ def _build(
     actor: Actor,
     action: str,
     target: Target,
-    subject_id: uuid.UUID | str | None,
     target_agency_id: uuid.UUID | None,
     outcome: str,
     reason: str,
     purpose: str,
     consent_id: uuid.UUID | None,
     categories: Iterable[str],
-    subject_agency_id: uuid.UUID | None = None,
-    shared_agency_id: uuid.UUID | None = None,
-    using: str = "default",
+    own: Owned,
 ) -> dict[str, Any]:
     ctx = context.current()
     object_type, object_id = _object_ref(target)
-    own = owned(
-        actor=actor,
-        target=target,
-        subject_id=subject_id,
-        subject_agency_id=subject_agency_id,
-        shared_agency_id=shared_agency_id,
-        target_agency_id=target_agency_id,
-        outcome=outcome,
-        using=using,
-    )
     return {
         "event_id": str(uuid.uuid4()),
         "chain": actor.chain,
@@ -158,6 +145,7 @@ def _append(record: dict[str, Any], *, using: str) -> AuditEvent:
     return event
 
 
+PLATFORM_CHAIN = "platform"
 INDEPENDENT = "independent"  # `using=INDEPENDENT`: the event survives the caller's rollback
 
 
@@ -189,22 +177,32 @@ def audit_record(
     where the target cannot say.
     """
     alias = independent_alias() if using == INDEPENDENT else using
-    record = _build(
+    own = owned(
         actor=actor,
-        action=action,
         target=target,
         subject_id=subject_id,
-        target_agency_id=target_agency_id,
-        outcome=outcome,
-        reason=reason,
-        purpose=purpose,
-        consent_id=consent_id,
-        categories=categories,
         subject_agency_id=subject_agency_id,
         shared_agency_id=shared_agency_id,
+        target_agency_id=target_agency_id,
+        outcome=outcome,
         using=alias,
     )
-    return _append(record, using=alias)
+    fields: dict[str, Any] = {
+        "actor": actor,
+        "action": action,
+        "target": target,
+        "target_agency_id": target_agency_id,
+        "outcome": outcome,
+        "reason": reason,
+        "purpose": purpose,
+        "consent_id": consent_id,
+        "categories": list(categories),
+    }
+    event = _append(_build(**fields, own=own), using=alias)
+    if own.owner_copy is not None:  # a refused probe of another agency's data: its copy
+        copy = {**_build(**fields, own=own.owner_copy), "chain": PLATFORM_CHAIN}
+        _append(copy, using=alias)
+    return event
 
 
 def independent_alias() -> str:

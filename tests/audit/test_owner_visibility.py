@@ -2,9 +2,11 @@
 
 Eastside (alice, its compliance officer erin) owns Ana. Alice sends Safe Harbor (dave; its
 officer sofia) a referral, keeps a draft to Safe Harbor, grants Safe Harbor a consent and has a
-referral refused. Dave reads, accepts and messages the sent referral. Carol (Harbor; its officer
-hugo) probes Ana and the referral. Attack first: before the owner fields, erin saw none of
-dave's or carol's events about Ana, and sofia saw alice's grant and refusal naming Safe Harbor.
+referral refused. Dave reads, accepts and messages the sent referral. Alice also refers Ana to
+Harbor (carol; its officer hugo), which reads it; carol then probes Ana's client record and the
+Safe Harbor referral. Attack first: before the owner fields, erin saw none of dave's or carol's
+events about Ana, sofia saw alice's grant and refusal naming Safe Harbor, and sofia and hugo
+were shown the same pseudonym for Ana.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def _grant(api, alice, ana, safehouse) -> dict[str, Any]:  # type: ignore[no-unt
 
 
 @pytest.fixture
-def story(api, alice, dave, carol, ana, ana_consent, safehouse, send):  # type: ignore[no-untyped-def]
+def story(api, alice, dave, carol, ana, ana_consent, safehouse, harbor, send, make_consent):  # type: ignore[no-untyped-def]
     """Every event of the matrix, by name -> its event_id."""
     rid = send()["id"]
     named: dict[str, Any] = {"referral.create": _last("referral.create", alice)}
@@ -82,20 +84,27 @@ def story(api, alice, dave, carol, ana, ana_consent, safehouse, send):  # type: 
     assert said.status_code == 201, said.content
     named["message"] = _last("referral.message", dave)
 
-    assert api(carol).get(f"/api/v1/referrals/{rid}/").status_code == 404
-    named["probe.referral"] = _last("authz.denied", carol, outcome="deny")
-    assert api(carol).get(f"/api/v1/clients/{ana.id}/").status_code == 404
-    named["probe.client"] = _last("authz.denied", carol, outcome="deny")
+    to_harbor = make_consent(ana, harbor, purpose="social_services")
+    body = referral_body(ana, harbor, to_harbor, service_type="case_management")
+    hid = api(alice).post("/api/v1/referrals/", body, format="json").json()["id"]
+    named["harbor.create"] = _last("referral.create", alice)
+    assert api(carol).get(f"/api/v1/referrals/{hid}/").status_code == 200
+    named["harbor.disclosure"] = _last("disclosure", carol)
+
+    for name, url in (
+        ("probe.referral", f"referrals/{rid}/"),
+        ("probe.client", f"clients/{ana.id}/"),
+    ):
+        assert api(carol).get(f"/api/v1/{url}").status_code == 404
+        named[name] = _last("authz.denied", carol, outcome="deny", chain=str(carol.agency_id))
+        named[f"{name}@owner"] = _last("authz.denied", carol, outcome="deny", chain="platform")
     named["rid"] = rid
     return named
 
 
-def _last(action: str, who: Any, outcome: str = "allow") -> str:
-    event = (
-        AuditEvent.objects.filter(action=action, actor_id=str(who.id), outcome=outcome)
-        .order_by("-id")
-        .first()
-    )
+def _last(action: str, who: Any, outcome: str = "allow", chain: str | None = None) -> str:
+    rows = AuditEvent.objects.filter(action=action, actor_id=str(who.id), outcome=outcome)
+    event = (rows.filter(chain=chain) if chain else rows).order_by("-id").first()
     assert event is not None, (action, who)
     return str(event.event_id)
 
@@ -119,16 +128,22 @@ ALL = (
     "disclosure",
     "transition",
     "message",
+    "harbor.create",
+    "harbor.disclosure",
     "probe.referral",
+    "probe.referral@owner",
     "probe.client",
+    "probe.client@owner",
 )
+PROBES = ("probe.referral", "probe.client")
 MATRIX = {
     # the owner: everything about its client and its referrals, by any agency, refusals too
-    "erin": set(ALL),
-    # the recipient: its own acts and what concerns the referral actually sent to it
+    # (a probe by another agency: the owner's copy, on the platform chain)
+    "erin": {name for name in ALL if name not in PROBES},
+    # a recipient: its own acts and what concerns the referral actually sent to it
     "sofia": {"referral.create", "disclosure", "transition", "message"},
-    # a third agency: only its own staff's refused probes
-    "hugo": {"probe.referral", "probe.client"},
+    # another recipient: its referral, and its own staff's probes (naming no owner)
+    "hugo": {"harbor.create", "harbor.disclosure", *PROBES},
 }
 
 
@@ -157,7 +172,8 @@ def test_the_owner_sees_the_recipients_read_with_who_read_it(
     assert read["target_agency_id"] == str(safehouse.id)
     assert read["categories"] == ["contact", "identity"]
     about_ana = api(erin).get(EVENTS, {"client": str(ana.id), "action": "disclosure"}).json()
-    assert [e["event_id"] for e in about_ana["results"]] == [story["disclosure"]]
+    reads = [e["event_id"] for e in about_ana["results"]]
+    assert reads == [story["harbor.disclosure"], story["disclosure"]]
 
 
 def test_the_owner_export_holds_the_recipients_read(api, erin, ana, safehouse, story):  # type: ignore[no-untyped-def]
@@ -172,7 +188,9 @@ def test_the_owner_export_holds_the_recipients_read(api, erin, ana, safehouse, s
     read = foreign[story["disclosure"]]
     assert read["actor_agency_id"] == str(safehouse.id)
     assert read["subject_agency_id"] == str(ana.agency_id)
-    assert {story[n] for n in ("transition", "message", "probe.client")} <= set(foreign)
+    also = ("transition", "message", "harbor.disclosure", "probe.client@owner")
+    assert {story[n] for n in also} <= set(foreign)
+    assert story["probe.client"] not in foreign
 
 
 def test_the_recipient_export_holds_no_sender_grant_draft_or_refusal(api, sofia, story):  # type: ignore[no-untyped-def]
@@ -183,20 +201,38 @@ def test_the_recipient_export_holds_no_sender_grant_draft_or_refusal(api, sofia,
         if json.loads(line).get("type") == "event"
     }
     assert story["referral.create"] in ids and story["disclosure"] in ids
-    for hidden in ("draft.create", "consent.grant", "referral.refused", "probe.referral"):
+    for hidden in ("draft.create", "consent.grant", "referral.refused", "harbor.disclosure"):
         assert story[hidden] not in ids, hidden
+    assert not {story[p] for p in PROBES} & ids and not {story[f"{p}@owner"] for p in PROBES} & ids
+
+
+def test_a_probers_trail_names_no_owner_list_or_export(api, hugo, story):  # type: ignore[no-untyped-def]
+    seen = _seen(api, hugo)
+    export = api(hugo).post("/api/v1/audit/exports", {}, format="json")
+    hashed = {
+        json.loads(json.loads(line)["canonical"])["event_id"]: json.loads(
+            json.loads(line)["canonical"]
+        )
+        for line in export.content.splitlines()
+        if json.loads(line).get("type") == "event"
+    }
+    for name in PROBES:
+        for event in (seen[story[name]], hashed[story[name]]):
+            assert (event["subject_agency_id"], event["subject_ref"]) == (None, "")
+            assert event["shared_agency_id"] is None
 
 
 def test_pseudonyms_are_per_agency(api, erin, sofia, hugo, ana, story):  # type: ignore[no-untyped-def]
     by = {name: _seen(api, who) for name, who in (("erin", erin), ("sofia", sofia), ("hugo", hugo))}
     stored = subject_ref(ana.id, agency_id=ana.agency_id)
-    owner_refs = {by["erin"][story[n]]["subject_ref"] for n in ALL}
+    owner_refs = {by["erin"][story[n]]["subject_ref"] for n in MATRIX["erin"]}
     assert owner_refs == {stored}  # the owner: one value for Ana, the one that was hashed
-    shared = ("referral.create", "disclosure", "transition", "message")
-    recipient_refs = {by["sofia"][story[n]]["subject_ref"] for n in shared}
-    third_refs = {by["hugo"][story[n]]["subject_ref"] for n in ("probe.referral", "probe.client")}
-    assert len(recipient_refs) == 1 and len(third_refs) == 1  # still linkable within one agency
-    assert len(owner_refs | recipient_refs | third_refs) == 3  # never across agencies
+    recipient_refs = {by["sofia"][story[n]]["subject_ref"] for n in MATRIX["sofia"]}
+    other_refs = {
+        by["hugo"][story[n]]["subject_ref"] for n in ("harbor.create", "harbor.disclosure")
+    }
+    assert len(recipient_refs) == 1 and len(other_refs) == 1  # still linkable within one agency
+    assert len(owner_refs | recipient_refs | other_refs) == 3  # never across agencies
     assert str(ana.id) not in json.dumps(by["sofia"][story["disclosure"]])
 
 
@@ -204,14 +240,15 @@ def test_each_agency_filters_by_client_id_and_gets_its_own_events(api, sofia, hu
     mine = api(sofia).get(EVENTS, {"client": str(ana.id)}).json()["results"]
     assert {e["event_id"] for e in mine} >= {story["disclosure"], story["transition"]}
     assert story["consent.grant"] not in {e["event_id"] for e in mine}
-    probes = api(hugo).get(EVENTS, {"client": str(ana.id)}).json()["results"]
-    assert {e["event_id"] for e in probes} == {story["probe.referral"], story["probe.client"]}
+    theirs = api(hugo).get(EVENTS, {"client": str(ana.id)}).json()["results"]
+    assert {e["event_id"] for e in theirs} == {story["harbor.create"], story["harbor.disclosure"]}
 
 
-def test_disclosure_counts_are_the_owners(erin, sofia, safehouse, story):  # type: ignore[no-untyped-def]
+def test_disclosure_counts_are_the_owners(erin, sofia, safehouse, harbor, story):  # type: ignore[no-untyped-def]
     since, until = timezone.now() - timedelta(days=1), timezone.now() + timedelta(days=1)
     assert disclosures_per_recipient(actor=actor(erin), since=since, until=until) == {
-        safehouse.id: 1
+        safehouse.id: 1,
+        harbor.id: 1,
     }
     assert disclosures_per_recipient(actor=actor(sofia), since=since, until=until) == {}
 
@@ -267,7 +304,13 @@ def test_owners_of_other_targets(alice, carol, dave, ana, safehouse, harbor, mak
     bogus = _record(alice, target=("client", "not-a-uuid"))
     assert bogus.subject_agency_id is None
     by_id = _record(dave, target=("client", ana.id), outcome="deny")
-    assert by_id.subject_agency_id == ana.agency_id and by_id.subject_ref
+    assert (by_id.subject_agency_id, by_id.subject_ref) == (None, "")  # the prober's: no owner
+    copy = AuditEvent.objects.get(
+        chain="platform", request_id=by_id.request_id, action="test.owner"
+    )
+    assert copy.subject_agency_id == ana.agency_id and copy.subject_ref
+    own = _record(alice, target=("client", ana.id), outcome="deny")
+    assert own.subject_agency_id == ana.agency_id  # the owner's own refusal: one event
 
 
 def test_the_owner_fields_are_hashed(alice, ana):  # type: ignore[no-untyped-def]
