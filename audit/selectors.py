@@ -7,10 +7,11 @@ from datetime import datetime
 
 from django.db.models import Q, QuerySet
 
+from audit.actions import ACTIONS, known_actions
 from audit.models import AuditEvent
 from audit.pseudonym import subject_ref
 from core.actor import Actor
-from core.errors import PermissionDenied
+from core.errors import PermissionDenied, ValidationFailed
 from core.roles import Role, Scope
 
 AUDIT_ROLES = (Role.COMPLIANCE_OFFICER,)
@@ -37,6 +38,11 @@ def audit_event_list_for(
 ) -> QuerySet[AuditEvent]:
     """Events the caller's agency did, or that were done to it; newest first by global id."""
     agency = audit_agency_of(actor)
+    if action and action not in ACTIONS:
+        # A typo must not read as "nobody did it": refuse, naming the known actions.
+        raise ValidationFailed(
+            f"Unknown action {action[:64]!r}.", field="action", known_actions=known_actions()
+        )
     qs = AuditEvent.objects.filter(Q(actor_agency_id=agency) | Q(target_agency_id=agency))
     exact = {
         "action": action,
