@@ -11,11 +11,12 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.db.models.query import ModelIterable
 
+from audit.actions import ACTIONS, known_actions
 from audit.models import AuditEvent
 from audit.owner import client_owner
 from audit.pseudonym import subject_ref, viewer_ref
 from core.actor import Actor
-from core.errors import PermissionDenied
+from core.errors import PermissionDenied, ValidationFailed
 from core.roles import Role, Scope
 
 AUDIT_ROLES = (Role.COMPLIANCE_OFFICER,)
@@ -83,6 +84,11 @@ def audit_event_list_for(
     """Events visible to the caller's agency (`visible_to`), newest first by global id, with
     the caller's own pseudonyms."""
     agency = audit_agency_of(actor)
+    if action and action not in ACTIONS:
+        # A typo must not read as "nobody did it": refuse, naming the known actions.
+        raise ValidationFailed(
+            f"Unknown action {action[:64]!r}.", field="action", known_actions=known_actions()
+        )
     qs = AuditEvent.objects.filter(visible_to(agency))
     exact = {
         "action": action,

@@ -107,7 +107,7 @@ def test_filters(api, erin, alice, carol, trail):
 def test_cursor_pagination_walks_every_event_once(api, erin, alice):
     for n in range(7):
         audit_record(actor=actor(alice), action=f"test.page{n}")
-    seen, url = [], EVENTS + "?page_size=3&action__ignored=1"
+    seen, url = [], EVENTS + "?page_size=3"
     while url:
         body = api(erin).get(url).json()
         seen += [e["id"] for e in body["results"]]

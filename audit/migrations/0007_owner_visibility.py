@@ -1,20 +1,21 @@
 """Owner visibility: each event names the agency that owns its data and, for a sent referral,
-the recipient sharing it (audit/owner.py). PostgreSQL: `audit_append` takes the two new columns
-(the old signature is dropped first, so no stale overload remains)."""
+the recipient sharing it (audit/owner.py). PostgreSQL: `audit_append` is rebuilt from the model
+with the two new columns (the old signature is dropped first: no stale overload remains)."""
 
 from django.db import migrations, models
 
-from audit import append_sql
+from audit import append_sql, triggers
 
 
 def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
+    triggers.install(schema_editor.connection)  # in case SQLite rebuilt the table
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(append_sql.DROP_FUNCTION)
-        schema_editor.execute(append_sql.CREATE_FUNCTION)
+        schema_editor.execute(append_sql.create_function())
 
 
 class Migration(migrations.Migration):
-    dependencies = [("audit", "0005_audit_append_constraints_first")]
+    dependencies = [("audit", "0006_integrity")]
 
     operations = [
         migrations.AddField(
