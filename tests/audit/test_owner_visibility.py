@@ -332,3 +332,21 @@ def test_the_data_owning_apps_register_their_owner_rules():
     names = set(owners_registered())
     assert {"clients.client", "client", "consent.consent", "consent"} <= names
     assert {"referrals.referral", "referral", "referrals.referralmessage"} <= names
+
+
+@pytest.mark.parametrize("column", ["subject_agency_id", "shared_agency_id"])
+def test_an_edited_owner_column_is_found_at_its_seq(dave, harbor, referral, column):  # type: ignore[no-untyped-def]
+    """Moving an event out of the owner's (or the recipient's) view is a tamper like any other."""
+    from audit.verify import verify_chains
+    from referrals.models import Referral
+    from tests.audit.tamper import as_superuser
+
+    event = _record(dave, target=Referral.objects.get(pk=referral["id"]))
+    as_superuser(
+        f"UPDATE audit_auditevent SET {column} = %s WHERE id = %s",  # noqa: S608 (test)
+        [harbor.id.hex, event.pk],
+    )
+    report = verify_chains([event.chain])
+    assert report.first_broken is not None
+    assert (report.first_broken["chain"], report.first_broken["seq"]) == (event.chain, event.seq)
+    assert column in report.first_broken["reason"]
