@@ -79,8 +79,10 @@ class _Verifier:
         if obj["set"] == "chain":
             self._link(n, obj)
         elif obj["set"] == "targeting":
-            if record.get("target_agency_id") != self.agency or obj["chain"] == self.agency:
-                raise Broken(n, "a targeting event must target this agency from another chain")
+            # another chain's event on this agency's data, or on a referral sent to it
+            seen_by = (record.get("subject_agency_id"), record.get("shared_agency_id"))
+            if self.agency not in seen_by or obj["chain"] == self.agency:
+                raise Broken(n, "a targeting event must concern this agency, from another chain")
         else:
             raise Broken(n, f"unknown set {obj['set']!r}")
         self.counts[obj["set"]] += 1

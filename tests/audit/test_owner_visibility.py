@@ -176,9 +176,10 @@ def test_the_owner_sees_the_recipients_read_with_who_read_it(
     assert reads == [story["harbor.disclosure"], story["disclosure"]]
 
 
-def test_the_owner_export_holds_the_recipients_read(api, erin, ana, safehouse, story):  # type: ignore[no-untyped-def]
+def test_the_owner_export_holds_the_recipients_read(api, erin, ana, safehouse, story, tmp_path):  # type: ignore[no-untyped-def]
     export = api(erin).post("/api/v1/audit/exports", {}, format="json")
     assert export.status_code == 200
+    assert _offline_verdict(export.content, tmp_path).startswith("VALID")
     lines = [json.loads(line) for line in export.content.splitlines()]
     foreign = {
         json.loads(line["canonical"])["event_id"]: json.loads(line["canonical"])
@@ -193,8 +194,9 @@ def test_the_owner_export_holds_the_recipients_read(api, erin, ana, safehouse, s
     assert story["probe.client"] not in foreign
 
 
-def test_the_recipient_export_holds_no_sender_grant_draft_or_refusal(api, sofia, story):  # type: ignore[no-untyped-def]
+def test_the_recipient_export_holds_no_sender_grant_draft_or_refusal(api, sofia, story, tmp_path):  # type: ignore[no-untyped-def]
     export = api(sofia).post("/api/v1/audit/exports", {}, format="json")
+    assert _offline_verdict(export.content, tmp_path).startswith("VALID")
     ids = {
         json.loads(json.loads(line)["canonical"])["event_id"]
         for line in export.content.splitlines()
@@ -220,6 +222,16 @@ def test_a_probers_trail_names_no_owner_list_or_export(api, hugo, story):  # typ
         for event in (seen[story[name]], hashed[story[name]]):
             assert (event["subject_agency_id"], event["subject_ref"]) == (None, "")
             assert event["shared_agency_id"] is None
+
+
+def _offline_verdict(body: bytes, tmp_path) -> str:  # type: ignore[no-untyped-def]
+    """The standalone verifier's first line (audit/verify_export.py, no Django, no database)."""
+    from audit import signing
+    from audit.verify_export import load_public_key, verify_export
+
+    export = tmp_path / "export.jsonl"
+    export.write_bytes(body)
+    return verify_export(export, load_public_key(signing.public_key_b64()))
 
 
 def test_pseudonyms_are_per_agency(api, erin, sofia, hugo, ana, story):  # type: ignore[no-untyped-def]
