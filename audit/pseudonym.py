@@ -11,7 +11,8 @@ Two levels, both HMAC-SHA-256 under `AUDIT_PSEUDONYM_KEY` (never in the database
   nobody can compute another agency's value without the key.
 
 Filtering by client id works for every viewer: the selector computes the stored value from the
-id and the client's agency; a shown value is never parsed back. Exports are the exception: an
+id and the client's agency (`subject_refs`, which also gives the earlier global form); a shown
+value is never parsed back. Exports are the exception: an
 export carries the exact hashed bytes, so an export of another agency's events about your
 client holds the owner's stored pseudonym (docs/compliance-guide.md, "Reading the owner view").
 """
@@ -35,6 +36,13 @@ def subject_ref(client_id: uuid.UUID | str | None, *, agency_id: uuid.UUID | str
     if client_id is None or client_id == "":
         return ""
     return _mac(f"subject|{agency_id or '-'}|{client_id}")
+
+
+def subject_refs(client_id: uuid.UUID | str, *, agency_id: uuid.UUID | str | None) -> list[str]:
+    """Every stored form of the pseudonym, for look-ups: the per-owner one, and the global
+    `HMAC(key, client id)` of events recorded before the owner fields (migration audit/0007),
+    so the accounting of disclosures keeps covering the whole retention."""
+    return [subject_ref(client_id, agency_id=agency_id), _mac(str(client_id))]
 
 
 def viewer_ref(

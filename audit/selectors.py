@@ -14,7 +14,7 @@ from django.db.models.query import ModelIterable
 from audit.actions import ACTIONS, known_actions
 from audit.models import AuditEvent
 from audit.owner import client_owner
-from audit.pseudonym import subject_ref, viewer_ref
+from audit.pseudonym import subject_refs, viewer_ref
 from core.actor import Actor
 from core.errors import PermissionDenied, ValidationFailed
 from core.roles import Role, Scope
@@ -63,10 +63,10 @@ def shown_to(qs: QuerySet[AuditEvent], agency_id: uuid.UUID) -> QuerySet[AuditEv
     return qs
 
 
-def client_subject_ref(client_id: uuid.UUID) -> str:
-    """The stored pseudonym of a client (any agency's: the filter matches nothing unless the
+def client_subject_refs(client_id: uuid.UUID) -> list[str]:
+    """The stored pseudonyms of a client (any agency's: the filter matches nothing unless the
     caller may see events about it)."""
-    return subject_ref(client_id, agency_id=client_owner(client_id))
+    return subject_refs(client_id, agency_id=client_owner(client_id))
 
 
 def audit_event_list_for(
@@ -96,7 +96,7 @@ def audit_event_list_for(
         "object_type": object_type,
         "object_id": object_id,
         "outcome": outcome,
-        "subject_ref": client_subject_ref(client_id) if client_id else None,
+        "subject_ref__in": client_subject_refs(client_id) if client_id else None,
         "occurred_at__gte": occurred_from,
         "occurred_at__lt": occurred_to,
     }
