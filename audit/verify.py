@@ -121,7 +121,8 @@ def anchor_of(chain: str) -> tuple[int, str, str | None]:
     best: dict[str, Any] | None = None
     for ar in found:
         if not (_archive_ok(ar) and ar.get("chain") == chain):
-            return 0, GENESIS_HASH, f"archive statement signature invalid ({ar['source']})"
+            seq = int(ar.get("seq", 0)) if str(ar.get("seq", "")).isdigit() else 0
+            return seq, GENESIS_HASH, f"archive statement signature invalid ({ar['source']})"
         if best is None or int(ar["seq"]) > int(best["seq"]):
             best = ar
     if best is None:
