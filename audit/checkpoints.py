@@ -71,11 +71,7 @@ def latest_checkpoint(chain: str) -> Checkpoint | None:
 
 def _refuse(actor: Actor, chain: str, seq: int, reason: str) -> ChainInconsistent:
     """Record `audit.inconsistent` (independently: it survives the refusal) and build the error."""
-    agency = None
-    try:
-        agency = uuid.UUID(chain)
-    except ValueError:
-        pass
+    agency = None if chain == "platform" else uuid.UUID(chain)
     audit_record(
         actor=actor,
         action="audit.inconsistent",

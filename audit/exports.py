@@ -4,8 +4,9 @@ What an export proves (see docs/compliance-guide.md, "Exports"):
 
 * `set: "chain"` lines are a contiguous segment of the agency's OWN chain (a seq range, or the
   seq range spanning a time range), ending at a signed checkpoint of its last seq (signed
-  only after the chain verifies up to there: a rewritten history is refused, 409). Each record's hash links to the previous one, so the checkpoint signature
-  covers every record in the segment: edits, gaps, reordering and truncation are all detected.
+  only after the chain verifies up to there: a rewritten history is refused, 409). Each
+  record's hash links to the previous one, so the checkpoint signature covers every record
+  in the segment: edits, gaps, reordering and truncation are all detected.
 * `set: "targeting"` lines are events from OTHER agencies' chains whose target is this agency.
   Exporting those chains would disclose other agencies' activity, so these records are listed
   with their own `prev_hash`/`hash` (each one's hash is recomputable from its bytes) and are
@@ -31,9 +32,9 @@ from audit import signing
 from audit.canonical import canonical_bytes
 from audit.checkpoints import checkpoint_payload, checkpoint_sign
 from audit.models import AuditEvent, ChainHead, Checkpoint
-from audit.verify import anchor_of
 from audit.selectors import audit_agency_of
 from audit.services import audit_record
+from audit.verify import anchor_of
 from core.actor import Actor
 
 EXPORT_FORMAT = "referral-hub-audit-export/1"

@@ -26,7 +26,7 @@ from audit.services import audit_record
 from audit.verify import verify_chains
 from core.actor import SYSTEM
 from tests.audit.tamper import AppRole, as_app_role, as_superuser, forge_append
-from tests.conftest import actor, is_postgres
+from tests.conftest import actor
 
 WHO = ["superuser", pytest.param("app_role", marks=pytest.mark.postgres)]
 
@@ -171,7 +171,9 @@ def _relink_after_deleting(chain: str, gone: set[int]) -> None:
             [seq, prev, digest, canonical, row.id],
         )
         prev = digest
-    as_superuser("UPDATE audit_chainhead SET seq = %s, hash = %s WHERE chain = %s", [seq, prev, chain])
+    as_superuser(
+        "UPDATE audit_chainhead SET seq = %s, hash = %s WHERE chain = %s", [seq, prev, chain]
+    )
 
 
 def test_delete_relink_then_export_is_refused_and_not_re_signed(api, erin, chain, settings):
@@ -220,7 +222,10 @@ def test_every_checkpoint_is_kept_and_checked(chain, alice, settings):
     audit_record(actor=actor(alice), action="client.list")
     second = checkpoint_sign(actor=SYSTEM, chain=chain)
     names = sorted(p.name for p in Path(settings.AUDIT_CHECKPOINT_DIR, chain).glob("*.json"))
-    assert names == [f"{first.seq:012d}-{first.key_id}.json", f"{second.seq:012d}-{second.key_id}.json"]
+    assert names == [
+        f"{first.seq:012d}-{first.key_id}.json",
+        f"{second.seq:012d}-{second.key_id}.json",
+    ]
     (report,) = verify_chains([chain]).chains
     assert report.checkpoints_checked == 4  # two in the table, two published
     # An older checkpoint (not only the newest) that disagrees with the chain is found.
@@ -296,8 +301,9 @@ def test_every_recorded_action_is_registered():
     """Scan the code for actions it records; each must be in audit/actions.py."""
     import re
 
-    from audit.actions import ACTIONS
     from django.conf import settings as dj
+
+    from audit.actions import ACTIONS
 
     pattern = re.compile(
         r"(?:action=|_audit\(actor, (?:consent, )?|action = )\"([a-z_]+\.[a-z_.]+|disclosure)\""
@@ -321,7 +327,10 @@ def test_an_export_by_time_range(api, erin, alice, tmp_path):
         with pytest.MonkeyPatch.context() as mp:
             mp.setattr(timezone, "now", lambda h=hours: base + timedelta(hours=h))
             audit_record(actor=actor(alice), action="client.list", reason=f"t{n}")
-    window = {"from": (base - timedelta(hours=25)).isoformat(), "to": (base - timedelta(hours=5)).isoformat()}
+    window = {
+        "from": (base - timedelta(hours=25)).isoformat(),
+        "to": (base - timedelta(hours=5)).isoformat(),
+    }
     response = api(erin).post("/api/v1/audit/exports", window, format="json")
     assert response.status_code == 200, response.content
     lines = [json.loads(line) for line in response.content.splitlines()]
@@ -336,7 +345,9 @@ def test_an_export_by_time_range(api, erin, alice, tmp_path):
     result = _offline(export, key)
     assert result.returncode == 0, result.stdout
     assert "2 chain events up to signed checkpoint seq 3" in result.stdout
-    bad = api(erin).post("/api/v1/audit/exports", {"from": window["to"], "to": window["from"]}, format="json")
+    bad = api(erin).post(
+        "/api/v1/audit/exports", {"from": window["to"], "to": window["from"]}, format="json"
+    )
     assert bad.status_code == 400
 
 
@@ -372,7 +383,9 @@ def test_archive_a_prefix_then_verify_the_rest(chain, alice, tmp_path, capsys):
     out = tmp_path / "archive"
     call_command("audit_archive", chain=chain, out=str(out), through_seq=5)
     assert "archived" in capsys.readouterr().out
-    assert list(AuditEvent.objects.filter(chain=chain).values_list("seq", flat=True).order_by("seq")) == [6, 7, 8]
+    assert list(
+        AuditEvent.objects.filter(chain=chain).values_list("seq", flat=True).order_by("seq")
+    ) == [6, 7, 8]
     archive = Archive.objects.get(chain=chain)
     assert (archive.seq, archive.events) == (5, 5)
     (report,) = verify_chains([chain]).chains
@@ -386,9 +399,13 @@ def test_archive_a_prefix_then_verify_the_rest(chain, alice, tmp_path, capsys):
 
     key.write_text(signing.public_key_b64())
     result = _offline(path, key)
-    assert result.returncode == 0 and "5 chain events up to signed checkpoint seq 5" in result.stdout
+    assert (
+        result.returncode == 0 and "5 chain events up to signed checkpoint seq 5" in result.stdout
+    )
     # Later tampering is still found at its row; a forged archive statement is refused.
-    as_superuser("UPDATE audit_auditevent SET outcome = 'deny' WHERE chain = %s AND seq = 7", [chain])
+    as_superuser(
+        "UPDATE audit_auditevent SET outcome = 'deny' WHERE chain = %s AND seq = 7", [chain]
+    )
     assert _broken(chain) == (False, 7, "column outcome differs from the canonical record")
 
 
