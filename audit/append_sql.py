@@ -42,11 +42,11 @@ def columns() -> tuple[tuple[str, str], ...]:
 
     fields = [f for f in AuditEvent._meta.concrete_fields if f.column != "id"]
     cols = [
-        (f.column, _SQL_TYPES.get(f.get_internal_type(), "text"))
+        (str(f.column), _SQL_TYPES.get(f.get_internal_type(), "text"))
         for f in fields
         if f.column not in _ORDER_LAST
     ]
-    by_name = {f.column: _SQL_TYPES.get(f.get_internal_type(), "text") for f in fields}
+    by_name = {str(f.column): _SQL_TYPES.get(f.get_internal_type(), "text") for f in fields}
     return tuple(cols) + tuple((c, by_name[c]) for c in _ORDER_LAST)
 
 

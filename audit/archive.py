@@ -70,7 +70,7 @@ def archive_prefix(
     if not report.valid:
         raise _refuse(actor, chain, report.first_broken_seq or through, report.reason)
     checkpoint = checkpoint_sign(actor=actor, chain=chain, through=through)
-    path, file_digest, count = _write_file(chain, start_seq + 1, through, checkpoint, out_dir)
+    _path, file_digest, count = _write_file(chain, start_seq + 1, through, checkpoint, out_dir)
     now = timezone.now()
     message = archive_message(
         chain=chain,

@@ -71,11 +71,7 @@ def latest_checkpoint(chain: str) -> Checkpoint | None:
 
 def _refuse(actor: Actor, chain: str, seq: int, reason: str) -> ChainInconsistent:
     """Record `audit.inconsistent` (independently: it survives the refusal) and build the error."""
-    agency = None
-    try:
-        agency = uuid.UUID(chain)
-    except ValueError:
-        pass
+    agency = None if chain == "platform" else uuid.UUID(chain)
     audit_record(
         actor=actor,
         action="audit.inconsistent",
@@ -130,7 +126,7 @@ def checkpoint_sign(*, actor: Actor, chain: str, through: int | None = None) -> 
         .order_by("-id")
         .first()
     )
-    from audit.verify import verify_segment
+    from audit.verify import checkpoints_of, verify_segment
 
     start, problem = _start(chain, seq)
     if problem:
@@ -138,6 +134,10 @@ def checkpoint_sign(*, actor: Actor, chain: str, through: int | None = None) -> 
     report, digest = verify_segment(chain, start, seq)
     if not report.valid:
         raise _refuse(actor, chain, report.first_broken_seq or seq, report.reason)
+    beyond = [c for c in checkpoints_of(chain) if int(c["seq"]) > head_seq]
+    if beyond:
+        where = beyond[0]["source"]
+        raise _refuse(actor, chain, head_seq + 1, f"truncated after checkpoint ({where})")
     if head is not None and seq == head.seq and head.hash != digest:
         raise _refuse(actor, chain, seq, "the chain head's hash differs from the events")
     if existing is not None and existing.head_hash == digest:

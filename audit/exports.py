@@ -4,8 +4,9 @@ What an export proves (see docs/compliance-guide.md, "Exports"):
 
 * `set: "chain"` lines are a contiguous segment of the agency's OWN chain (a seq range, or the
   seq range spanning a time range), ending at a signed checkpoint of its last seq (signed
-  only after the chain verifies up to there: a rewritten history is refused, 409). Each record's hash links to the previous one, so the checkpoint signature
-  covers every record in the segment: edits, gaps, reordering and truncation are all detected.
+  only after the chain verifies up to there: a rewritten history is refused, 409). Each
+  record's hash links to the previous one, so the checkpoint signature covers every record
+  in the segment: edits, gaps, reordering and truncation are all detected.
 * `set: "targeting"` lines are events from OTHER agencies' chains that this agency may see
   (`audit.selectors.audit_foreign_events_for`: reads, disclosures, transitions, messages and
   refusals on its data, and events of referrals sent to it).

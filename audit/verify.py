@@ -22,7 +22,6 @@ Streams rows in chunks: memory stays flat however long the chains are.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -33,9 +32,9 @@ from django.db import connection
 from django.utils import timezone
 
 from audit import mac
-from audit.canonical import GENESIS_HASH, archive_message, checkpoint_message, chain_hash
-from audit.published import archive_payload, checkpoint_payload, published, published_archives
+from audit.canonical import GENESIS_HASH, archive_message, chain_hash, checkpoint_message
 from audit.models import Archive, AuditEvent, ChainHead, Checkpoint
+from audit.published import archive_payload, checkpoint_payload, published, published_archives
 from audit.signing import signature_valid
 
 CHUNK = 10000
@@ -121,7 +120,8 @@ def anchor_of(chain: str) -> tuple[int, str, str | None]:
     best: dict[str, Any] | None = None
     for ar in found:
         if not (_archive_ok(ar) and ar.get("chain") == chain):
-            return 0, GENESIS_HASH, f"archive statement signature invalid ({ar['source']})"
+            seq = int(ar.get("seq", 0)) if str(ar.get("seq", "")).isdigit() else 0
+            return seq, GENESIS_HASH, f"archive statement signature invalid ({ar['source']})"
         if best is None or int(ar["seq"]) > int(best["seq"]):
             best = ar
     if best is None:
@@ -161,7 +161,8 @@ class _ChainWalk:
         report, at_seq, deep, sha = self.report, self.at_seq, self.deep, hashlib.sha256
         if not report.valid:
             return
-        key, digest_of, fromhex = mac.keys()[0], hmac.digest, bytes.fromhex
+        inner, outer = mac.hmac_pads(mac.keys()[0])
+        fromhex = bytes.fromhex
         expected, prev_raw = self.expected_seq, bytes.fromhex(self.prev)
         start = expected
         for seq, canonical, stored_mac, columns in rows:
@@ -172,9 +173,11 @@ class _ChainWalk:
             h = sha(prev_raw)
             h.update(canonical if type(canonical) is bytes else canonical.encode())
             raw = h.digest()
-            if digest_of(key, raw + fromhex(columns), "sha256").hex() != stored_mac and not (
-                mac.mac_ok(raw, fromhex(columns), stored_mac)
-            ):
+            i = inner.copy()
+            i.update(raw + fromhex(columns))
+            o = outer.copy()
+            o.update(i.digest())
+            if o.hexdigest() != stored_mac and not mac.mac_ok(raw, fromhex(columns), stored_mac):
                 report.broken(seq, diagnose(report.chain, seq, prev_raw.hex()))
                 break
             if deep and not self._deep_ok(seq, prev_raw.hex(), canonical):
@@ -202,9 +205,8 @@ class _ChainWalk:
         head_seq, head_hash = head or (0, GENESIS_HASH)
         if report.valid and head_seq > report.last_seq:
             report.broken(report.last_seq + 1, "truncated: the chain head is ahead of the events")
-        elif report.valid and head is not None and head_seq == report.last_seq:
-            if head_hash != self.prev:
-                report.broken(report.last_seq, "the chain head's hash differs from the events")
+        elif report.valid and head is not None and head_hash != self.prev:
+            report.broken(report.last_seq, "the chain head's hash differs from the events")
         for seq in sorted(self.at_seq):
             if report.valid and seq > report.last_seq:
                 source = self.at_seq[seq][0]["source"]
@@ -223,7 +225,10 @@ class _ChainWalk:
 
 def _row_values(chain: str, seq: int) -> dict[str, Any] | None:
     names = [c for c, _ in mac.bound_fields()] + ["canonical", "mac"]
-    return AuditEvent.objects.filter(chain=chain, seq=seq).values(*names).first()
+    row: dict[str, Any] | None = (
+        AuditEvent.objects.filter(chain=chain, seq=seq).values(*names).first()
+    )
+    return row
 
 
 def columns_problem(chain: str, seq: int, prev_hash: str, canonical: str | bytes) -> str:
@@ -280,17 +285,24 @@ def _rows(
         f"{mac.column_sql(mac.bound_fields())} FROM audit_auditevent "
         f"WHERE chain = %s AND seq > %s {limit}ORDER BY seq LIMIT {CHUNK}"
     )
-    last, done = after, 0
+    done = 0
+    for rows in _pages(sql, chain, after):
+        yield from rows
+        done += len(rows)
+        if progress is not None:
+            progress(chain, done)
+
+
+def _pages(sql: str, chain: str, after: int) -> Iterator[list[tuple[Any, ...]]]:
+    last = after
     with connection.cursor() as cursor:
         while True:
             cursor.execute(sql, [chain, last])
             rows = cursor.fetchall()
             if not rows:
                 return
-            yield from rows
-            last, done = rows[-1][0], done + len(rows)
-            if progress is not None:
-                progress(chain, done)
+            yield rows
+            last = rows[-1][0]
 
 
 def _rows_python(

@@ -38,7 +38,7 @@ class Command(BaseCommand):
             archive = archive_prefix(
                 actor=system_actor("audit_archive"),
                 chain=options["chain"],
-                out_dir=options["out"],
+                out_dir=Path(options["out"]),
                 through=options["through_seq"],
                 progress=progress,
             )
