@@ -26,7 +26,7 @@ from audit.services import audit_record
 from audit.verify import verify_chains
 from core.actor import SYSTEM
 from tests.audit.tamper import AppRole, as_app_role, as_superuser, forge_append
-from tests.conftest import actor
+from tests.conftest import actor, is_postgres  # noqa: F401 (skipif strings)
 
 WHO = ["superuser", pytest.param("app_role", marks=pytest.mark.postgres)]
 
