@@ -442,7 +442,7 @@ def test_verify_and_archive_commands_report_progress(chain, monkeypatch, capsys)
     assert "5 not yet covered by a signed checkpoint" in captured.out
 
 
-@pytest.mark.skipif("not is_postgres()")
+@pytest.mark.postgres
 def test_the_application_role_can_still_append_and_verify(chain, alice):
     with AppRole():
         event = audit_record(actor=actor(alice), action="client.list")
