@@ -141,6 +141,9 @@ urlpatterns += [
     path("audit/events", audit_v1.AuditEventListApi.as_view(), name="audit-events"),
     path("audit/verify", audit_v1.AuditVerifyApi.as_view(), name="audit-verify"),
     path("audit/exports", audit_v1.AuditExportCreateApi.as_view(), name="audit-exports"),
+    path(
+        "audit/checkpoints", audit_v1.AuditCheckpointCreateApi.as_view(), name="audit-checkpoints"
+    ),
     path("audit/public-key", audit_v1.AuditPublicKeyApi.as_view(), name="audit-public-key"),
 ]
 

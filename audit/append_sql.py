@@ -1,76 +1,109 @@
-"""PostgreSQL: `audit_append(...)` takes the chain lock, links, hashes, inserts and moves the head
-in ONE round trip (the head row stays locked until the caller's transaction commits).
+"""PostgreSQL: `audit_append(...)`, a compare-and-append in ONE round trip.
+
+The application builds the whole row itself (seq, prev_hash, canonical bytes, hash and the
+per-event MAC of audit/mac.py, whose key the database never sees) for the chain head it
+expects: its own last append on that chain, cached per connection. The function locks the
+chain head (`SELECT ... FOR UPDATE`, held until the caller's transaction commits) and compares:
+
+* head is at (seq - 1, prev_hash): it checks `hash = SHA-256(prev || canonical)`, inserts the
+  row and moves the head; returns the new id.
+* head is elsewhere (another writer appended, or a cached head was rolled back): it inserts
+  nothing and returns the current head with `out_id = NULL`. The lock stays held, so the
+  caller's second attempt, built for that head, cannot lose again.
 
 It first runs `SET CONSTRAINTS ALL IMMEDIATE`: Django's foreign keys are DEFERRABLE INITIALLY
 DEFERRED, so without it their row locks would be taken at COMMIT, after the chain lock, and a
 transaction holding a referenced row FOR UPDATE while waiting for the chain could deadlock with
 one holding the chain (tests/reliability/test_lock_order.py).
 
-Python sends the canonical record with two placeholders, `"seq":"@@SEQ@@"` and
-`"prev_hash":"@@PREV@@"`; the function substitutes the reserved values. The patterns cannot
-occur inside a JSON string value (every quote there is escaped), so only the keys match.
+The column list comes from the model (every concrete column but `id`), so a field added to
+`AuditEvent` is passed without editing this file.
 """
 
 from __future__ import annotations
 
-SEQ_MARK = "@@SEQ@@"
-PREV_MARK = "@@PREV@@"
-COLUMNS = (
-    "event_id", "chain", "occurred_at", "actor_kind", "actor_id", "actor_agency_id", "actor_role",
-    "auth_method", "action", "object_type", "object_id", "subject_ref", "target_agency_id",
-    "purpose", "consent_id", "categories", "outcome", "reason", "request_id", "route", "ip",
-    "user_agent",
-)  # fmt: skip
+from functools import cache
 
-_TYPES = {
-    "event_id": "uuid", "occurred_at": "timestamptz", "actor_agency_id": "uuid",
-    "target_agency_id": "uuid", "consent_id": "uuid", "categories": "jsonb",
-}  # fmt: skip
+_SQL_TYPES = {
+    "UUIDField": "uuid",
+    "DateTimeField": "timestamptz",
+    "JSONField": "jsonb",
+    "BigIntegerField": "bigint",
+    "IntegerField": "integer",
+    "BinaryField": "bytea",
+}
+_ORDER_LAST = ("seq", "prev_hash", "hash", "mac", "canonical")
 
 
-def fill(template: str, seq: int, prev_hash: str) -> str:
-    """The same substitution in Python (tests, SQLite fallback)."""
-    return template.replace(f'"prev_hash":"{PREV_MARK}"', f'"prev_hash":"{prev_hash}"').replace(
-        f'"seq":"{SEQ_MARK}"', f'"seq":{seq}'
-    )
+@cache
+def columns() -> tuple[tuple[str, str], ...]:
+    """(column, SQL type) of every column the function inserts, in a fixed order."""
+    from audit.models import AuditEvent
+
+    fields = [f for f in AuditEvent._meta.concrete_fields if f.column != "id"]
+    cols = [
+        (str(f.column), _SQL_TYPES.get(f.get_internal_type(), "text"))
+        for f in fields
+        if f.column not in _ORDER_LAST
+    ]
+    by_name = {str(f.column): _SQL_TYPES.get(f.get_internal_type(), "text") for f in fields}
+    return tuple(cols) + tuple((c, by_name[c]) for c in _ORDER_LAST)
 
 
-def _params() -> str:
-    return ", ".join(f"p_{c} {_TYPES.get(c, 'text')}" for c in COLUMNS)
+def column_names() -> tuple[str, ...]:
+    return tuple(c for c, _ in columns())
 
 
-CREATE_FUNCTION = f"""
-CREATE OR REPLACE FUNCTION audit_append(p_template text, {_params()})
-RETURNS TABLE (out_id bigint, out_seq bigint, out_prev text, out_hash text)
+def create_function() -> str:
+    cols = columns()
+    params = ", ".join(f"p_{c} {t}" for c, t in cols)
+    names = ", ".join(c for c, _ in cols)
+    values = ", ".join(f"p_{c}" for c, _ in cols)
+    return f"""
+CREATE OR REPLACE FUNCTION audit_append({params})
+RETURNS TABLE (out_id bigint, out_seq bigint, out_hash text)
 LANGUAGE plpgsql AS $$
 DECLARE
-  v_seq bigint; v_prev text; v_canon bytea; v_hash text; v_id bigint;
+  v_seq bigint; v_prev text; v_id bigint;
 BEGIN
   -- Check deferred foreign keys now, so their KEY SHARE locks are taken before the chain lock
   -- and the chain lock is the last lock the transaction takes (no lock-order deadlocks).
   SET CONSTRAINTS ALL IMMEDIATE;
-  UPDATE audit_chainhead h SET seq = h.seq + 1 WHERE h.chain = p_chain
-    RETURNING h.seq, h.hash INTO v_seq, v_prev;
+  SELECT h.seq, h.hash INTO v_seq, v_prev FROM audit_chainhead h
+    WHERE h.chain = p_chain FOR UPDATE;
   IF NOT FOUND THEN
     INSERT INTO audit_chainhead (chain, seq, hash) VALUES (p_chain, 0, repeat('0', 64))
       ON CONFLICT DO NOTHING;
-    UPDATE audit_chainhead h SET seq = h.seq + 1 WHERE h.chain = p_chain
-      RETURNING h.seq, h.hash INTO v_seq, v_prev;
+    SELECT h.seq, h.hash INTO v_seq, v_prev FROM audit_chainhead h
+      WHERE h.chain = p_chain FOR UPDATE;
   END IF;
-  v_canon := convert_to(replace(replace(p_template,
-      '"prev_hash":"{PREV_MARK}"', '"prev_hash":"' || v_prev || '"'),
-      '"seq":"{SEQ_MARK}"', '"seq":' || v_seq), 'UTF8');
-  v_hash := encode(sha256(decode(v_prev, 'hex') || v_canon), 'hex');
-  INSERT INTO audit_auditevent ({", ".join(COLUMNS)}, seq, prev_hash, hash, canonical)
-    VALUES ({", ".join("p_" + c for c in COLUMNS)}, v_seq, v_prev, v_hash, v_canon)
-    RETURNING id INTO v_id;
-  UPDATE audit_chainhead SET hash = v_hash WHERE chain = p_chain;
-  RETURN QUERY SELECT v_id, v_seq, v_prev, v_hash;
+  IF v_seq <> p_seq - 1 OR v_prev <> p_prev_hash THEN
+    RETURN QUERY SELECT NULL::bigint, v_seq, v_prev;  -- not the head: rebuild and call again
+    RETURN;
+  END IF;
+  IF encode(sha256(decode(p_prev_hash, 'hex') || p_canonical), 'hex') <> p_hash THEN
+    RAISE EXCEPTION 'audit_append: the hash does not match the canonical bytes';
+  END IF;
+  INSERT INTO audit_auditevent ({names}) VALUES ({values}) RETURNING id INTO v_id;
+  UPDATE audit_chainhead SET seq = p_seq, hash = p_hash WHERE chain = p_chain;
+  RETURN QUERY SELECT v_id, p_seq, p_hash;
 END;
 $$;
-"""  # noqa: S608 (built from the constants above only)
+"""  # noqa: S608 (built from the model's column names only)
+
 
 DROP_FUNCTION = "DROP FUNCTION IF EXISTS audit_append"
 
-_PLACEHOLDERS = ", ".join(["%s"] * (len(COLUMNS) + 1))
-CALL = f"SELECT out_id, out_seq, out_prev, out_hash FROM audit_append({_PLACEHOLDERS})"  # noqa: S608
+
+def call_sql() -> str:
+    placeholders = ", ".join(["%s"] * len(columns()))
+    return f"SELECT out_id, out_seq, out_hash FROM audit_append({placeholders})"  # noqa: S608
+
+
+def __getattr__(name: str) -> str:
+    """`CREATE_FUNCTION` / `CALL`, built from the model when first asked (migrations use them)."""
+    if name == "CREATE_FUNCTION":
+        return create_function()
+    if name == "CALL":
+        return call_sql()
+    raise AttributeError(name)

@@ -27,3 +27,24 @@ def checkpoint_message(*, chain: str, seq: int, head_hash: str, time: str) -> by
     return canonical_bytes(
         {"format": CHECKPOINT_FORMAT, "chain": chain, "seq": seq, "hash": head_hash, "time": time}
     )
+
+
+ARCHIVE_FORMAT = "referral-hub-audit-archive/1"
+
+
+def archive_message(
+    *, chain: str, seq: int, head_hash: str, archive_sha256: str, events: int, time: str
+) -> bytes:
+    """The bytes an archive statement's signature covers: the chain's events up to `seq`
+    (head hash `head_hash`) were moved into a file whose SHA-256 is `archive_sha256`."""
+    return canonical_bytes(
+        {
+            "format": ARCHIVE_FORMAT,
+            "chain": chain,
+            "seq": seq,
+            "hash": head_hash,
+            "archive_sha256": archive_sha256,
+            "events": events,
+            "time": time,
+        }
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-APPEND_ONLY = ("audit_auditevent", "audit_checkpoint")
+APPEND_ONLY = ("audit_auditevent", "audit_checkpoint", "audit_archive")
 HEAD_TABLE = "audit_chainhead"
 
 

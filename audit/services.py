@@ -13,9 +13,10 @@ from django.conf import settings
 from django.db import connections, models, transaction
 from django.utils import timezone
 
-from audit.append_sql import CALL, COLUMNS, PREV_MARK, SEQ_MARK, fill
+from audit import append_sql, mac
 from audit.canonical import GENESIS_HASH, canonical_bytes, chain_hash
 from audit.models import AuditEvent, ChainHead, Outcome
+from audit.owner import Owned, owned
 from audit.pseudonym import subject_ref
 from core import context
 from core.actor import Actor
@@ -33,6 +34,10 @@ def _object_ref(target: Target) -> tuple[str, str]:
     return target._meta.label_lower, str(target.pk)
 
 
+def _str(value: uuid.UUID | None) -> str | None:
+    return str(value) if value else None
+
+
 def _clip(value: str, limit: int) -> str:
     return (value or "")[:limit]
 
@@ -42,13 +47,13 @@ def _build(
     actor: Actor,
     action: str,
     target: Target,
-    subject_id: uuid.UUID | str | None,
     target_agency_id: uuid.UUID | None,
     outcome: str,
     reason: str,
     purpose: str,
     consent_id: uuid.UUID | None,
     categories: Iterable[str],
+    own: Owned,
 ) -> dict[str, Any]:
     ctx = context.current()
     object_type, object_id = _object_ref(target)
@@ -64,8 +69,10 @@ def _build(
         "action": action,
         "object_type": object_type,
         "object_id": object_id,
-        "subject_ref": subject_ref(subject_id),
+        "subject_ref": subject_ref(own.subject_id, agency_id=own.subject_agency_id),
         "target_agency_id": str(target_agency_id) if target_agency_id else None,
+        "subject_agency_id": _str(own.subject_agency_id),
+        "shared_agency_id": _str(own.shared_agency_id),
         "purpose": purpose or "",
         "consent_id": str(consent_id) if consent_id else None,
         "categories": sorted(set(categories)),
@@ -95,49 +102,64 @@ def _advance_head(using: str, chain: str) -> tuple[int, str]:
     return int(row[0]), str(row[1])
 
 
-def _append_pg(record: dict[str, Any], *, using: str) -> AuditEvent:
-    """PostgreSQL: lock, link, hash, insert and move the head in one call of `audit_append`."""
-    template = canonical_bytes({**record, "seq": SEQ_MARK, "prev_hash": PREV_MARK}).decode()
-    values = [record[c] for c in COLUMNS]
-    values[COLUMNS.index("categories")] = json.dumps(record["categories"])
-    with connections[using].cursor() as cursor:
-        cursor.execute(CALL, [template, *values])
-        event_pk, seq, prev_hash, digest = cursor.fetchone()
-    event = AuditEvent(
-        **{k: v for k, v in record.items() if k != "occurred_at"},
-        id=event_pk,
-        seq=seq,
-        prev_hash=prev_hash,
-        occurred_at=datetime.fromisoformat(record["occurred_at"]),
-        hash=digest,
-        canonical=fill(template, seq, prev_hash).encode(),
-    )
-    event._state.adding, event._state.db = False, using
+def _materialize(record: dict[str, Any], seq: int, prev_hash: str) -> dict[str, Any]:
+    """The full row for position (seq, prev_hash): canonical bytes, hash and MAC."""
+    row = {**record, "seq": seq, "prev_hash": prev_hash}
+    canonical = canonical_bytes(row)
+    row["hash"] = chain_hash(prev_hash, canonical)
+    row["mac"] = mac.event_mac(row["hash"], mac.column_digest(row, mac.bound_fields()))
+    row["canonical"] = canonical
+    return row
+
+
+def _event(row: dict[str, Any], *, using: str, pk: int | None = None) -> AuditEvent:
+    fields = {k: v for k, v in row.items() if k != "occurred_at"}
+    event = AuditEvent(**fields, occurred_at=datetime.fromisoformat(row["occurred_at"]))
+    if pk is not None:
+        event.id = pk
+        event._state.adding, event._state.db = False, using
     return event
+
+
+def _append_pg(record: dict[str, Any], *, using: str) -> AuditEvent:
+    """PostgreSQL: compare-and-append against the head this connection expects (one round
+    trip when it is right; a second, under the lock the first one took, when it is not)."""
+    conn = connections[using]
+    heads: dict[str, tuple[int, str]] = conn.__dict__.setdefault("_audit_heads", {})
+    chain = record["chain"]
+    seq, prev_hash = heads.get(chain, (0, GENESIS_HASH))
+    sql, names = append_sql.call_sql(), append_sql.column_names()
+    with conn.cursor() as cursor:
+        for _attempt in range(3):
+            row = _materialize(record, seq + 1, prev_hash)
+            values = [row[c] for c in names]
+            values[names.index("categories")] = json.dumps(row["categories"])
+            cursor.execute(sql, values)
+            event_pk, head_seq, head_hash = cursor.fetchone()
+            heads[chain] = (int(head_seq), str(head_hash))
+            if event_pk is not None:
+                return _event(row, using=using, pk=event_pk)
+            seq, prev_hash = int(head_seq), str(head_hash)
+    raise RuntimeError("audit_append: the chain head kept moving while locked")
 
 
 def _append(record: dict[str, Any], *, using: str) -> AuditEvent:
     """Take the chain lock, link the record, insert it and move the head; held until commit."""
+    record = {k: mac.clean(v) for k, v in record.items()}
     if connections[using].vendor == "postgresql":
         with transaction.atomic(using=using, savepoint=False):
             return _append_pg(record, using=using)
     chain = record["chain"]
     with transaction.atomic(using=using, savepoint=False):
         seq, prev_hash = _advance_head(using, chain)
-        record = {**record, "seq": seq, "prev_hash": prev_hash}
-        canonical = canonical_bytes(record)
-        digest = chain_hash(prev_hash, canonical)
-        event = AuditEvent(
-            **{k: v for k, v in record.items() if k != "occurred_at"},
-            occurred_at=datetime.fromisoformat(record["occurred_at"]),
-            hash=digest,
-            canonical=canonical,
-        )
+        row = _materialize(record, seq, prev_hash)
+        event = _event(row, using=using)
         event.save(using=using, force_insert=True)
-        ChainHead.objects.using(using).filter(chain=chain).update(hash=digest)
+        ChainHead.objects.using(using).filter(chain=chain).update(hash=row["hash"])
     return event
 
 
+PLATFORM_CHAIN = "platform"
 INDEPENDENT = "independent"  # `using=INDEPENDENT`: the event survives the caller's rollback
 
 
@@ -153,6 +175,8 @@ def audit_record(
     purpose: str = "",
     consent_id: uuid.UUID | None = None,
     categories: Iterable[str] = (),
+    subject_agency_id: uuid.UUID | None = None,
+    shared_agency_id: uuid.UUID | None = None,
     using: str = "default",
 ) -> AuditEvent:
     """Append an event. Call it last, so the chain lock is brief.
@@ -161,20 +185,38 @@ def audit_record(
     together). `using=INDEPENDENT` records a denied or failed attempt so that it survives the
     request's rollback: outside any transaction the default connection autocommits; inside one,
     the event goes through the separate `audit` connection and commits on its own.
+
+    The owner of the data (`subject_agency_id`) and the recipient sharing it
+    (`shared_agency_id`) are derived from `target`/`subject_id` (audit/owner.py); pass them only
+    where the target cannot say.
     """
-    record = _build(
+    alias = independent_alias() if using == INDEPENDENT else using
+    own = owned(
         actor=actor,
-        action=action,
         target=target,
         subject_id=subject_id,
+        subject_agency_id=subject_agency_id,
+        shared_agency_id=shared_agency_id,
         target_agency_id=target_agency_id,
         outcome=outcome,
-        reason=reason,
-        purpose=purpose,
-        consent_id=consent_id,
-        categories=categories,
+        using=alias,
     )
-    return _append(record, using=independent_alias() if using == INDEPENDENT else using)
+    fields: dict[str, Any] = {
+        "actor": actor,
+        "action": action,
+        "target": target,
+        "target_agency_id": target_agency_id,
+        "outcome": outcome,
+        "reason": reason,
+        "purpose": purpose,
+        "consent_id": consent_id,
+        "categories": list(categories),
+    }
+    event = _append(_build(**fields, own=own), using=alias)
+    if own.owner_copy is not None:  # a refused probe of another agency's data: its copy
+        copy = {**_build(**fields, own=own.owner_copy), "chain": PLATFORM_CHAIN}
+        _append(copy, using=alias)
+    return event
 
 
 def independent_alias() -> str:

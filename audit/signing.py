@@ -75,9 +75,54 @@ def sign(message: bytes) -> str:
     return base64.b64encode(private_key().sign(message)).decode()
 
 
-def signature_valid(message: bytes, signature_b64: str) -> bool:
+def _raw(key: Ed25519PublicKey) -> bytes:
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+def key_id_of(key: Ed25519PublicKey) -> str:
+    return hashlib.sha256(_raw(key)).hexdigest()[:16]
+
+
+@lru_cache(maxsize=4)
+def _retired(value: str) -> tuple[Ed25519PublicKey, ...]:
     try:
-        public_key().verify(base64.b64decode(signature_b64), message)
+        return tuple(
+            Ed25519PublicKey.from_public_bytes(base64.b64decode(item.strip(), validate=True))
+            for item in value.split(",")
+            if item.strip()
+        )
+    except (binascii.Error, ValueError) as exc:
+        raise ImproperlyConfigured(
+            "AUDIT_SIGNING_RETIRED_PUBLIC_KEYS must be comma-separated base64 Ed25519 public keys."
+        ) from exc
+
+
+def public_keys() -> dict[str, Ed25519PublicKey]:
+    """Every key a checkpoint may be signed with, by key id: the current one and the retired
+    ones (`AUDIT_SIGNING_RETIRED_PUBLIC_KEYS`, kept outside the database: a key added to the
+    database could sign anything)."""
+    keys = {key_id_of(k): k for k in _retired(settings.AUDIT_SIGNING_RETIRED_PUBLIC_KEYS or "")}
+    keys[key_id()] = public_key()
+    return keys
+
+
+def signature_valid(message: bytes, signature_b64: str, key_id: str | None = None) -> bool:
+    """Checked with the key named by `key_id` (current key when None; unknown id: invalid)."""
+    key = public_key() if key_id is None else public_keys().get(key_id)
+    if key is None:
+        return False
+    try:
+        key.verify(base64.b64decode(signature_b64), message)
     except (InvalidSignature, binascii.Error, ValueError):
         return False
     return True
+
+
+def retired_keys() -> list[dict[str, str]]:
+    """The retired public keys, by key id (base64 raw), for offline verifiers."""
+    current = key_id()
+    return [
+        {"key_id": kid, "public_key": base64.b64encode(_raw(key)).decode()}
+        for kid, key in sorted(public_keys().items())
+        if kid != current
+    ]

@@ -1,7 +1,8 @@
 """Counts for the compliance charts, over the caller's own scoped trail (`audit_event_list_for`).
 
 Aggregates only: no event row leaves here. Same scoping as the events list, so a chart never
-counts an event its reader could not list.
+counts an event its reader could not list. Disclosures are counted for the caller's OWN clients
+(`subject_agency_id`): who received its data, by whichever agency's chain recorded the read.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections import defaultdict
 from django.db.models import Count
 from django.db.models.functions import TruncDate
 
-from audit.selectors import audit_event_list_for
+from audit.selectors import audit_agency_of, audit_event_list_for
 from core.actor import Actor
 
 
@@ -37,11 +38,13 @@ def events_per_day(
 def disclosures_per_recipient(
     *, actor: Actor, since: datetime.datetime, until: datetime.datetime
 ) -> dict[uuid.UUID, int]:
-    """{recipient agency id: disclosure events} in [since, until), largest first."""
+    """{recipient agency id: disclosures of the caller's clients} in [since, until), largest
+    first (a recipient's own reads of other agencies' clients are not its disclosures)."""
     rows = (
         audit_event_list_for(
             actor=actor, action="disclosure", occurred_from=since, occurred_to=until
         )
+        .filter(subject_agency_id=audit_agency_of(actor))
         .order_by()
         .exclude(target_agency_id=None)
         .values("target_agency_id")

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
-PROTECTED_TABLES = ("audit_auditevent", "audit_checkpoint")
+PROTECTED_TABLES = ("audit_auditevent", "audit_checkpoint", "audit_archive")
+# Migration 0003 protected these two; audit_archive (migration 0006) came later.
+FIRST_TABLES = ("audit_auditevent", "audit_checkpoint")
 
 _PG_FUNCTION = """
 CREATE OR REPLACE FUNCTION audit_reject_change() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -44,35 +46,33 @@ def _sqlite_install(table: str) -> list[str]:
     ]
 
 
-def install_sql(vendor: str) -> list[str]:
+def install_sql(vendor: str, tables: tuple[str, ...] = PROTECTED_TABLES) -> list[str]:
     if vendor == "postgresql":
-        return [_PG_FUNCTION] + [s for t in PROTECTED_TABLES for s in _pg_install(t)]
+        return [_PG_FUNCTION] + [s for t in tables for s in _pg_install(t)]
     if vendor == "sqlite":
-        return [s for t in PROTECTED_TABLES for s in _sqlite_install(t)]
+        return [s for t in tables for s in _sqlite_install(t)]
     raise NotImplementedError(f"audit triggers are not written for {vendor!r}")
 
 
-def uninstall_sql(vendor: str) -> list[str]:
+def uninstall_sql(vendor: str, tables: tuple[str, ...] = PROTECTED_TABLES) -> list[str]:
     if vendor == "postgresql":
         return [
             f"DROP TRIGGER IF EXISTS {t}_{name} ON {t}"
-            for t in PROTECTED_TABLES
+            for t in tables
             for name in ("no_change", "no_truncate")
         ]
     return [
-        f"DROP TRIGGER IF EXISTS {t}_{name}"
-        for t in PROTECTED_TABLES
-        for name in ("no_update", "no_delete")
+        f"DROP TRIGGER IF EXISTS {t}_{name}" for t in tables for name in ("no_update", "no_delete")
     ]
 
 
-def install(connection: Any) -> None:
+def install(connection: Any, tables: tuple[str, ...] = PROTECTED_TABLES) -> None:
     with connection.cursor() as cursor:
-        for statement in install_sql(connection.vendor):
+        for statement in install_sql(connection.vendor, tables):
             cursor.execute(statement)
 
 
-def uninstall(connection: Any) -> None:
+def uninstall(connection: Any, tables: tuple[str, ...] = PROTECTED_TABLES) -> None:
     with connection.cursor() as cursor:
-        for statement in uninstall_sql(connection.vendor):
+        for statement in uninstall_sql(connection.vendor, tables):
             cursor.execute(statement)

@@ -1,31 +1,45 @@
-"""Recompute every chain from the stored canonical bytes and check it against signed checkpoints.
+"""Verify every chain: links, per-event MACs, bound columns, and every signed checkpoint.
 
-Detects an edited row (hash mismatch), a deleted row (seq gap), reordered rows (seq/prev_hash
-out of place) and a tail truncated after a checkpoint (the checkpoint names a seq the chain no
-longer reaches, or a different hash at that seq). Checkpoints come from the table and, when
-present, from the published files in `AUDIT_CHECKPOINT_DIR` (which a database superuser cannot
-reach). Streams rows in chunks: memory stays flat however long the chains are.
+For each row, in seq order, from the genesis (or from a signed archive anchor):
+
+* `seq` follows the previous one (a gap: deleted rows; out of place: reordered);
+* `hash = SHA-256(prev || canonical)` is recomputed from the previous event's hash;
+* `mac = HMAC(K, hash || SHA-256(columns))` holds (audit/mac.py). K is not in the database,
+  so a row added, altered or relinked by someone holding only database credentials fails here,
+  at that row, and so does an edit of ANY stored column (`action`, `actor_id`, `outcome`,
+  `object_id`, ... every column the API serves, filters on or exports, except the cursor `id`).
+  The column digest is computed by the database on PostgreSQL (one SHA-256 per row, no JSON
+  parsing), so this is the fast path, not an option. On failure the row is examined to say
+  which: hash, a column that differs from the canonical record, or a forged MAC.
+* every signed checkpoint at that seq (all of them: the table AND every published file, under
+  the key its `key_id` names, current or retired) names the same hash.
+
+Afterwards: a checkpoint beyond the last row (or a head ahead of it) means a truncated tail.
+The report says how many events are not yet covered by a signed checkpoint and since when.
+Streams rows in chunks: memory stays flat however long the chains are.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import connection
+from django.utils import timezone
 
-from audit import signing
-from audit.canonical import GENESIS_HASH, checkpoint_message
-from audit.checkpoints import checkpoint_payload
-from audit.models import AuditEvent, ChainHead, Checkpoint
+from audit import mac
+from audit.canonical import GENESIS_HASH, archive_message, chain_hash, checkpoint_message
+from audit.models import Archive, AuditEvent, ChainHead, Checkpoint
+from audit.published import archive_payload, checkpoint_payload, published, published_archives
+from audit.signing import signature_valid
 
 CHUNK = 10000
 _CHECKPOINT_KEYS = ("chain", "seq", "hash", "time", "key_id", "source", "signature_valid")
+Progress = Callable[[str, int], None]
 
 
 @dataclass
@@ -36,7 +50,11 @@ class ChainReport:
     valid: bool = True
     first_broken_seq: int | None = None
     reason: str = ""
-    checkpoint: dict[str, Any] | None = None
+    checkpoint: dict[str, Any] | None = None  # the newest valid one
+    checkpoints_checked: int = 0
+    unsigned_events: int = 0  # events after the newest signed checkpoint
+    seconds_since_checkpoint: float | None = None
+    archived_through_seq: int = 0
 
     def broken(self, seq: int, reason: str) -> None:
         if self.valid:
@@ -50,155 +68,306 @@ class Report:
     events_checked: int = 0
     first_broken: dict[str, Any] | None = None
     last_checkpoint: dict[str, Any] | None = None
+    unsigned_events: int = 0
+    seconds_since_checkpoint: float | None = None  # the oldest "newest checkpoint" of a chain
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _published(chain: str) -> dict[str, Any] | None:
-    path = Path(str(settings.AUDIT_CHECKPOINT_DIR)) / chain / "latest.json"
+def _checkpoint_ok(cp: dict[str, Any]) -> bool:
     try:
-        data: dict[str, Any] = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return data
+        message = checkpoint_message(
+            chain=cp["chain"], seq=int(cp["seq"]), head_hash=cp["hash"], time=cp["time"]
+        )
+    except (KeyError, TypeError, ValueError):
+        return False
+    return signature_valid(message, str(cp.get("signature", "")), str(cp.get("key_id", "")))
 
 
-def _signed_ok(cp: dict[str, Any]) -> bool:
-    message = checkpoint_message(
-        chain=cp["chain"], seq=int(cp["seq"]), head_hash=cp["hash"], time=cp["time"]
-    )
-    return signing.signature_valid(message, str(cp.get("signature", "")))
+def _archive_ok(ar: dict[str, Any]) -> bool:
+    try:
+        message = archive_message(
+            chain=ar["chain"],
+            seq=int(ar["seq"]),
+            head_hash=ar["hash"],
+            archive_sha256=ar["archive_sha256"],
+            events=int(ar["events"]),
+            time=ar["time"],
+        )
+    except (KeyError, TypeError, ValueError):
+        return False
+    return signature_valid(message, str(ar.get("signature", "")), str(ar.get("key_id", "")))
 
 
-def _checkpoints(chain: str) -> list[dict[str, Any]]:
-    """The newest checkpoint in the table and the newest published file (they may differ)."""
-    found = []
-    row = Checkpoint.objects.filter(chain=chain).order_by("-seq", "-id").first()
-    if row is not None:
-        found.append({**checkpoint_payload(row), "source": "table"})
-    published = _published(chain)
-    if published is not None:
-        found.append({**published, "source": "published"})
-    return found
+def checkpoints_of(chain: str) -> list[dict[str, Any]]:
+    """Every checkpoint of the chain: each table row and each published file."""
+    rows = [
+        {**checkpoint_payload(cp), "source": "table"}
+        for cp in Checkpoint.objects.filter(chain=chain).order_by("seq", "id")
+    ]
+    files = [{**cp, "source": "published"} for cp in published(chain)]
+    for cp in rows + files:
+        cp["signature_valid"] = _checkpoint_ok(cp) and cp.get("chain") == chain
+    return rows + files
+
+
+def anchor_of(chain: str) -> tuple[int, str, str | None]:
+    """Where verification of `chain` starts: (seq, hash, problem). (0, genesis) unless a prefix
+    was archived; the newest archive statement whose signature holds is the anchor."""
+    found = [{**archive_payload(a), "source": "table"} for a in Archive.objects.filter(chain=chain)]
+    found += [{**a, "source": "published"} for a in published_archives(chain)]
+    best: dict[str, Any] | None = None
+    for ar in found:
+        if not (_archive_ok(ar) and ar.get("chain") == chain):
+            seq = int(ar.get("seq", 0)) if str(ar.get("seq", "")).isdigit() else 0
+            return seq, GENESIS_HASH, f"archive statement signature invalid ({ar['source']})"
+        if best is None or int(ar["seq"]) > int(best["seq"]):
+            best = ar
+    if best is None:
+        return 0, GENESIS_HASH, None
+    return int(best["seq"]), str(best["hash"]), None
 
 
 class _ChainWalk:
     """State of one chain while its rows stream past."""
 
-    def __init__(self, chain: str, deep: bool) -> None:
+    def __init__(self, chain: str, deep: bool, start: tuple[int, str] | None = None) -> None:
         self.report = ChainReport(chain=chain)
-        self.expected_seq = 1
-        self.prev = GENESIS_HASH
         self.deep = deep
-        self.checkpoints = _checkpoints(chain)
-        self.at_seq = {int(cp["seq"]): cp for cp in self.checkpoints}
+        if start is None:
+            seq, digest, problem = anchor_of(chain)
+            if problem:
+                self.report.broken(seq + 1, problem)
+            start = (seq, digest)
+        self.start_seq = start[0]
+        self.report.archived_through_seq = start[0]
+        self.expected_seq, self.prev = start[0] + 1, start[1]
+        self.report.last_seq = start[0]
+        self.checkpoints = checkpoints_of(chain)
+        self.at_seq: dict[int, list[dict[str, Any]]] = {}
         for cp in self.checkpoints:
-            cp["signature_valid"] = _signed_ok(cp)
             if not cp["signature_valid"]:
                 self.report.broken(int(cp["seq"]), f"checkpoint signature invalid ({cp['source']})")
+                continue
+            if int(cp["seq"]) == self.start_seq and cp["hash"] != self.prev:
+                self.report.broken(self.start_seq + 1, "checkpoint differs from the archive anchor")
+            if int(cp["seq"]) > self.start_seq:
+                self.at_seq.setdefault(int(cp["seq"]), []).append(cp)
+        self.report.checkpoints_checked = sum(map(len, self.at_seq.values()))
 
-    def consume(self, rows: Iterable[tuple[int, str, Any]]) -> None:
-        """Walk this chain's rows in seq order; stop at the first broken link (hot loop)."""
+    def consume(self, rows: Iterable[tuple[int, Any, str, str]]) -> None:
+        """Walk this chain's rows in seq order; stop at the first broken one (hot loop)."""
         report, at_seq, deep, sha = self.report, self.at_seq, self.deep, hashlib.sha256
         if not report.valid:
             return
-        expected, prev = self.expected_seq, self.prev
-        prev_raw = bytes.fromhex(prev)
-        for seq, digest, canonical in rows:
+        inner, outer = mac.hmac_pads(mac.keys()[0])
+        fromhex = bytes.fromhex
+        expected, prev_raw = self.expected_seq, bytes.fromhex(self.prev)
+        start = expected
+        for seq, canonical, stored_mac, columns in rows:
             if seq != expected:
                 gap = "missing events (seq gap)" if seq > expected else "rows out of order"
                 report.broken(expected, gap)
                 break
             h = sha(prev_raw)
             h.update(canonical if type(canonical) is bytes else canonical.encode())
-            prev_raw = h.digest()
-            computed = prev_raw.hex()
-            if computed != digest:
-                report.broken(seq, "hash does not match the stored canonical bytes")
+            raw = h.digest()
+            i = inner.copy()
+            i.update(raw + fromhex(columns))
+            o = outer.copy()
+            o.update(i.digest())
+            if o.hexdigest() != stored_mac and not mac.mac_ok(raw, fromhex(columns), stored_mac):
+                report.broken(seq, diagnose(report.chain, seq, prev_raw.hex()))
                 break
-            if deep and not self._deep_ok(seq, prev, canonical):
+            if deep and not self._deep_ok(seq, prev_raw.hex(), canonical):
                 break
-            if at_seq and seq in at_seq and at_seq[seq]["hash"] != computed:
-                report.broken(
-                    seq, f"hash differs from the signed checkpoint ({at_seq[seq]['source']})"
-                )
-                break
-            expected, prev = expected + 1, computed
-        report.events_checked += expected - self.expected_seq
+            prev_raw = raw
+            if at_seq and seq in at_seq:
+                computed = raw.hex()
+                bad = next((c for c in at_seq[seq] if c["hash"] != computed), None)
+                if bad is not None:
+                    report.broken(seq, f"hash differs from the signed checkpoint ({bad['source']})")
+                    break
+            expected += 1
+        report.events_checked += expected - start
         report.last_seq = expected - 1
-        self.expected_seq, self.prev = expected, prev
+        self.expected_seq, self.prev = expected, prev_raw.hex()
 
     def _deep_ok(self, seq: int, prev_hash: str, canonical: str | bytes) -> bool:
-        record = json.loads(canonical)
-        stored = {"chain": self.report.chain, "seq": seq, "prev_hash": prev_hash}
-        for key, value in stored.items():
-            if record.get(key) != value:
-                self.report.broken(seq, f"canonical {key} differs from the row")
-                return False
-        return True
+        problem = columns_problem(self.report.chain, seq, prev_hash, canonical)
+        if problem:
+            self.report.broken(seq, problem)
+        return not problem
 
-    def finish(self, head_seq: int) -> ChainReport:
+    def finish(self, head: tuple[int, str] | None) -> ChainReport:
         report = self.report
+        head_seq, head_hash = head or (0, GENESIS_HASH)
         if report.valid and head_seq > report.last_seq:
             report.broken(report.last_seq + 1, "truncated: the chain head is ahead of the events")
-        for cp in self.checkpoints:
-            if report.valid and int(cp["seq"]) > report.last_seq:
-                report.broken(report.last_seq + 1, f"truncated after checkpoint ({cp['source']})")
-        if self.checkpoints:
-            best = max(self.checkpoints, key=lambda c: (int(c["seq"]), c["source"] == "table"))
+        elif report.valid and head is not None and head_hash != self.prev:
+            report.broken(report.last_seq, "the chain head's hash differs from the events")
+        for seq in sorted(self.at_seq):
+            if report.valid and seq > report.last_seq:
+                source = self.at_seq[seq][0]["source"]
+                report.broken(report.last_seq + 1, f"truncated after checkpoint ({source})")
+        valid = [c for c in self.checkpoints if c["signature_valid"]]
+        if valid:
+            best = max(valid, key=lambda c: (int(c["seq"]), c["time"], c["source"] == "table"))
             report.checkpoint = {k: best[k] for k in _CHECKPOINT_KEYS if k in best}
+            report.unsigned_events = max(0, report.last_seq - int(best["seq"]))
+            age = timezone.now() - datetime.fromisoformat(best["time"])
+            report.seconds_since_checkpoint = round(age.total_seconds(), 3)
+        else:
+            report.unsigned_events = report.last_seq - report.archived_through_seq
         return report
 
 
-def _rows(chain: str) -> Iterator[tuple[int, str, Any]]:
-    """Stream one chain's (seq, hash, canonical) in seq order, CHUNK rows per query.
+def _row_values(chain: str, seq: int) -> dict[str, Any] | None:
+    names = [c for c, _ in mac.bound_fields()] + ["canonical", "mac"]
+    row: dict[str, Any] | None = (
+        AuditEvent.objects.filter(chain=chain, seq=seq).values(*names).first()
+    )
+    return row
 
-    Keyset pages over the unique (chain, seq) index: no long transaction, flat memory. On
-    PostgreSQL the canonical bytes (ASCII JSON) travel as text: bytea's hex form doubles the
-    transfer and its decoding dominated the run. `prev_hash` is not fetched: the hash is
-    recomputed from the previous event's hash, so a wrong link shows as a hash mismatch.
+
+def columns_problem(chain: str, seq: int, prev_hash: str, canonical: str | bytes) -> str:
+    """Each key of the canonical record that is a column must equal the stored column."""
+    row = _row_values(chain, seq)
+    if row is None:
+        return "row missing"
+    try:
+        record = json.loads(canonical)
+    except ValueError:
+        return "canonical bytes are not JSON"
+    kinds = dict(mac.bound_fields())
+    if record.get("prev_hash") != prev_hash:
+        return "canonical prev_hash does not link to the previous event"
+    for key, value in record.items():
+        kind = kinds.get(key)
+        if kind and mac.text_of(kind, value) != mac.text_of(kind, row[key]):
+            return f"column {key} differs from the canonical record"
+    return ""
+
+
+def diagnose(chain: str, seq: int, prev_hash: str) -> str:
+    """Why the MAC of (chain, seq) failed: slow, runs once, on the broken row only."""
+    row = _row_values(chain, seq)
+    if row is None:
+        return "row missing"
+    canonical = bytes(row["canonical"])
+    if chain_hash(prev_hash, canonical) != row["hash"]:
+        if row["prev_hash"] != prev_hash:
+            return "does not link to the previous event (relinked, reordered or inserted)"
+        return "hash does not match the stored canonical bytes"
+    problem = columns_problem(chain, seq, prev_hash, canonical)
+    if problem:
+        return problem
+    return "MAC invalid: written without the application's audit key (forged)"
+
+
+def _rows(
+    chain: str, after: int = 0, through: int | None = None, *, progress: Progress | None = None
+) -> Iterator[tuple[Any, ...]]:
+    """Stream one chain's (seq, canonical, mac, column digest hex) in seq order, CHUNK rows
+    per query: keyset pages over the unique (chain, seq) index, no long transaction.
+
+    On PostgreSQL the canonical bytes (ASCII JSON) travel as text (bytea's hex form doubles the
+    transfer) and the database computes the column digest. Elsewhere the columns are fetched
+    and digested here.
     """
-    canonical = (
-        "convert_from(canonical, 'UTF8')" if connection.vendor == "postgresql" else "canonical"
-    )
+    if connection.vendor != "postgresql":
+        yield from _rows_python(chain, after, through, progress)
+        return
+    limit = "" if through is None else f"AND seq <= {int(through)} "
     sql = (
-        f"SELECT seq, hash, {canonical} FROM audit_auditevent "  # noqa: S608
-        f"WHERE chain = %s AND seq > %s ORDER BY seq LIMIT {CHUNK}"
+        "SELECT seq, convert_from(canonical, 'UTF8'), mac, "  # noqa: S608 (constants only)
+        f"{mac.column_sql(mac.bound_fields())} FROM audit_auditevent "
+        f"WHERE chain = %s AND seq > %s {limit}ORDER BY seq LIMIT {CHUNK}"
     )
-    last = -(2**62)
+    done = 0
+    for rows in _pages(sql, chain, after):
+        yield from rows
+        done += len(rows)
+        if progress is not None:
+            progress(chain, done)
+
+
+def _pages(sql: str, chain: str, after: int) -> Iterator[list[tuple[Any, ...]]]:
+    last = after
     with connection.cursor() as cursor:
         while True:
             cursor.execute(sql, [chain, last])
             rows = cursor.fetchall()
             if not rows:
                 return
-            yield from rows
+            yield rows
             last = rows[-1][0]
 
 
+def _rows_python(
+    chain: str, after: int, through: int | None, progress: Progress | None
+) -> Iterator[tuple[Any, ...]]:
+    fields = mac.bound_fields()
+    names = [c for c, _ in fields]
+    last, done = after, 0
+    while True:
+        qs = AuditEvent.objects.filter(chain=chain, seq__gt=last)
+        if through is not None:
+            qs = qs.filter(seq__lte=through)
+        page = list(qs.order_by("seq").values(*names, "canonical", "mac")[:CHUNK])
+        if not page:
+            return
+        for row in page:
+            yield (
+                row["seq"],
+                bytes(row["canonical"]),
+                row["mac"],
+                mac.column_digest(row, fields).hex(),
+            )
+        last, done = page[-1]["seq"], done + len(page)
+        if progress is not None:
+            progress(chain, done)
+
+
 def _all_chains() -> set[str]:
-    """Every chain with events, a head or a checkpoint (a chain emptied by deletion counts)."""
-    with_events = AuditEvent.objects.values_list("chain", flat=True).distinct()
-    heads = ChainHead.objects.values_list("chain", flat=True)
-    checkpoints = Checkpoint.objects.values_list("chain", flat=True).distinct()
-    return set(with_events) | set(heads) | set(checkpoints)
+    """Every chain with events, a head, a checkpoint or an archive."""
+    found: set[str] = set()
+    for model in (AuditEvent, ChainHead, Checkpoint, Archive):
+        found |= set(model.objects.values_list("chain", flat=True).distinct())
+    return found
 
 
-def verify_chains(chains: list[str] | None = None, *, deep: bool = False) -> Report:
+def verify_chains(
+    chains: list[str] | None = None, *, deep: bool = False, progress: Progress | None = None
+) -> Report:
     """Verify the given chains (all when None); report the first broken (chain, seq)."""
-    heads = dict(ChainHead.objects.values_list("chain", "seq"))
+    heads = {h.chain: (h.seq, h.hash) for h in ChainHead.objects.all()}
     reports = []
     for chain in sorted(set(chains) if chains is not None else _all_chains()):
         walk = _ChainWalk(chain, deep)
-        walk.consume(_rows(chain))
-        reports.append(walk.finish(heads.get(chain, 0)))
+        walk.consume(_rows(chain, walk.start_seq, progress=progress))
+        reports.append(walk.finish(heads.get(chain)))
     return _report(reports)
+
+
+def verify_segment(
+    chain: str, start: tuple[int, str], through: int, *, progress: Progress | None = None
+) -> tuple[ChainReport, str]:
+    """Verify `chain` from a trusted (seq, hash) up to seq `through`: (report, hash at the
+    last verified seq). Signing and archiving use it."""
+    walk = _ChainWalk(chain, False, start=start)
+    walk.consume(_rows(chain, start[0], through, progress=progress))
+    report = walk.report
+    if report.valid and report.last_seq < through:
+        report.broken(report.last_seq + 1, "missing events (seq gap or truncated)")
+    return report, walk.prev
 
 
 def _report(chain_reports: list[ChainReport]) -> Report:
     broken = next((c for c in chain_reports if not c.valid), None)
     checkpoints = [c.checkpoint for c in chain_reports if c.checkpoint]
+    ages = [c.seconds_since_checkpoint for c in chain_reports if c.unsigned_events]
     return Report(
         valid=broken is None,
         chains=chain_reports,
@@ -209,4 +378,6 @@ def _report(chain_reports: list[ChainReport]) -> Report:
             else None
         ),
         last_checkpoint=max(checkpoints, key=lambda c: c["time"]) if checkpoints else None,
+        unsigned_events=sum(c.unsigned_events for c in chain_reports),
+        seconds_since_checkpoint=max((a for a in ages if a is not None), default=None),
     )

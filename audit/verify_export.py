@@ -59,12 +59,14 @@ class _Verifier:
         self.from_seq = 1
         self.last: dict[str, Any] | None = None  # last own-chain event
         self.checkpoint: dict[str, Any] | None = None
+        self.to_seq: int | None = None
         self.counts = {"chain": 0, "targeting": 0}
 
     def header(self, n: int, obj: dict[str, Any]) -> None:
         if n != 1 or obj.get("format") != "referral-hub-audit-export/1":
             raise Broken(n, "the first line must be a referral-hub-audit-export/1 header")
         self.agency, self.from_seq = str(obj["agency_id"]), int(obj.get("from_seq", 1))
+        self.to_seq = int(obj["to_seq"]) if obj.get("to_seq") else None
 
     def event(self, n: int, obj: dict[str, Any]) -> None:
         canonical = str(obj["canonical"]).encode("ascii")
@@ -77,8 +79,10 @@ class _Verifier:
         if obj["set"] == "chain":
             self._link(n, obj)
         elif obj["set"] == "targeting":
-            if record.get("target_agency_id") != self.agency or obj["chain"] == self.agency:
-                raise Broken(n, "a targeting event must target this agency from another chain")
+            # another chain's event on this agency's data, or on a referral sent to it
+            seen_by = (record.get("subject_agency_id"), record.get("shared_agency_id"))
+            if self.agency not in seen_by or obj["chain"] == self.agency:
+                raise Broken(n, "a targeting event must concern this agency, from another chain")
         else:
             raise Broken(n, f"unknown set {obj['set']!r}")
         self.counts[obj["set"]] += 1
@@ -129,6 +133,10 @@ class _Verifier:
             raise Broken(n, "event counts differ from the footer")
         if self.last is not None and self.checkpoint is None:
             raise Broken(n, "the chain segment has no covering checkpoint")
+        if self.last is not None and self.to_seq is not None and self.last["seq"] != self.to_seq:
+            raise Broken(
+                n, f"the segment ends at seq {self.last['seq']}, header says {self.to_seq}"
+            )
 
 
 def verify_export(path: Path, key: Ed25519PublicKey) -> str:

@@ -18,7 +18,7 @@ from django.db.models import QuerySet
 
 from agencies.models import Agency
 from audit.models import AuditEvent, Outcome
-from audit.pseudonym import subject_ref
+from audit.pseudonym import subject_refs
 from audit.services import audit_record
 from clients.selectors import ACCOUNTING, client_get_for
 from core.actor import Actor
@@ -46,8 +46,9 @@ def disclosures_qs_for(*, actor: Actor, client_id: uuid.UUID) -> QuerySet[AuditE
     Index: (subject_ref, id). The caller paginates, then renders a page with `disclosures_read`.
     """
     client = client_get_for(actor=actor, client_id=client_id, need=ACCOUNTING)
+    refs = subject_refs(client.id, agency_id=client.agency_id)
     return AuditEvent.objects.filter(
-        subject_ref=subject_ref(client.id), action="disclosure", outcome=Outcome.ALLOW
+        subject_ref__in=refs, action="disclosure", outcome=Outcome.ALLOW
     ).only(*SHOWN)
 
 

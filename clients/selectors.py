@@ -88,3 +88,9 @@ def client_locked(*, client: Client, with_key: bool = False) -> Client:
     """The row of a client already scoped (or named by a system actor), locked until commit."""
     rows = Client.objects.select_for_update(of=("self",))
     return (rows.select_related("data_key") if with_key else rows).get(pk=client.pk)
+
+
+def client_owner_row(client_id: uuid.UUID, using: str) -> Client | None:
+    """Unscoped, for the audit trail's owner rules only (audit/owner.py): the id and the agency
+    of a client, no sealed column, on the audit's connection."""
+    return Client.objects.using(using).only("id", "agency_id").filter(pk=client_id).first()

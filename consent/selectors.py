@@ -88,3 +88,13 @@ def consent_filter(rows: QuerySet[Consent], **params: str) -> QuerySet[Consent]:
         except ValueError:
             raise ValidationFailed("Not a UUID.", field="recipient_agency_id") from None
     return rows
+
+
+def consent_owner_row(consent_id: uuid.UUID, using: str) -> Consent | None:
+    """Unscoped, for the audit trail's owner rules only (audit/owner.py): ids, no sealed text."""
+    return (
+        Consent.objects.using(using)
+        .only("id", "agency_id", "client_id", "recipient_agency_id")
+        .filter(pk=consent_id)
+        .first()
+    )

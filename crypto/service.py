@@ -153,6 +153,7 @@ def report_failure(
         action="crypto.decrypt_failed",
         target=(table, row_id),
         subject_id=client.pk if isinstance(client.pk, uuid.UUID) else None,
+        subject_agency_id=client.agency_id,  # the row may not be committed yet: no look-up
         target_agency_id=client.agency_id,
         outcome="error",
         reason=error.code,

@@ -46,6 +46,7 @@ def _generated() -> dict[str, str]:
         "JWT_SIGNING_KEY": secrets.token_urlsafe(48),
         "AUDIT_PSEUDONYM_KEY": secrets.token_urlsafe(32),
         "AUDIT_SIGNING_KEY": _b64(32),
+        "AUDIT_MAC_KEY": _b64(32),
     }
 
 

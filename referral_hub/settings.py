@@ -220,6 +220,9 @@ AUDIT_SIGNING_KEY = (
     if env_str("AUDIT_SIGNING_KEY_LABEL")
     else env_required("AUDIT_SIGNING_KEY")
 )
+# Per-event MAC key (audit/mac.py; derived from AUDIT_PSEUDONYM_KEY when unset) and rotations.
+AUDIT_MAC_KEY, AUDIT_MAC_RETIRED_KEYS = env_str("AUDIT_MAC_KEY"), env_str("AUDIT_MAC_RETIRED_KEYS")
+AUDIT_SIGNING_RETIRED_PUBLIC_KEYS = env_str("AUDIT_SIGNING_RETIRED_PUBLIC_KEYS")
 AUDIT_INDEPENDENT_ALIAS = env_str("AUDIT_INDEPENDENT_ALIAS", "audit")
 AUDIT_CHECKPOINT_DIR = env_str("AUDIT_CHECKPOINT_DIR", str(BASE_DIR / ".dev" / "checkpoints"))
 FIELD_KEYS = os.environ.get("FIELD_KEYS")  # the key ring itself; FIELD_KEYS_FILE is a path

@@ -18,10 +18,12 @@ from api.pagination import IdCursorPagination
 from api.permissions import Authenticated, allow
 from api.serializers import StrictInput, StrictQuery
 from audit import signing
+from audit.checkpoints import checkpoint_dict, checkpoint_request
 from audit.exports import audit_export_create
 from audit.models import Outcome
 from audit.selectors import audit_agency_of, audit_event_list_for
 from audit.verify import verify_chains
+from core.errors import ValidationFailed
 
 # Compliance officers, or partner systems holding `audit:read`; everyone else gets 403.
 AUDIT_READERS = allow(roles=("compliance_officer",), scope="audit:read")
@@ -41,8 +43,18 @@ class AuditEventOutput(serializers.Serializer):
     action = serializers.CharField()
     object_type = serializers.CharField()
     object_id = serializers.CharField()
-    subject_ref = serializers.CharField(help_text="HMAC pseudonym of the client id.")
-    target_agency_id = serializers.UUIDField(allow_null=True)
+    subject_ref = serializers.CharField(
+        help_text="Your agency's pseudonym of the client (HMAC; another agency sees another value)."
+    )
+    target_agency_id = serializers.UUIDField(
+        allow_null=True, help_text="The other agency the event names (recipient, reader)."
+    )
+    subject_agency_id = serializers.UUIDField(
+        allow_null=True, help_text="The agency that owns the data (the client's agency)."
+    )
+    shared_agency_id = serializers.UUIDField(
+        allow_null=True, help_text="The recipient of the sent referral the event is about."
+    )
     purpose = serializers.CharField()
     consent_id = serializers.UUIDField(allow_null=True)
     categories = serializers.ListField(child=serializers.CharField())
@@ -74,10 +86,25 @@ class AuditEventListQuery(StrictQuery):
 AuditEventListQuery._declared_fields["from"] = serializers.DateTimeField(
     required=False, help_text="occurred at or after"
 )
+# The cursor pagination's own parameters.
+_PAGING = ("cursor", "page_size")
+
+
+def _known_filters_only(params: Any) -> None:
+    """An unknown filter is a 400 naming the known ones (ignoring it would widen the search)."""
+    known = sorted([*AuditEventListQuery._declared_fields, *_PAGING])
+    unknown = sorted(set(params) - set(known))
+    if unknown:
+        raise ValidationFailed(
+            f"Unknown filter(s): {', '.join(u[:40] for u in unknown[:10])}.",
+            field=unknown[0][:40],
+            known_filters=known,
+        )
 
 
 class AuditEventListApi(GenericAPIView):
-    """Events your agency performed or that targeted your agency; newest first."""
+    """Events your agency performed, events on your agency's data by anyone (reads, disclosures,
+    transitions, messages, refusals) and events about referrals sent to you; newest first."""
 
     permission_classes = [AUDIT_READERS]
     pagination_class = IdCursorPagination
@@ -85,6 +112,7 @@ class AuditEventListApi(GenericAPIView):
 
     @extend_schema(parameters=[AuditEventListQuery], responses={200: AuditEventOutput(many=True)})
     def get(self, request: Request) -> Response:
+        _known_filters_only(request.query_params)
         query = AuditEventListQuery(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = query.validated_data
@@ -127,7 +155,15 @@ class AuditChainOutput(serializers.Serializer):
     valid = serializers.BooleanField()
     first_broken_seq = serializers.IntegerField(allow_null=True)
     reason = serializers.CharField()
-    checkpoint = AuditCheckpointOutput(allow_null=True)
+    checkpoint = AuditCheckpointOutput(allow_null=True, help_text="the newest signed one")
+    checkpoints_checked = serializers.IntegerField()
+    unsigned_events = serializers.IntegerField(
+        help_text="events after the newest signed checkpoint (not yet covered by a signature)"
+    )
+    seconds_since_checkpoint = serializers.FloatField(allow_null=True)
+    archived_through_seq = serializers.IntegerField(
+        help_text="events up to this seq were archived; verification starts after it"
+    )
 
 
 class AuditVerifyOutput(serializers.Serializer):
@@ -136,6 +172,8 @@ class AuditVerifyOutput(serializers.Serializer):
     events_checked = serializers.IntegerField()
     first_broken = AuditBrokenOutput(allow_null=True)
     last_checkpoint = AuditCheckpointOutput(allow_null=True)
+    unsigned_events = serializers.IntegerField()
+    seconds_since_checkpoint = serializers.FloatField(allow_null=True)
 
 
 class AuditVerifyApi(APIView):
@@ -154,6 +192,24 @@ class AuditExportInput(StrictInput):
     from_seq = serializers.IntegerField(
         min_value=1, required=False, default=1, help_text="first seq of your chain to include"
     )
+    to_seq = serializers.IntegerField(
+        min_value=1, required=False, help_text="last seq to include (default: the head)"
+    )
+    to = serializers.DateTimeField(
+        required=False, help_text="only events that occurred before (exclusive)"
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs.get("to_seq") and attrs["to_seq"] < attrs["from_seq"]:
+            raise serializers.ValidationError({"to_seq": ["Must not be below from_seq."]})
+        if attrs.get("from") and attrs.get("to") and attrs["to"] <= attrs["from"]:
+            raise serializers.ValidationError({"to": ["Must be after from."]})
+        return attrs
+
+
+AuditExportInput._declared_fields["from"] = serializers.DateTimeField(
+    required=False, help_text="only events that occurred at or after"
+)
 
 
 class AuditExportCreateApi(APIView):
@@ -172,8 +228,13 @@ class AuditExportCreateApi(APIView):
     def post(self, request: Request) -> Any:
         data = AuditExportInput(data=request.data)
         data.is_valid(raise_exception=True)
+        given = data.validated_data
         export = audit_export_create(
-            actor=actor_of(request), from_seq=data.validated_data["from_seq"]
+            actor=actor_of(request),
+            from_seq=given["from_seq"],
+            to_seq=given.get("to_seq"),
+            occurred_from=given.get("from"),
+            occurred_to=given.get("to"),
         )
         response = HttpResponse(export.body, content_type="application/jsonl")
         response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
@@ -181,11 +242,34 @@ class AuditExportCreateApi(APIView):
         return response
 
 
+class AuditCheckpointCreateApi(APIView):
+    """Sign a checkpoint of your agency's chain now (after verifying it); audited.
+
+    409 `audit_inconsistent` when the chain does not verify from the previous signed checkpoint:
+    nothing is signed and an `audit.inconsistent` event is recorded.
+    """
+
+    permission_classes = [AUDIT_READERS]
+
+    @extend_schema(request=None, responses={201: AuditCheckpointOutput})
+    def post(self, request: Request) -> Response:
+        checkpoint = checkpoint_request(actor=actor_of(request))
+        return Response(AuditCheckpointOutput(checkpoint_dict(checkpoint)).data, status=201)
+
+
+class AuditRetiredKeyOutput(serializers.Serializer):
+    key_id = serializers.CharField()
+    public_key = serializers.CharField()
+
+
 class AuditPublicKeyOutput(serializers.Serializer):
     algorithm = serializers.CharField()
     key_id = serializers.CharField()
     public_key = serializers.CharField(help_text="raw 32-byte Ed25519 public key, base64")
     public_key_pem = serializers.CharField()
+    retired = AuditRetiredKeyOutput(
+        many=True, help_text="keys that signed older checkpoints, by key id (after a rotation)"
+    )
 
 
 class AuditPublicKeyApi(APIView):
@@ -200,5 +284,6 @@ class AuditPublicKeyApi(APIView):
             "key_id": signing.key_id(),
             "public_key": signing.public_key_b64(),
             "public_key_pem": signing.public_key_pem(),
+            "retired": signing.retired_keys(),
         }
         return Response(AuditPublicKeyOutput(body).data)

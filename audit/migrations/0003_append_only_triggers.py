@@ -6,11 +6,11 @@ from audit import triggers
 
 
 def forwards(apps, schema_editor):  # type: ignore[no-untyped-def]
-    triggers.install(schema_editor.connection)
+    triggers.install(schema_editor.connection, triggers.FIRST_TABLES)
 
 
 def backwards(apps, schema_editor):  # type: ignore[no-untyped-def]
-    triggers.uninstall(schema_editor.connection)
+    triggers.uninstall(schema_editor.connection, triggers.FIRST_TABLES)
 
 
 class Migration(migrations.Migration):

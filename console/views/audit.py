@@ -61,6 +61,8 @@ def _event_row(event: Any, names: dict[Any, str]) -> dict[str, Any]:
         "who": f"{event.actor_role or event.actor_kind} {event.actor_id[:8]}".strip(),
         "agency": names.get(event.actor_agency_id, "Platform"),
         "other": names.get(event.target_agency_id, ""),
+        "owner": names.get(event.subject_agency_id, ""),
+        "shared": names.get(event.shared_agency_id, ""),
         "object": f"{event.object_type} {event.object_id[:8]}".strip(),
         "client_ref": event.subject_ref[:10],
         "reason": event.reason,

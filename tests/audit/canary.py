@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from audit.models import AuditEvent, Checkpoint
+from audit.models import Archive, AuditEvent, Checkpoint
 
 
 def _text(value: Any) -> str:
@@ -21,7 +21,7 @@ def _text(value: Any) -> str:
 def audit_rows_text() -> list[tuple[str, str]]:
     """(row label, every column as text) for every audit row."""
     rows = []
-    for model in (AuditEvent, Checkpoint):
+    for model in (AuditEvent, Checkpoint, Archive):
         names = [f.attname for f in model._meta.concrete_fields]
         for values in model.objects.values_list(*names).iterator():
             label = f"{model._meta.label}#{values[0]}"

@@ -18,9 +18,9 @@ EVENTS = "/api/v1/audit/events"
 
 
 @pytest.fixture
-def trail(alice, carol, dave):  # type: ignore[no-untyped-def]
-    """Eastside acts; Harbor acts on Eastside; Safe Harbor acts on itself only."""
-    client_id = uuid.uuid4()
+def trail(alice, carol, dave, make_client, eastside):  # type: ignore[no-untyped-def]
+    """Eastside acts; Harbor acts on Eastside's client; Safe Harbor acts on itself only."""
+    client_id = make_client(eastside).pk
     audit_record(
         actor=actor(alice),
         action="client.read",
@@ -74,11 +74,15 @@ def test_caseworkers_supervisors_and_admins_are_refused(request, api, trail, per
         assert response["Content-Type"] == "application/problem+json"
 
 
-def test_an_officer_sees_events_by_or_against_their_agency_only(api, erin, trail, dave):
+def test_an_officer_sees_what_its_agency_did_or_owns_only(api, erin, trail, dave):
     actions = _actions(api(erin).get(EVENTS))
     assert "referral.read" in actions  # carol (Harbor) acted on Eastside
     events = api(erin).get(EVENTS).json()["results"]
-    assert all(str(erin.agency_id) in (e["actor_agency_id"], e["target_agency_id"]) for e in events)
+    mine = str(erin.agency_id)
+    assert all(
+        mine in (e["actor_agency_id"], e["subject_agency_id"], e["shared_agency_id"])
+        for e in events
+    )
     assert str(dave.agency_id) not in {e["actor_agency_id"] for e in events}
     ids = [e["id"] for e in events]
     assert ids == sorted(ids, reverse=True)
@@ -88,10 +92,8 @@ def test_filters(api, erin, alice, carol, trail):
     client = api(erin)
     assert set(_actions(client.get(EVENTS, {"action": "client.create"}))) == {"client.create"}
     assert set(_actions(client.get(EVENTS, {"actor_id": str(carol.id)}))) == {"referral.read"}
-    assert _actions(client.get(EVENTS, {"client_id": str(trail)})) == [
-        "referral.read",
-        "client.read",
-    ]
+    about = _actions(client.get(EVENTS, {"client_id": str(trail)}))
+    assert about == ["referral.read", "client.read", "client.create"]  # creation: make_client
     assert _actions(
         client.get(EVENTS, {"object_type": "referrals.referral", "object_id": "1"})
     ) == ["referral.read"]
@@ -170,7 +172,8 @@ def test_an_export_verifies_offline_and_is_itself_audited(api, erin, trail, tmp_
     result = _offline(export, key)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.startswith("VALID")
-    assert "1 targeting events" in result.stdout  # carol's read of an Eastside client
+    # carol's read of an Eastside client, and the platform's creation of it (make_client)
+    assert "2 targeting events" in result.stdout
     assert AuditEvent.objects.filter(action="audit.export", actor_id=str(erin.id)).exists()
     module = subprocess.run(
         [sys.executable, "-m", "audit.verify_export", str(export), "--public-key", str(key)],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -20,11 +21,19 @@ def test_a_foreign_client_read_is_a_404_and_is_audited(api, alice, carol, make_c
     foreign = make_client(harbor)
     response = api(alice).get(f"/api/v1/clients/{foreign.id}")
     assert response.status_code == 404
-    (event,) = _denials()
+    event, copy = sorted(_denials(), key=lambda e: e.chain != str(alice.agency_id))
     assert (event.object_type, event.object_id) == ("client", str(foreign.id))
     assert event.actor_id == str(alice.id) and event.outcome == "deny"
     assert event.reason == "not_found"
     assert event.route and "clients" in event.route
+    # the prober's event names no owner; Harbor (the owner) gets a copy on the platform chain
+    assert (event.subject_agency_id, event.subject_ref) == (None, "")
+    assert (copy.chain, copy.subject_agency_id) == ("platform", harbor.id)
+    assert (copy.actor_id, copy.actor_agency_id) == (event.actor_id, alice.agency_id)
+    assert (copy.object_id, copy.request_id) == (event.object_id, event.request_id)
+
+
+SHAPE = ("subject_ref", "subject_agency_id", "shared_agency_id", "target_agency_id", "action")
 
 
 def test_a_missing_object_looks_the_same_and_is_audited(api, alice):
@@ -32,6 +41,18 @@ def test_a_missing_object_looks_the_same_and_is_audited(api, alice):
     assert api(alice).get(f"/api/v1/clients/{missing}").status_code == 404
     (event,) = _denials()
     assert event.object_id == str(missing)
+
+
+def test_the_probers_event_is_the_same_whether_the_object_exists(api, alice, make_client, harbor):
+    """Tenancy: the prober's own trail (list and export bytes) must not say whose id it was."""
+    foreign, missing = make_client(harbor), uuid.uuid4()
+    for object_id in (foreign.id, missing):
+        assert api(alice).get(f"/api/v1/clients/{object_id}/").status_code == 404
+    mine = [e for e in _denials() if e.chain == str(alice.agency_id)]
+    shapes = {
+        tuple(v for k, v in json.loads(bytes(e.canonical)).items() if k in SHAPE) for e in mine
+    }
+    assert len(mine) == 2 and len(shapes) == 1
 
 
 def test_a_role_refusal_is_audited(api, alice):

@@ -57,8 +57,13 @@ def test_another_agencys_referral_is_the_404_page_and_audited(console, dave, ref
     assert response.status_code == 404
     assert b"Page not found" in response.content
     assert not any(c in response.content for c in CANARIES)
-    denied = AuditEvent.objects.get(action="authz.denied", actor_id=str(dave.id))
+    denied = AuditEvent.objects.get(
+        action="authz.denied", actor_id=str(dave.id), chain=str(dave.agency_id)
+    )
     assert (denied.outcome, denied.object_id) == ("deny", str(referral_to_harbor.id))
+    assert denied.subject_agency_id is None  # the prober's trail says not whose referral it was
+    copy = AuditEvent.objects.get(action="authz.denied", actor_id=str(dave.id), chain="platform")
+    assert copy.subject_agency_id == referral_to_harbor.sender_agency_id  # the owner's copy
     moved = post(
         browser, f"/app/referrals/{referral_to_harbor.id}/move", {"to": "accepted", "version": "1"}
     )

@@ -227,7 +227,8 @@ def test_checkpoints_are_signed_inside_the_token(token, settings, api, alice):
     assert checkpoint_signature_valid(checkpoint) and verify_chains().valid
     served = api(alice).get("/api/v1/audit/public-key").json()
     assert served["public_key"] == public_b64
-    published = json.loads((settings_dir(settings) / checkpoint.chain / "latest.json").read_text())
+    name = f"{checkpoint.seq:012d}-{checkpoint.key_id}.json"  # one file per checkpoint
+    published = json.loads((settings_dir(settings) / checkpoint.chain / name).read_text())
     assert published["signature"] == checkpoint.signature
 
     def private_value_readable(session):  # type: ignore[no-untyped-def]

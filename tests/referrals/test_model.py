@@ -305,7 +305,8 @@ class ConsentModel(RuleBasedStateMachine):
     # --- rules: reads ------------------------------------------------------------------------
     def _disclosures(self) -> int:
         return AuditEvent.objects.filter(
-            subject_ref=subject_ref(self.client_id), action="disclosure"
+            subject_ref=subject_ref(self.client_id, agency_id=self.erin.agency_id),
+            action="disclosure",
         ).count()
 
     @precondition(lambda self: self.model)

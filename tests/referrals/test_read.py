@@ -25,8 +25,9 @@ def test_a_recipient_read_writes_one_disclosure_event(
     _read(api, dave, referral["id"])
     assert AuditEvent.objects.count() == before + 1
     event = AuditEvent.objects.get(action="disclosure")
-    assert event.subject_ref == subject_ref(ana.id)
+    assert event.subject_ref == subject_ref(ana.id, agency_id=ana.agency_id)
     assert event.target_agency_id == safehouse.id
+    assert (event.subject_agency_id, event.shared_agency_id) == (ana.agency_id, safehouse.id)
     assert event.categories == ["contact", "identity"]
     assert event.purpose == "housing"
     assert event.consent_id == ana_consent.id

@@ -412,6 +412,7 @@ TABLE: dict[tuple[str, str], Rule] = {
     ("audit-events", "get"): Rule("collection", *AUDIT, ok=("a", CO)),
     ("audit-verify", "get"): Rule("collection", *AUDIT, ok=("a", CO)),
     ("audit-exports", "post"): Rule("collection", *AUDIT, body=lambda w, i: {}, ok=("a", CO)),
+    ("audit-checkpoints", "post"): Rule("collection", *AUDIT, ok=("a", CO)),
     ("audit-public-key", "get"): Rule("public", roles=ROLES, scopes=(ANY_SCOPE,), ok=("c", CW)),
 }
 
