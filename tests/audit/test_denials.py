@@ -47,7 +47,7 @@ def test_the_probers_event_is_the_same_whether_the_object_exists(api, alice, mak
     """Tenancy: the prober's own trail (list and export bytes) must not say whose id it was."""
     foreign, missing = make_client(harbor), uuid.uuid4()
     for object_id in (foreign.id, missing):
-        assert api(alice).get(f"/api/v1/clients/{object_id}/").status_code == 404
+        assert api(alice).get(f"/api/v1/clients/{object_id}").status_code == 404
     mine = [e for e in _denials() if e.chain == str(alice.agency_id)]
     shapes = {
         tuple(v for k, v in json.loads(bytes(e.canonical)).items() if k in SHAPE) for e in mine

@@ -28,7 +28,7 @@ from tests.conftest import actor
 from tests.factories import UserFactory
 from tests.referrals.conftest import referral_body
 
-EVENTS = "/api/v1/audit/events/"
+EVENTS = "/api/v1/audit/events"
 
 
 @pytest.fixture
@@ -51,7 +51,7 @@ def _grant(api, alice, ana, safehouse) -> dict[str, Any]:  # type: ignore[no-unt
         "signed_by": "client",
         "informed": True,
     }
-    response = api(alice).post(f"/api/v1/clients/{ana.id}/consents/", body, format="json")
+    response = api(alice).post(f"/api/v1/clients/{ana.id}/consents", body, format="json")
     assert response.status_code == 201, response.content
     return response.json()
 
@@ -67,28 +67,28 @@ def story(api, alice, dave, carol, ana, ana_consent, safehouse, harbor, send, ma
     _grant(api, alice, ana, safehouse)
     named["consent.grant"] = _last("consent.grant", alice)
     refused = api(alice).post(
-        "/api/v1/referrals/",
+        "/api/v1/referrals",
         referral_body(ana, safehouse, ana_consent, service_type="family_law"),  # purpose misfit
         format="json",
     )
     assert refused.status_code in (409, 422), refused.content
     named["referral.refused"] = _last("referral.create", alice, outcome="deny")
 
-    assert api(dave).get(f"/api/v1/referrals/{rid}/").status_code == 200
+    assert api(dave).get(f"/api/v1/referrals/{rid}").status_code == 200
     named["disclosure"] = _last("disclosure", dave)
     to = {"to": "accepted"}
     moved = api(dave).post(f"/api/v1/referrals/{rid}/transitions", to, format="json")
     assert moved.status_code == 200, moved.content
     named["transition"] = _last("referral.transition", dave)
-    said = api(dave).post(f"/api/v1/referrals/{rid}/messages/", {"body": "hello"}, format="json")
+    said = api(dave).post(f"/api/v1/referrals/{rid}/messages", {"body": "hello"}, format="json")
     assert said.status_code == 201, said.content
     named["message"] = _last("referral.message", dave)
 
     to_harbor = make_consent(ana, harbor, purpose="social_services")
     body = referral_body(ana, harbor, to_harbor, service_type="case_management")
-    hid = api(alice).post("/api/v1/referrals/", body, format="json").json()["id"]
+    hid = api(alice).post("/api/v1/referrals", body, format="json").json()["id"]
     named["harbor.create"] = _last("referral.create", alice)
-    assert api(carol).get(f"/api/v1/referrals/{hid}/").status_code == 200
+    assert api(carol).get(f"/api/v1/referrals/{hid}").status_code == 200
     named["harbor.disclosure"] = _last("disclosure", carol)
 
     for name, url in (
@@ -171,7 +171,7 @@ def test_the_owner_sees_the_recipients_read_with_who_read_it(
     assert read["shared_agency_id"] == str(safehouse.id)
     assert read["target_agency_id"] == str(safehouse.id)
     assert read["categories"] == ["contact", "identity"]
-    about_ana = api(erin).get(EVENTS, {"client": str(ana.id), "action": "disclosure"}).json()
+    about_ana = api(erin).get(EVENTS, {"client_id": str(ana.id), "action": "disclosure"}).json()
     reads = [e["event_id"] for e in about_ana["results"]]
     assert reads == [story["harbor.disclosure"], story["disclosure"]]
 
@@ -249,10 +249,10 @@ def test_pseudonyms_are_per_agency(api, erin, sofia, hugo, ana, story):  # type:
 
 
 def test_each_agency_filters_by_client_id_and_gets_its_own_events(api, sofia, hugo, ana, story):  # type: ignore[no-untyped-def]
-    mine = api(sofia).get(EVENTS, {"client": str(ana.id)}).json()["results"]
+    mine = api(sofia).get(EVENTS, {"client_id": str(ana.id)}).json()["results"]
     assert {e["event_id"] for e in mine} >= {story["disclosure"], story["transition"]}
     assert story["consent.grant"] not in {e["event_id"] for e in mine}
-    theirs = api(hugo).get(EVENTS, {"client": str(ana.id)}).json()["results"]
+    theirs = api(hugo).get(EVENTS, {"client_id": str(ana.id)}).json()["results"]
     assert {e["event_id"] for e in theirs} == {story["harbor.create"], story["harbor.disclosure"]}
 
 
