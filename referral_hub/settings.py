@@ -291,7 +291,7 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": None,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
-CONTRACT_HOOK = "api.schema.postprocess_contract"
+CONTRACT_HOOK = "api.schema.postprocess_contract"  # Problem, error responses, examples, links
 SPECTACULAR_SETTINGS = {
     "TITLE": "referral-hub API",
     "DESCRIPTION": (
@@ -305,7 +305,6 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     # Swagger UI and ReDoc from drf-spectacular-sidecar (pinned), never a CDN.
     **dict.fromkeys(("SWAGGER_UI_DIST", "SWAGGER_UI_FAVICON_HREF", "REDOC_DIST"), "SIDECAR"),
-    # Error responses, the Problem component, examples and links (api/schema.py).
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", CONTRACT_HOOK],
     # Choice sets shared by several serializers get one stable component name each.
     "ENUM_NAME_OVERRIDES": {
@@ -394,8 +393,7 @@ CONSOLE_IDLE_SECONDS = env_int("CONSOLE_IDLE_SECONDS", 15 * 60)
 CONSOLE_IDLE_WARNING_SECONDS = env_int("CONSOLE_IDLE_WARNING_SECONDS", 2 * 60)
 CONSOLE_PAGE_SIZE = env_int("CONSOLE_PAGE_SIZE", 25)
 CONTENT_SECURITY_POLICY = {
-    # The API docs pages get their own self-only CSP (referral_hub/middleware.py DOCS_CSP).
-    "EXCLUDE_URL_PREFIXES": ["/api/docs", "/api/redoc"],
+    "EXCLUDE_URL_PREFIXES": ["/api/docs", "/api/redoc"],  # their own CSP: middleware DOCS_CSP
     "DIRECTIVES": {
         **{d: ["'self'"] for d in ("default-src", "script-src", "style-src", "font-src")},
         **{d: ["'self'"] for d in ("connect-src", "form-action")},
