@@ -39,6 +39,7 @@ urlpatterns: list[URLPattern] = [
         name="console-message",
     ),
     path("referrals/<uuid:referral_id>/assign", referrals.referral_assign, name="console-assign"),
+    path("referrals/<uuid:referral_id>/consent", referrals.referral_attach, name="console-attach"),
     path("clients/", clients.client_list, name="console-clients"),
     path("clients/new", clients.client_new, name="console-client-new"),
     path("clients/duplicates", clients.client_duplicates, name="console-client-duplicates"),
@@ -74,6 +75,11 @@ urlpatterns: list[URLPattern] = [
         "clients/<uuid:client_id>/consents/new",
         consents.consent_new,
         name="console-consent-new",
+    ),
+    path(
+        "consents/<uuid:consent_id>/withdraw",
+        consents.consent_withdraw,
+        name="console-consent-withdraw",
     ),
     path(
         "consents/<uuid:consent_id>/receipt",

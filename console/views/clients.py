@@ -20,6 +20,7 @@ from console.client_forms import NewClientForm, category_form, payload_of
 from console.forms import add_refusal
 from console.present import (
     CATEGORY_WORDS,
+    CONSENT_STATUS_WORDS,
     FIELD_WORDS,
     categories_text,
     display_name,
@@ -119,6 +120,7 @@ def _consents(client: Any) -> list[dict[str, Any]]:
             "recipient": c.recipient_agency.name,
             "what": categories_text(c.categories),
             "status": consent_shown_status(c),
+            "status_words": CONSENT_STATUS_WORDS.get(consent_shown_status(c), ""),
             "expires_at": c.expires_at,
         }
         for c in consent_qs_for_client(client=client).order_by("-created_at", "-id")
@@ -138,6 +140,12 @@ def _referrals(actor: Actor, client: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _banner(request: HttpRequest) -> str:
+    if request.GET.get("withdrawn"):
+        return "The consent was withdrawn. Nothing more is shared under it."
+    return "The client's record was saved." if request.GET.get("added") else ""
+
+
 @screen(CASE)
 def client_detail(request: HttpRequest, actor: Actor, client_id: uuid.UUID) -> HttpResponse:
     client = client_get_for(actor=actor, client_id=client_id)
@@ -149,7 +157,7 @@ def client_detail(request: HttpRequest, actor: Actor, client_id: uuid.UUID) -> H
         "sections": _sections(fields),
         "consents": _consents(client),
         "referrals": _referrals(actor, client),
-        "messages_banner": "The client's record was saved." if request.GET.get("added") else "",
+        "messages_banner": _banner(request),
         "may_erase": actor.has_role(*SUPERVISOR),
     }
     return render(request, "console/clients/detail.html", context)
