@@ -14,10 +14,10 @@ from django.utils import timezone
 
 from agencies.selectors import agency_directory
 from clients.categories import ALL_CATEGORIES, SPECIAL_CATEGORIES
+from clients.recipients import recipients_of
 from clients.selectors import CONSENT, client_get_for
 from consent import services
 from consent.models import Method, Purpose, SignerRelationship
-from clients.recipients import recipients_of
 from consent.policy import consent_categories, consent_is_active
 from consent.selectors import consent_get_for, consent_get_for_revoke, consent_shows_detail
 from console.access import CASE, screen
@@ -221,6 +221,11 @@ class WithdrawForm(forms.Form):
     )
 
 
+def _ordered(consent: Any) -> list[str]:
+    covered = consent_categories(consent)
+    return [c for c in ALL_CATEGORIES if c in covered]
+
+
 def _consequences(consent: Any) -> dict[str, Any]:
     """What withdrawing changes, in plain words (who holds referrals under it: the same
     registry the service tells, `clients.recipients`)."""
@@ -228,7 +233,7 @@ def _consequences(consent: Any) -> dict[str, Any]:
     held = recipients_of(consent=consent).get(consent.recipient_agency_id, [])
     count = len(held)
     lines = [
-        f"{recipient} stops seeing {categories_text(consent_categories(consent))} at once.",
+        f"{recipient} stops seeing {categories_text(_ordered(consent))} at once.",
     ]
     if count:
         lines.append(

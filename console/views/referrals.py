@@ -11,16 +11,19 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from accounts.staff import case_staff_for
+from clients.categories import ALL_CATEGORIES
+from consent.policy import consent_categories, consent_shown_status_q
+from consent.purposes import purpose_fits
+from consent.selectors import consent_qs_for_client
 from console.access import CASE, SUPERVISOR, screen
 from console.forms import add_refusal
-from consent.policy import consent_categories
 from console.present import (
     BASIS_WORDS,
     FIELD_WORDS,
-    categories_text,
     MOVE_WORDS,
     PRIORITY_WORDS,
     STATUS_WORDS,
+    categories_text,
     overdue,
     short_ref,
     status_tag,
@@ -28,9 +31,6 @@ from console.present import (
 from console.sharing import sharing_sentence
 from core.actor import Actor
 from core.errors import Conflict, ValidationFailed
-from consent.policy import consent_shown_status_q
-from consent.purposes import purpose_fits
-from consent.selectors import consent_qs_for_client
 from referrals import services
 from referrals.attach import referral_consent_attach
 from referrals.history import referral_history
@@ -140,7 +140,8 @@ def _attachable(actor: Actor, referral: Referral, party: str) -> list[dict[str, 
     return [
         {
             "id": str(c.pk),
-            "label": f"Consent C-{short_ref(c.pk)}: {categories_text(consent_categories(c))}, "
+            "label": f"Consent C-{short_ref(c.pk)}: "
+            f"{categories_text(sorted(consent_categories(c), key=ALL_CATEGORIES.index))}, "
             f"until {c.expires_at:%-d %B %Y}",
         }
         for c in rows
