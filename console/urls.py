@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.urls import URLPattern, path
 
 from console.views import (
+    account,
     admin,
     audit,
     auth,
@@ -25,7 +26,15 @@ urlpatterns: list[URLPattern] = [
     path("set-password", auth.password_set, name="console-password-set"),
     path("sign-out", auth.sign_out, name="console-sign-out"),
     path("session/keep-alive", auth.keep_alive, name="console-keep-alive"),
-    path("account/", auth.account, name="console-account"),
+    path("account/", account.account, name="console-account"),
+    path("account/password", account.password_change, name="console-password-change"),
+    path("account/authenticator", account.authenticator, name="console-authenticator"),
+    path("account/recovery-codes", account.recovery_codes, name="console-recovery-codes"),
+    path(
+        "account/sessions/<uuid:family_id>/end",
+        account.session_end,
+        name="console-session-end",
+    ),
     path(
         "account/sign-out-everywhere",
         auth.sign_out_all,

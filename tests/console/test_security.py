@@ -255,7 +255,7 @@ def test_the_enrolment_step_can_only_enrol(erin, settings):
     browser.get("/app/")
     step = browser.post("/app/sign-in", {"username": "erin", "password": PASSWORD})
     assert step["Location"] == "/app/sign-in/set-up"
-    assert b"Type this key" in browser.get("/app/sign-in/set-up").content
+    assert b"Scan this code" in browser.get("/app/sign-in/set-up").content
     for url in ("/app/audit/", "/app/account/", "/app/audit/verify/"):
         assert browser.get(url)["Location"] == "/app/", url
     assert not TokenFamily.objects.filter(user=erin).exists()
