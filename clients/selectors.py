@@ -50,7 +50,7 @@ def client_qs_for(actor: Actor, *, need: Need = READ) -> QuerySet[Client]:
     if need.key:
         # The wrapped data key comes along: one query instead of two for a decrypting read.
         rows = rows.select_related("data_key")
-    return rows if need.fields else rows.defer(*COLUMNS, "search_index")
+    return rows if need.fields else rows.defer(*COLUMNS, "search_index", "name_index")
 
 
 def client_get_for(*, actor: Actor, client_id: uuid.UUID, need: Need = READ) -> Client:

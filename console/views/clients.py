@@ -50,16 +50,15 @@ def client_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     return render(request, "console/clients/list.html", {"items": items, "page": page, "query": {}})
 
 
-def _matches(actor: Actor, form: NewClientForm) -> list[dict[str, Any]] | None:
-    """Existing records of the same person (None when the date of birth is not known)."""
+def _matches(actor: Actor, form: NewClientForm) -> list[dict[str, Any]]:
+    """Existing records of the same person (`clients.reads.client_search`): by names and date of
+    birth, or by the names alone when the date of birth is not known."""
     data = form.cleaned_data
-    if not data.get("date_of_birth"):
-        return None
     found = reads.client_search(
         actor=actor,
         given_name=data["given_name"],
         family_name=data["family_name"],
-        date_of_birth=data["date_of_birth"],
+        date_of_birth=data.get("date_of_birth") or None,
     )
     return [{"id": c.pk, "name": display_name(i), "born": i.get("date_of_birth")} for c, i in found]
 
@@ -69,7 +68,12 @@ def client_duplicates(request: HttpRequest, actor: Actor) -> HttpResponse:
     """The duplicate check (htmx partial): the terms travel in the POST body, never the URL."""
     form = NewClientForm(request.POST)
     matches = _matches(actor, form) if form.is_valid() else None
-    context = {"form": form, "matches": matches, "checked": form.is_valid()}
+    context = {
+        "form": form,
+        "matches": matches,
+        "checked": form.is_valid(),
+        "by_name": form.is_valid() and not form.cleaned_data.get("date_of_birth"),
+    }
     return render(request, "console/clients/_duplicates.html", context)
 
 
@@ -79,7 +83,9 @@ def client_new(request: HttpRequest, actor: Actor) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "matches": None, "checked": False}
     if request.method == "POST" and form.is_valid():
         matches = _matches(actor, form)
-        context.update(matches=matches, checked=True)
+        context.update(
+            matches=matches, checked=True, by_name=not form.cleaned_data.get("date_of_birth")
+        )
         confirmed = form.cleaned_data["not_a_duplicate"]
         if request.POST.get("action") == "save" and (not matches or confirmed):
             try:
