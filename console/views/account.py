@@ -43,12 +43,14 @@ class PasswordChangeForm(forms.Form):
         max_length=256,
         strip=False,
         label="Your password now",
+        error_messages={"required": "Type the password you have now."},
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     new = forms.CharField(
         max_length=256,
         strip=False,
         label="Your new password",
+        error_messages={"required": "Type your new password."},
         help_text="At least 12 characters. Not a common password.",
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
@@ -62,6 +64,7 @@ class ProveForm(forms.Form):
         max_length=256,
         strip=False,
         label="Your password",
+        error_messages={"required": "Type your password."},
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     otp = forms.CharField(

@@ -218,6 +218,7 @@ class WithdrawForm(forms.Form):
         help_text="For example: the client asked us to stop sharing. Only your agency sees this.",
         max_length=services.REVOKE_REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+        error_messages={"required": "Say why the consent is being withdrawn."},
     )
 
 

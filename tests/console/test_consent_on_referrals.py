@@ -109,6 +109,7 @@ def test_withdrawing_says_what_happens_then_stops_sharing(alice, carol, referral
 
     missing = post(browser, f"/app/consents/{consent_id}/withdraw", {"reason": ""})
     assert missing.status_code == 400 and b"There is a problem" in missing.content
+    assert b"Say why the consent is being withdrawn" in missing.content
     assert Consent.objects.get(pk=consent_id).status == ConsentStatus.ACTIVE
 
     done = post(
