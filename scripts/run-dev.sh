@@ -6,12 +6,20 @@
 # safely: its claims come back when their lease expires). If one of the two exits on its own,
 # the other is stopped too. Even a `kill -9` of this script leaves nothing behind: each child
 # gets SIGTERM when the script dies (setpriv --pdeathsig, util-linux).
+#
+# The children run in sessions of their own (setsid), so a Ctrl-C reaches this script alone and
+# its trap stops them. Were they in the terminal's group, the worker would catch the SIGINT and
+# exit 0 first, and bash, seeing a child that handled the interrupt itself, would sometimes skip
+# the trap and end the session with status 0 instead of 130.
 set -euo pipefail
 PORT="${1:-8000}"
 PY=.venv/bin/python
 guard=()
+if command -v setsid >/dev/null; then
+  guard=(setsid)
+fi
 if setpriv --help 2>/dev/null | grep -q -- --pdeathsig; then
-  guard=(setpriv --pdeathsig TERM --)
+  guard+=(setpriv --pdeathsig TERM --)
 fi
 
 pids=()
