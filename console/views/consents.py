@@ -33,6 +33,9 @@ from console.receipt import (
 )
 from core.actor import Actor
 from core.errors import Conflict, NotFound, ValidationFailed
+from referrals.models import Referral
+from referrals.selectors import party_of, referral_get_for
+from referrals.states import SENDER
 
 PURPOSE_WORDS = {
     "legal_services": "Legal help",
@@ -153,6 +156,9 @@ def _record(actor: Actor, client: Any, form: ConsentForm) -> Any:
 @screen(CASE, methods=("GET", "POST"))
 def consent_new(request: HttpRequest, actor: Actor, client_id: uuid.UUID) -> HttpResponse:
     client = client_get_for(actor=actor, client_id=client_id, need=CONSENT)
+    referral = _for_referral(
+        actor, client, request.POST.get("referral") or request.GET.get("referral")
+    )
     form = ConsentForm(
         request.POST or None,
         recipients=_recipients(actor),
@@ -164,11 +170,29 @@ def consent_new(request: HttpRequest, actor: Actor, client_id: uuid.UUID) -> Htt
         except (ValidationFailed, Conflict) as refusal:
             add_refusal(form, refusal, FIELDS)
         else:
+            back = f"&referral={referral.pk}" if referral else ""
             return redirect(
-                f"/app/consents/{consent.pk}/receipt?lang={form.cleaned_data['language']}"
+                f"/app/consents/{consent.pk}/receipt?lang={form.cleaned_data['language']}{back}"
             )
-    context = {"form": form, "client": client, "special": sorted(SPECIAL_CATEGORIES)}
+    context = {
+        "form": form,
+        "client": client,
+        "special": sorted(SPECIAL_CATEGORIES),
+        "referral": referral,
+    }
     return render(request, "console/consents/new.html", context, status=400 if form.errors else 200)
+
+
+def _for_referral(actor: Actor, client: Any, value: str | None) -> Referral | None:
+    """The referral this consent is being recorded for (the sender's own, about this client),
+    so the receipt can lead back to it; anything else is ignored."""
+    try:
+        referral = referral_get_for(actor=actor, referral_id=uuid.UUID(str(value)))
+    except (ValueError, NotFound):
+        return None
+    if referral.client_id != client.pk or party_of(actor, referral) != SENDER:
+        return None
+    return referral
 
 
 def _owned(actor: Actor, consent_id: uuid.UUID) -> Any:
@@ -183,7 +207,11 @@ def _owned(actor: Actor, consent_id: uuid.UUID) -> Any:
 def consent_receipt_page(request: HttpRequest, actor: Actor, consent_id: uuid.UUID) -> HttpResponse:
     consent = _owned(actor, consent_id)
     language = receipt_language(request.GET.get("lang"))
-    context = {"receipt": consent_receipt(consent=consent, language=language), "consent": consent}
+    context = {
+        "receipt": consent_receipt(consent=consent, language=language),
+        "consent": consent,
+        "referral": _for_referral(actor, consent.client, request.GET.get("referral")),
+    }
     return render(request, "console/consents/receipt.html", context)
 
 

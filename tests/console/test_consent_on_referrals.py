@@ -191,3 +191,54 @@ def test_the_list_goes_through_the_list_read(alice, box, referral_to_harbor):
     browser.get(f"/app/?box={box}")
     actions = {e.action for e in AuditEvent.objects.order_by("id")[before:]}
     assert actions == ({"referral.list"} if box == "sent" else set())
+
+
+def test_a_consent_recorded_from_the_referral_leads_back_to_it(
+    alice, carol, harbor, referral_to_harbor
+):
+    browser = sign_in(alice)
+    page = browser.get(f"/app/referrals/{referral_to_harbor.id}/").content.decode()
+    link = (
+        f"/app/clients/{referral_to_harbor.client_id}/consents/new"
+        f"?recipient={harbor.id}&amp;referral={referral_to_harbor.id}"
+    )
+    assert link in page
+    form = browser.get(link.replace("&amp;", "&")).content.decode()
+    assert f'<option value="{harbor.id}" selected>' in form
+    assert f'name="referral" value="{referral_to_harbor.id}"' in form
+    recorded = post(
+        browser,
+        f"/app/clients/{referral_to_harbor.client_id}/consents/new",
+        {
+            "decision": "yes",
+            "recipient": str(harbor.id),
+            "categories": ["identity", "contact", "safety"],
+            "purpose": "case_coordination",
+            "days": "30",
+            "method": "written",
+            "signed_by": "client",
+            "informed": "on",
+            "language": "en",
+            "referral": str(referral_to_harbor.id),
+        },
+    )
+    assert (
+        recorded.status_code == 302 and f"referral={referral_to_harbor.id}" in recorded["Location"]
+    )
+    receipt = browser.get(recorded["Location"]).content.decode()
+    assert f'href="/app/referrals/{referral_to_harbor.id}/#consent"' in receipt
+    newest = Consent.objects.filter(client=referral_to_harbor.client).latest("created_at")
+    assert (
+        str(newest.id) in browser.get(f"/app/referrals/{referral_to_harbor.id}/").content.decode()
+    )
+
+    # A referral that is not this sender's, or not about this client, gets no link back.
+    theirs = sign_in(carol)
+    assert (
+        theirs.get(
+            f"/app/consents/{newest.id}/receipt?referral={referral_to_harbor.id}"
+        ).status_code
+        == 404
+    )
+    stray = browser.get(f"/app/consents/{newest.id}/receipt?referral=not-a-uuid")
+    assert stray.status_code == 200 and b"Back to the referral" not in stray.content
