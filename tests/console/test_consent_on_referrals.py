@@ -242,3 +242,33 @@ def test_a_consent_recorded_from_the_referral_leads_back_to_it(
     )
     stray = browser.get(f"/app/consents/{newest.id}/receipt?referral=not-a-uuid")
     assert stray.status_code == 200 and b"Back to the referral" not in stray.content
+
+
+def test_attach_attacks_another_clients_consent_or_a_stranger(
+    alice, dave, eastside, harbor, make_client, referral_to_harbor
+):
+    other = make_client(eastside, given_name="Other", family_name="Person")
+    foreign = consent_grant(
+        actor=actor(alice),
+        client=other,
+        terms=ConsentTerms(
+            recipient_agency_id=harbor.id,
+            categories=["identity", "contact", "safety"],
+            purpose="case_coordination",
+            method="written",
+            signed_by="client",
+            informed=True,
+            expires_at=timezone.now() + timedelta(days=30),
+        ),
+    )
+    url = f"/app/referrals/{referral_to_harbor.id}/consent"
+    data = {"consent": str(foreign.id), "version": str(referral_to_harbor.version)}
+    page = sign_in(alice).get(f"/app/referrals/{referral_to_harbor.id}/").content
+    assert str(foreign.id).encode() not in page  # never offered
+    refused = post(sign_in(alice), url, data)
+    assert refused.status_code == 400 and b"That consent is not in effect" in refused.content
+    assert post(sign_in(dave), url, data).status_code == 404  # not a party: the 404 page
+    referral_to_harbor.refresh_from_db()
+    assert referral_to_harbor.consent_id != foreign.id
+    denied = AuditEvent.objects.filter(action="referral.consent_attach", outcome="deny")
+    assert denied.count() == 1 and denied.get().reason == "consent_required"
