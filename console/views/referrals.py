@@ -33,9 +33,13 @@ from core.actor import Actor
 from core.errors import Conflict, ValidationFailed
 from referrals import services
 from referrals.attach import referral_consent_attach
-from referrals.history import referral_history
 from referrals.models import Referral, ReferralStatus
-from referrals.reads import ReferralView, referral_messages_read, referral_read
+from referrals.reads import (
+    ReferralView,
+    referral_history_read,
+    referral_messages_read,
+    referral_read,
+)
 from referrals.selectors import (
     may_change,
     referral_get_for,
@@ -149,6 +153,22 @@ def _attachable(actor: Actor, referral: Referral, party: str) -> list[dict[str, 
     ]
 
 
+def _timeline(actor: Actor, referral: Referral) -> list[dict[str, Any]]:
+    """Every status change through `referrals.reads.referral_history_read` (audited as the
+    API's history: a recipient shown one of the sender's reasons is a `disclosure`), with each
+    reason the reader may see."""
+    return [
+        {
+            "words": STATUS_WORDS.get(e.transition.to_status, (e.transition.to_status, ""))[0],
+            "agency": e.transition.actor_agency.name if e.transition.actor_agency else "The system",
+            "who": e.transition.actor_user.username if e.transition.actor_user else "",
+            "at": e.transition.created_at,
+            "reason": e.reason or "",
+        }
+        for e in referral_history_read(actor=actor, referral=referral)
+    ]
+
+
 def _context(actor: Actor, referral: Referral) -> dict[str, Any]:
     view = referral_read(actor=actor, referral=referral)
     return {
@@ -162,15 +182,7 @@ def _context(actor: Actor, referral: Referral) -> dict[str, Any]:
         "status_reason": view.status_reason,
         "client_sections": _fields(view),
         "sharing": sharing_sentence(actor=actor, referral=referral, view=view),
-        "timeline": [
-            {
-                "words": STATUS_WORDS.get(t.to_status, (t.to_status, ""))[0],
-                "agency": t.actor_agency.name if t.actor_agency else "The system",
-                "who": t.actor_user.username if t.actor_user else "",
-                "at": t.created_at,
-            }
-            for t in referral_history(referral=referral)
-        ],
+        "timeline": _timeline(actor, referral),
         "moves": _moves(referral, view.party),
         "thread": _thread(actor, referral),
         "assignable": _assignable(actor, referral, view.party),

@@ -272,3 +272,25 @@ def test_attach_attacks_another_clients_consent_or_a_stranger(
     assert referral_to_harbor.consent_id != foreign.id
     denied = AuditEvent.objects.filter(action="referral.consent_attach", outcome="deny")
     assert denied.count() == 1 and denied.get().reason == "consent_required"
+
+
+def test_the_timeline_shows_each_reason_the_reader_may_see(alice, carol, referral_to_harbor):
+    from referrals.services import referral_transition
+
+    referral_transition(
+        actor=actor(carol),
+        referral=referral_to_harbor,
+        to="rejected",
+        reason="CANARY-DECLINE no capacity this month",
+        expected_version=referral_to_harbor.version,
+    )
+    before = AuditEvent.objects.count()
+    sender = sign_in(alice).get(f"/app/referrals/{referral_to_harbor.id}/").content.decode()
+    assert "Reason: CANARY-DECLINE no capacity this month" in sender
+    history = AuditEvent.objects.order_by("id")[before:]
+    assert "referral.history.read" in {e.action for e in history}
+    Consent.objects.filter(pk=referral_to_harbor.consent_id).update(
+        status=ConsentStatus.REVOKED, revoked_at=timezone.now()
+    )
+    own = sign_in(carol).get(f"/app/referrals/{referral_to_harbor.id}/").content.decode()
+    assert "Reason: CANARY-DECLINE" in own  # each agency always reads what it wrote

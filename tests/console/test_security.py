@@ -109,7 +109,9 @@ def test_the_recipient_sees_what_consent_permits_and_the_read_is_the_apis_disclo
     assert len(disclosure) == 1
     assert disclosure[0].categories == ["contact", "identity"]
     assert disclosure[0].consent_id == referral_to_harbor.consent_id
-    assert {e.action for e in events} == {"disclosure", "referral.messages.read"}
+    # The detail, its messages and its history: each through referrals.reads, as the API.
+    actions = {"disclosure", "referral.messages.read", "referral.history.read"}
+    assert {e.action for e in events} == actions
 
 
 def test_no_client_name_in_urls_titles_or_caches(console, alice, eastside, make_client):
