@@ -66,3 +66,12 @@ def client_locked(*, client: Client, with_key: bool = False) -> Client:
     """The row of a client already scoped (or named by a system actor), locked until commit."""
     rows = Client.objects.select_for_update(of=("self",))
     return (rows.select_related("data_key") if with_key else rows).get(pk=client.pk)
+
+
+def clients_without_name_index(*, batch: int) -> list[Client]:
+    """For the operator's reindex job only (`clients.services.clients_name_index_fill`, system
+    actor): live clients of every agency whose names-only index is not set yet, with keys."""
+    rows = Client.objects.select_related("data_key").filter(
+        name_index__isnull=True, erased_at__isnull=True
+    )
+    return list(rows.order_by("pk")[:batch])

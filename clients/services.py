@@ -14,7 +14,7 @@ from clients.fields import COLUMNS, SPECS_BY_CATEGORY, TABLE, column_of, encode
 from clients.models import Client
 from clients.recipients import recipients_of
 from clients.search import name_index_for, search_index_for
-from clients.selectors import client_locked
+from clients.selectors import client_locked, clients_without_name_index
 from core.actor import Actor
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.roles import CASE_ROLES, Role, Scope
@@ -208,11 +208,7 @@ def clients_name_index_fill(*, actor: Actor, batch: int = 500) -> int:
     filled = 0
     while True:
         with transaction.atomic(), key_scope():
-            rows = list(
-                Client.objects.select_related("data_key")
-                .filter(name_index__isnull=True, erased_at__isnull=True)
-                .order_by("pk")[:batch]
-            )
+            rows = clients_without_name_index(batch=batch)
             done = 0
             for client in rows:
                 identity = client_fields(client=client, categories=["identity"]).get("identity")
