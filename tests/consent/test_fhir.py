@@ -35,7 +35,9 @@ def record(person, safehouse):  # type: ignore[no-untyped-def]
             "status": ConsentStatus.ACTIVE,
             "evidence_sha256": "ab" * 32,
         }
-        fields.update(over)
+        # A callable value is computed now, not when the parameters were collected (a long
+        # run would otherwise create an "expires in 1 s" consent that ended before it began).
+        fields.update({k: v() if callable(v) else v for k, v in over.items()})
         return Consent.objects.create(**fields)
 
     return make
@@ -52,7 +54,7 @@ def _valid(resource):  # type: ignore[no-untyped-def]
         ({"status": ConsentStatus.REFUSED, "expires_at": None}, "rejected"),
         ({"status": ConsentStatus.REVOKED, "revoked_at": timezone.now()}, "inactive"),
         ({"status": ConsentStatus.EXPIRED}, "inactive"),
-        ({"expires_at": timezone.now() + timedelta(seconds=1)}, None),  # expires by time below
+        ({"expires_at": lambda: timezone.now() + timedelta(seconds=1)}, None),  # expires below
         ({"informed": False}, "inactive"),
     ],
 )
