@@ -15,6 +15,7 @@ help:
 	@echo "make bench     benchmarks; results in docs/performance.md"
 	@echo "make fuzz      schemathesis over every API operation, and the consent model-based test (FUZZ_EXAMPLES, default 100)"
 	@echo "make loadtest  load test on PostgreSQL (about a minute); results in docs/performance.md"
+	@echo "make loadtest INSTANCES=2   two gunicorn instances + two webhook workers, one PostgreSQL + Redis"
 
 $(BIN)/.installed: pyproject.toml
 	@test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -59,9 +60,12 @@ fuzz: bootstrap
 
 # About a minute: gunicorn on a scratch PostgreSQL database (rh_loadtest, recreated), mixed
 # partner workload, then write checks; updates the load-test block of docs/performance.md.
+# INSTANCES=2 (about two minutes): one instance, then two behind a round-robin, with two webhook
+# workers on one PostgreSQL and one Redis (LOADTEST_REDIS_URL); cross-instance checks.
+INSTANCES ?= 1
 loadtest: bootstrap
 	@$(BIN)/python scripts/pg_reachable.py "$${LOADTEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/rh_loadtest}"
-	@ENV_FILE=$(DEV)/test.env $(BIN)/python -m bench.loadtest --write $(ARGS)
+	@ENV_FILE=$(DEV)/test.env $(BIN)/python -m bench.loadtest --write --instances $(INSTANCES) $(ARGS)
 
 clean:
 	rm -rf $(VENV) $(DEV)

@@ -234,3 +234,118 @@ def verify(before: dict[str, int], acked: Acknowledged) -> list[tuple[str, bool,
             + ("" if report.valid else f"; first broken {report.first_broken}"),
         ),
     ]
+
+
+# --- two instances (`make loadtest INSTANCES=2`): webhooks and the shared sign-in limit ----------
+LIMIT_TARGET = "load-limit-target"
+
+
+def seed_webhooks(partners: list[Partner], url_for: Any) -> dict[str, tuple[str, str]]:
+    """One `*` subscription per agency, created by a new agency admin, at `url_for(path)`.
+
+    Returns {subscription id: (path, secret)} (the receiver verifies each signature).
+    """
+    from accounts.selectors import actor_for_user
+    from accounts.users import user_create
+    from agencies.models import Agency
+    from core.actor import system_actor
+    from webhooks.services import subscription_create
+
+    operator = system_actor("loadtest")
+    made = {}
+    for n, partner in enumerate(partners):
+        agency = Agency.objects.get(pk=partner.agency_id)
+        admin = user_create(
+            actor=operator,
+            agency=agency,
+            username=f"load{n}admin",
+            password=PASSWORD,
+            role="agency_admin",
+        )
+        path = f"/hooks/{n}"
+        subscription, secret = subscription_create(
+            actor=actor_for_user(admin, auth_method="jwt"),
+            url=url_for(path),
+            event_types=["*"],
+            description="load test receiver",
+        )
+        made[str(subscription.id)] = (path, secret)
+    return made
+
+
+def seed_limit_target() -> None:
+    """An account nobody else uses, for the sign-in limit check across instances."""
+    from accounts.users import user_create
+    from agencies.models import Agency
+    from core.actor import system_actor
+
+    user_create(
+        actor=system_actor("loadtest"),
+        agency=Agency.objects.get(name=AGENCIES[0]),
+        username=LIMIT_TARGET,
+        password=PASSWORD,
+        role="caseworker",
+    )
+
+
+def webhooks_pending() -> int:
+    """Outbox rows not yet fanned out plus deliveries still due (0: the workers are done)."""
+    from webhooks.models import Delivery, OutboxEvent
+
+    return (
+        OutboxEvent.objects.filter(fanned_out_at__isnull=True).count()
+        + Delivery.objects.filter(status="pending").count()
+    )
+
+
+def verify_webhooks(
+    subscriptions: dict[str, tuple[str, str]], receiver: Any
+) -> list[tuple[str, bool, str]]:
+    """Every event delivered at least once, and copies only where a retry was due."""
+    from webhooks.models import Delivery, OutboxEvent, Subscription
+
+    subs = {str(s.id): s for s in Subscription.objects.filter(pk__in=list(subscriptions))}
+    expected: set[tuple[str, str]] = set()
+    for event in OutboxEvent.objects.filter(
+        agency_id__in={s.agency_id for s in subs.values()}
+    ).values("event_id", "agency_id", "occurred_at"):
+        for sub_id, sub in subs.items():
+            if sub.agency_id == event["agency_id"] and sub.created_at <= event["occurred_at"]:
+                expected.add((sub_id, str(event["event_id"])))
+    rows = list(
+        Delivery.objects.filter(subscription_id__in=list(subs)).values(
+            "subscription_id", "event__event_id", "status", "attempt_count"
+        )
+    )
+    made = Counter((str(r["subscription_id"]), str(r["event__event_id"])) for r in rows)
+    path = {sub_id: spec[0] for sub_id, spec in subscriptions.items()}
+    statuses = Counter(r["status"] for r in rows)
+    missing, extra_copies, not_accepted_once, retried = 0, 0, 0, 0
+    for r in rows:
+        key = (path[str(r["subscription_id"])], str(r["event__event_id"]))
+        got, ok = receiver.received[key], receiver.accepted[key]
+        missing += got == 0
+        extra_copies += got != r["attempt_count"]
+        not_accepted_once += ok != 1
+        retried += r["attempt_count"] > 1
+    copies = sum(receiver.received.values())
+    return [
+        (
+            "one delivery per event and subscription",
+            set(made) == expected and max(made.values(), default=1) == 1,
+            f"{len(made)} deliveries for {len(expected)} (event, subscription) pairs",
+        ),
+        (
+            "every webhook delivered",
+            statuses.get("delivered", 0) == len(rows) and missing == 0 and len(rows) > 0,
+            f"{statuses.get('delivered', 0)} of {len(rows)} delivered "
+            f"({dict(statuses)}); {missing} never reached the receiver",
+        ),
+        (
+            "no duplicate event ids beyond retries",
+            extra_copies == 0 and not_accepted_once == 0 and not receiver.bad,
+            f"{copies} copies received for {len(rows)} deliveries, {retried} retried after a "
+            f"503; {extra_copies} with copies != attempts, {not_accepted_once} not accepted "
+            f"exactly once; {len(receiver.bad)} unsigned or badly signed",
+        ),
+    ]

@@ -3,11 +3,16 @@
 Standard library only (threads + http.client, one TCP connection per request as gunicorn's
 sync workers close them). Each thread is one partner identity of one agency: a caseworker
 session (refresh-token rotation) or an integration (client credentials).
+
+With several server instances (`make loadtest INSTANCES=2`) every request goes to the next
+instance in turn (one round-robin shared by all threads, like a load balancer), and an
+idempotent retry or twin of a create is sent to a *different* instance than the first copy.
 """
 
 from __future__ import annotations
 
 import http.client
+import itertools
 import json
 import random
 import threading
@@ -98,17 +103,50 @@ class Pools:
             if len(self.errors) < 20:
                 self.errors.append(text)
 
+    def successor(self) -> Pools:
+        """The world as it now stands (referrals, their statuses), with nothing acknowledged yet:
+        the next phase of a run starts from here, its writes counted apart."""
+        with self.lock:
+            after = Pools()
+            for name in ("inbox", "outbox"):
+                for agency, ids in getattr(self, name).items():
+                    getattr(after, name)[agency] = list(ids)
+            for agency, moves in self.movable.items():
+                after.movable[agency] = dict(moves)
+            after.seen = set(self.seen)
+            return after
+
     def acknowledged(self) -> Acknowledged:
         return Acknowledged(
             creates=dict(self.creates), transitions=self.transitions, messages=set(self.messages)
         )
 
 
+class RoundRobin:
+    """The instances' ports, handed out in turn to every thread (a minimal load balancer)."""
+
+    def __init__(self, ports: list[int]) -> None:
+        self.ports = list(ports)
+        self._turn = itertools.count()
+        self._lock = threading.Lock()
+
+    def next(self) -> int:
+        with self._lock:
+            return self.ports[next(self._turn) % len(self.ports)]
+
+    def other(self, port: int) -> int:
+        """Another instance than `port` (the same one when there is only one)."""
+        index = self.ports.index(port)
+        return self.ports[(index + 1) % len(self.ports)]
+
+
 class Partner:
     """One concurrent client: authenticates, then loops over weighted operations."""
 
-    def __init__(self, port: int, agency: str, ident: dict[str, Any], seed: Seed, pools: Pools):
-        self.port, self.agency, self.ident, self.pools = port, agency, ident, pools
+    def __init__(
+        self, ports: RoundRobin, agency: str, ident: dict[str, Any], seed: Seed, pools: Pools
+    ):
+        self.ports, self.agency, self.ident, self.pools = ports, agency, ident, pools
         me = next(p for p in seed.partners if p.agency_id == agency)
         self.clients = me.clients
         self.samples: list[Sample] = []
@@ -118,7 +156,13 @@ class Partner:
 
     # --- HTTP -------------------------------------------------------------------------------
     def call(
-        self, op: str, method: str, path: str, body: Any = None, headers: dict | None = None
+        self,
+        op: str,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict | None = None,
+        port: int | None = None,
     ) -> tuple[int, Any, dict[str, str]]:
         hdrs = {"Accept": "application/json", **(headers or {})}
         if self.access and not path.startswith("/api/v1/auth/"):
@@ -129,7 +173,7 @@ class Partner:
             hdrs["Content-Type"] = "application/json"
         started = time.perf_counter()
         try:
-            conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+            conn = http.client.HTTPConnection("127.0.0.1", port or self.ports.next(), timeout=30)
             conn.request(method, path, body=data, headers=hdrs)
             response = conn.getresponse()
             raw = response.read()
@@ -207,21 +251,28 @@ class Partner:
         }
         key = str(uuid.uuid4())
         roll = random.random()
+        here = self.ports.next()
+        there = self.ports.other(here)  # retries and twins go to the other instance
         if roll < TWIN_SHARE:
             twin: list[str | None] = []
-            thread = threading.Thread(target=lambda: twin.append(self._create(body, key)))
+            thread = threading.Thread(target=lambda: twin.append(self._create(body, key, there)))
             thread.start()
-            first = self._create(body, key)
+            first = self._create(body, key, here)
             thread.join()
             self._same(key, [first, *twin])
             return
-        first = self._create(body, key)
+        first = self._create(body, key, here)
         if first is not None and roll < TWIN_SHARE + RETRY_SHARE:
-            self._same(key, [first, self._create(body, key)])
+            self._same(key, [first, self._create(body, key, there)])
 
-    def _create(self, body: dict, key: str) -> str | None:
+    def _create(self, body: dict, key: str, port: int) -> str | None:
         status, payload, _ = self.call(
-            "referral.create", "POST", "/api/v1/referrals/", body, {"Idempotency-Key": key}
+            "referral.create",
+            "POST",
+            "/api/v1/referrals/",
+            body,
+            {"Idempotency-Key": key},
+            port=port,
         )
         if not self.expect("referral.create", status, 201, payload):
             return None
@@ -279,20 +330,31 @@ class Partner:
 
 
 def drive(
-    port: int, seed: Seed, threads: int, seconds: float, on_start: Callable[[], None] = lambda: None
+    ports: int | list[int],
+    seed: Seed,
+    threads: int,
+    seconds: float,
+    on_start: Callable[[], None] = lambda: None,
+    after: Pools | None = None,
 ) -> tuple[list[Sample], Pools, float]:
     """Sign every partner in, call `on_start`, run the mix for `seconds`.
 
-    Returns every sample, the shared state and the wall time of the mix.
+    `ports`: one server, or several served in turn. `after`: the pools of a previous phase on
+    the same database (its referrals have moved on). Returns every sample, the shared state
+    and the wall time of the mix.
     """
-    pools = Pools()
-    for referral_id, sender, recipient in seed.referrals:
-        pools.received(referral_id, sender, recipient)
+    balancer = RoundRobin([ports] if isinstance(ports, int) else ports)
+    if after is not None:
+        pools = after.successor()
+    else:
+        pools = Pools()
+        for referral_id, sender, recipient in seed.referrals:
+            pools.received(referral_id, sender, recipient)
     idents: list[tuple[str, dict[str, Any]]] = []
     for p in seed.partners:
         idents += [(p.agency_id, {"username": u}) for u in p.users]
         idents += [(p.agency_id, {"client_id": c, "secret": s}) for c, s in p.integrations]
-    partners = [Partner(port, *idents[i % len(idents)], seed, pools) for i in range(threads)]
+    partners = [Partner(balancer, *idents[i % len(idents)], seed, pools) for i in range(threads)]
     _all(partners, lambda p: p.login(), 60)  # password hashing: kept out of the measured mix
     for p in partners:
         p.samples.clear()  # a failed sign-in is still reported through pools.errors

@@ -9,7 +9,17 @@
    one outbox event per change, one audit event per write, the audit chains verify;
 5. prints the figures, and rewrites the load-test block of docs/performance.md (`--write`).
 
-Exits 1 when any request failed or any check did not hold.
+`--instances 2` (`make loadtest INSTANCES=2`) is the scale-out shape: two gunicorn instances
+on separate ports and two `run_worker` processes on one PostgreSQL and one Redis (under a key
+prefix of this run's own; its keys are deleted afterwards, nothing is flushed), with a webhook
+subscription per agency pointing at a local receiver. The same mix runs against one instance,
+then round-robin against both (retries and twins of a create go to the other instance), then
+against one instance with as many workers as the two together, and the checks add: every
+webhook delivered at least once with copies only where a retry was due, and N wrong passwords
+spread over both instances limited as one budget. See
+`bench/loadtest_two.py`; it rewrites the two-instance block of docs/performance.md.
+
+Exits 1, naming the failed checks, when any request failed or any check did not hold.
 """
 
 from __future__ import annotations
@@ -39,7 +49,20 @@ def _args() -> argparse.Namespace:
         "--seconds", type=float, default=float(os.environ.get("LOADTEST_SECONDS", 30))
     )
     parser.add_argument("--threads", type=int, default=12)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per instance")
+    parser.add_argument(
+        "--instances",
+        type=int,
+        choices=(1, 2),
+        default=int(os.environ.get("LOADTEST_INSTANCES", 1)),
+        help="2: one instance, then two behind a round-robin, plus two webhook workers",
+    )
+    parser.add_argument(
+        "--port-base",
+        type=int,
+        default=int(os.environ.get("LOADTEST_PORT_BASE", 0)),
+        help="servers on port-base, +1 and +2, the webhook receiver on +9 (0: free ports)",
+    )
     parser.add_argument("--write", action="store_true", help="update docs/performance.md")
     return parser.parse_args()
 
@@ -183,9 +206,23 @@ def _write(lines: list[str], headline: list[str]) -> None:
     print(f"wrote the load-test blocks of {DOC.relative_to(ROOT)}")
 
 
+def failed(checks: list[tuple[str, bool, str]]) -> int:
+    """0 when every check held; else 1, after naming each failure on stderr."""
+    bad = [(name, detail) for name, ok, detail in checks if not ok]
+    for name, detail in bad:
+        print(f"LOAD TEST CHECK FAILED: {name}: {detail}", file=sys.stderr)
+    if bad:
+        print(f"LOAD TEST FAILED: {len(bad)} of {len(checks)} checks", file=sys.stderr)
+    return 1 if bad else 0
+
+
 def main() -> int:
     args = _args()
     url = os.environ.get("LOADTEST_DATABASE_URL", DEFAULT_URL)
+    if args.instances == 2:
+        from bench import loadtest_two
+
+        return loadtest_two.main(args, url)
     started = time.perf_counter()
     serve.database_recreate(url)
     checkpoints = tempfile.mkdtemp(prefix="rh-loadtest-checkpoints-")
@@ -199,7 +236,9 @@ def main() -> int:
     connections.close_all()
     print(f"database ready in {time.perf_counter() - started:.0f} s; starting gunicorn", flush=True)
     server = serve.Gunicorn(
-        {"DATABASE_URL": url, "AUDIT_CHECKPOINT_DIR": checkpoints}, workers=args.workers
+        {"DATABASE_URL": url, "AUDIT_CHECKPOINT_DIR": checkpoints},
+        workers=args.workers,
+        port=args.port_base or None,
     )
     server.start()
     try:
@@ -232,7 +271,7 @@ def main() -> int:
     if args.write:
         _write(lines, _headline(samples, wall, checks))
     print(f"total {time.perf_counter() - started:.0f} s")
-    return 0 if all(ok for _n, ok, _d in checks) else 1
+    return failed(checks)
 
 
 if __name__ == "__main__":

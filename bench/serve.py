@@ -160,3 +160,47 @@ def children(pid: int) -> list[int]:
         if int(stat[1]) == pid:
             found.append(int(entry.name))
     return found
+
+
+class Worker:
+    """`manage.py run_worker` in a subprocess (webhook deliveries and scheduled jobs)."""
+
+    def __init__(self, env: dict[str, str], name: str = "worker") -> None:
+        self.env = {**os.environ, **env}
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.log = Path(tempfile.gettempdir()) / f"rh-{name}-{os.getpid()}.log"
+
+    def start(self) -> None:
+        with self.log.open("ab") as out:
+            self.proc = subprocess.Popen(
+                [sys.executable, "manage.py", "run_worker"],
+                cwd=ROOT,
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def cpu_seconds(self) -> float:
+        return process_cpu(self.proc.pid) if self.proc is not None else 0.0
+
+    def stop(self, timeout: float = 20.0) -> int | None:
+        """SIGTERM, then the exit code (None if it had to be killed)."""
+        if self.proc is None:
+            return None
+        code: int | None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                code = self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                code = None
+        else:
+            code = self.proc.returncode
+        self.proc = None
+        return code

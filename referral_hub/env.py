@@ -10,6 +10,7 @@ from core.errors import ConfigError
 __all__ = [
     "ConfigError",
     "env_bool",
+    "env_header_pair",
     "env_int",
     "env_list",
     "env_required",
@@ -81,3 +82,18 @@ def env_int(name: str, default: int) -> int:
 def env_list(name: str, default: str = "") -> list[str]:
     value = env_str(name, default) or ""
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_header_pair(name: str) -> tuple[str, str] | None:
+    """`HEADER,value` (e.g. `HTTP_X_FORWARDED_PROTO,https`) as Django's META pair; unset: None.
+
+    The header may be written as sent (`X-Forwarded-Proto`); it is normalised to its META key.
+    """
+    value = env_str(name)
+    if value is None or not value.strip():
+        return None
+    header, sep, expected = (part.strip() for part in value.partition(","))
+    if not sep or not header or not expected or "," in expected:
+        raise ConfigError(f"{name}={value!r} must be HEADER,value (e.g. X-Forwarded-Proto,https).")
+    key = header.upper().replace("-", "_")
+    return (key if key.startswith("HTTP_") else f"HTTP_{key}", expected)

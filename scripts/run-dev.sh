@@ -26,7 +26,8 @@ pids=()
 stop() {
   trap - INT TERM HUP EXIT
   kill -TERM "${pids[@]}" 2>/dev/null || true
-  for _ in $(seq 1 100); do
+  local deadline=$((SECONDS + 10))
+  while ((SECONDS < deadline)); do
     alive=0
     for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
     [[ $alive == 0 ]] && break

@@ -3,8 +3,10 @@
 There is no container daemon here, so the tests read each service's `environment` from the
 compose file and translate only what a container would provide: `/run/secrets/<name>` becomes
 a file written by `deploy/generate_secrets.py`, the volumes become temporary folders, the host
-`postgres` becomes the local server with a scratch database and per-run role names, and ports
-are free local ones. Nothing else from the test environment reaches the processes.
+`postgres` becomes the local server with a scratch database and per-run role names, the host
+`redis` the local Redis under a key prefix of this run's own (`CACHE_KEY_PREFIX`; its keys are
+deleted afterwards, nothing is flushed), and ports are free local ones. Nothing else from the
+test environment reaches the processes.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class Stack:
     pg_port: int
     prefix: str  # this run's test database name: every name below starts with it
     ports: dict[str, int] = field(default_factory=dict)
+    redis_url: str | None = None  # the local Redis standing in for `redis`; None: none answers
+    redis_prefix: str = ""  # this run's cache key prefix on that shared Redis
 
     @property
     def db(self) -> str:
@@ -85,9 +89,13 @@ class Stack:
         env = {name: self.translate(name, value) for name, value in declared.items()}
         leaked = [k for k, v in env.items() if re.search(r"(^|/)referral_hub$", v)]
         assert not leaked, f"untranslated compose names would touch a real database: {leaked}"
-        # Redis is shared on this machine: a run may only use it under its own key prefix,
-        # which the app's cache settings do not take yet; leave the limit store process-local.
-        env.pop("REDIS_URL", None)
+        # Redis is shared on this machine: a run uses it only under its own key prefix. Without
+        # a local Redis the limit store falls back to the database cache (still shared).
+        if self.redis_url and "REDIS_URL" in env:
+            env["REDIS_URL"] = self.redis_url
+            env["CACHE_KEY_PREFIX"] = self.redis_prefix
+        else:
+            env.pop("REDIS_URL", None)
         base = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "TZ") if k in os.environ}
         return {**base, "PYTHON": sys.executable, "PYTHONDONTWRITEBYTECODE": "1", **env, **extra}
 

@@ -15,8 +15,10 @@ import signal
 import ssl
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg2
 import pytest
@@ -27,6 +29,27 @@ from tests.debian import ensure
 from tests.ops.stack import ROOT, Stack, compose, run
 
 pytestmark = pytest.mark.postgres
+REDIS_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/0")
+
+
+def _redis() -> Any:
+    """The local Redis standing in for the compose `redis` service, or None."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError:
+        client.close()
+        return None
+    return client
+
+
+def _forget(client: Any, prefix: str) -> None:
+    """Delete this run's keys (and only those) from the shared Redis."""
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=500))
+    if keys:
+        client.delete(*keys)
 
 
 def _admin(stack: Stack, db: str = "postgres", user: str = "postgres"):  # type: ignore[no-untyped-def]
@@ -68,6 +91,10 @@ def stack(tmp_path_factory) -> Iterator[Stack]:  # type: ignore[no-untyped-def]
         pg_port=int(settings["PORT"] or 5432),
         prefix=settings["NAME"],  # e.g. test_rh_ops: names of this run only
     )
+    redis_client = _redis()
+    if redis_client is not None:
+        made.redis_url = REDIS_URL
+        made.redis_prefix = f"rh-compose-test-{uuid.uuid4().hex}"
     admin = _admin(made)
     made.cleanup(admin)  # a previous run that died
     made.prepare()
@@ -82,6 +109,9 @@ def stack(tmp_path_factory) -> Iterator[Stack]:  # type: ignore[no-untyped-def]
     yield made
     made.cleanup(admin)
     admin.close()
+    if redis_client is not None:
+        _forget(redis_client, made.redis_prefix)
+        redis_client.close()
 
 
 @pytest.fixture(scope="module")
@@ -218,6 +248,27 @@ def test_through_the_tls_proxy_with_its_generated_certificate(running, tmp_path)
     finally:
         proxy.send_signal(signal.SIGTERM)
         proxy.wait(10)
+
+
+def test_the_api_keeps_its_sign_in_limits_in_redis_under_the_runs_own_prefix(running):
+    stack = running.stack
+    client = _redis()
+    if client is None or stack.redis_url is None:
+        pytest.skip(f"no Redis at {REDIS_URL}: the api used the database cache instead")
+    assert stack.env("api")["REDIS_URL"] == REDIS_URL
+    assert compose()["services"]["api"]["environment"]["REDIS_URL"] == "redis://redis:6379/0"
+    conn = http.client.HTTPConnection("127.0.0.1", stack.ports["api"], timeout=10)
+    body = json.dumps({"username": "nobody-here", "password": "wrong-password-x1"})
+    headers = {"Host": "localhost", "X-Forwarded-Proto": "https"}
+    headers["Content-Type"] = "application/json"
+    conn.request("POST", "/api/v1/auth/token", body, headers)
+    response = conn.getresponse()
+    response.read()
+    conn.close()
+    assert response.status == 401
+    keys = list(client.scan_iter(match=f"{stack.redis_prefix}:*", count=500))
+    client.close()
+    assert keys, "the failed sign-in was not counted in Redis under this run's prefix"
 
 
 def test_sigterm_stops_api_and_worker_within_their_grace_periods(running):

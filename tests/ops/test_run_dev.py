@@ -94,7 +94,8 @@ def test_stopping_make_run_stops_the_server_and_the_worker(tmp_path, how, script
             script.send_signal(signal.SIGTERM)
         else:
             script.send_signal(signal.SIGKILL)  # no trap runs: the children's death signal does
-        assert script.wait(15) == script_exit
+        # The script's own bound is 10 s before SIGKILL; a loaded CI machine gets the rest.
+        assert script.wait(30) == script_exit
         left = _gone_within(kids, 10)
         assert left == [], f"left behind after {how}: {left}"
         assert not _answers(port)
