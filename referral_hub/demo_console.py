@@ -5,10 +5,11 @@ compliance officer sees a disclosure in its own trail; Harbor reads and answers 
 it accepted (a disclosure in the client's accounting, a message thread). Idempotent: skipped
 once the Harbor -> Eastside referral exists.
 
-Eastside also gets a demo webhook subscription (its admin's screen lists it with the
-deliveries of the demo's events). Nothing listens at its address, so the worker's deliveries
-fail and are retried, as they would for a partner that is down. Private addresses are accepted
-only with `WEBHOOK_ALLOW_PRIVATE` (the dev default); without it the subscription is skipped.
+With `webhook=True` (`manage.py seed_demo`; not the load tests, which count every pending
+delivery), Eastside also gets a demo webhook subscription (its admin's screen lists it with
+the deliveries of the demo's events). Nothing listens at its address, so the worker's
+deliveries fail and are retried, as they would for a partner that is down. Private addresses
+are accepted only with `WEBHOOK_ALLOW_PRIVATE` (the dev default); else it is skipped.
 """
 
 from __future__ import annotations
@@ -52,13 +53,16 @@ def _user(name: str) -> User | None:
     return User.objects.select_related("agency").filter(username=name).first()
 
 
-def seed_console_demo(log: Callable[[str], object] = print) -> None:
+def seed_console_demo(log: Callable[[str], object] = print, *, webhook: bool = False) -> None:
+    """`webhook`: also Eastside's demo subscription (`manage.py seed_demo` asks for it; the load
+    tests, which seed too and count every pending delivery, do not)."""
     eastside = Agency.objects.filter(name="Eastside Legal Clinic").first()
     harbor = Agency.objects.filter(name="Harbor Social Services").first()
     alice, carol = _user("alice"), _user("carol")
     if None in (eastside, harbor, alice, carol):
         return
-    seed_demo_webhook(eastside, log)  # type: ignore[arg-type]
+    if webhook:
+        seed_demo_webhook(eastside, log)  # type: ignore[arg-type]
     if Referral.objects.filter(sender_agency=harbor, recipient_agency=eastside).exists():
         return
     with transaction.atomic():
@@ -70,7 +74,8 @@ def seed_console_demo(log: Callable[[str], object] = print) -> None:
             name="Eastside case management system (demo)",
             scopes=["referrals:read", "referrals:write"],
         )
-    fanout_pending()  # the worker's first step: the demo events become deliveries now
+    if webhook:
+        fanout_pending()  # the worker's first step: the demo events become deliveries now
     log("console demo: Harbor -> Eastside referral, messages, disclosures")
 
 
