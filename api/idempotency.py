@@ -5,13 +5,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import timedelta
 from functools import wraps
 from typing import Any
 
-from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.db import IntegrityError
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.request import Request
@@ -20,7 +17,9 @@ from rest_framework.response import Response
 from api.base import actor_of
 from core.actor import Actor
 from core.errors import ApplicationError, ValidationFailed
+from core.idempotency import idempotency_cutoff
 from core.models import IdempotencyRecord
+from core.transactions import owned_transaction
 
 HEADER = "Idempotency-Key"
 IDEMPOTENCY_PARAMETER = OpenApiParameter(
@@ -64,21 +63,26 @@ def idempotent(
                 # Printable ASCII only: a NUL byte, for one, cannot even be stored in PostgreSQL.
                 raise ValidationFailed("Idempotency-Key must be 1-200 printable ASCII characters.")
             actor_key, fingerprint = _actor_key(actor_of(request)), _fingerprint(request)
-            try:
-                with transaction.atomic():
+            for attempt in (1, 2):
+                try:
+                    with owned_transaction():  # any error rolls it all back: no savepoints
+                        found = _find(actor_key, key)
+                        if found is not None:
+                            return _replay(view, request, found, fingerprint, replay)
+                        response = handler(view, request, *args, **kwargs)
+                        if 200 <= response.status_code < 300:
+                            _store(actor_key, key, request, fingerprint, response, replay)
+                        return response
+                except IntegrityError:
+                    # A concurrent twin committed first: our work rolled back, theirs stands.
                     found = _find(actor_key, key)
                     if found is not None:
                         return _replay(view, request, found, fingerprint, replay)
-                    response = handler(view, request, *args, **kwargs)
-                    if 200 <= response.status_code < 300:
-                        _store(actor_key, key, request, fingerprint, response, replay)
-                    return response
-            except IntegrityError:
-                # A concurrent twin committed first: our work rolled back, theirs stands.
-                found = _find(actor_key, key)
-                if found is None:
-                    raise
-                return _replay(view, request, found, fingerprint, replay)
+                    # Or the key's previous use expired and the purge job has not run yet:
+                    # remove that record and do the work once more (our first try rolled back).
+                    if attempt == 2 or not _drop_expired(actor_key, key):
+                        raise
+            raise AssertionError("unreachable")  # pragma: no cover
 
         return extend_schema(parameters=[IDEMPOTENCY_PARAMETER])(wrapper)  # type: ignore[no-any-return]
 
@@ -86,10 +90,17 @@ def idempotent(
 
 
 def _find(actor_key: str, key: str) -> IdempotencyRecord | None:
-    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
     return IdempotencyRecord.objects.filter(
-        actor_key=actor_key, key=key, created_at__gte=cutoff
+        actor_key=actor_key, key=key, created_at__gte=idempotency_cutoff()
     ).first()
+
+
+def _drop_expired(actor_key: str, key: str) -> bool:
+    """Delete this key's record if it has expired (never a live one: a twin's stands)."""
+    stale = IdempotencyRecord.objects.filter(
+        actor_key=actor_key, key=key, created_at__lt=idempotency_cutoff()
+    )
+    return stale.delete()[0] > 0
 
 
 def _store(
@@ -101,10 +112,8 @@ def _store(
     replay: Callable[..., Response] | None,
 ) -> None:
     data = response.data if isinstance(response.data, dict) else {}
-    # Only an EXPIRED record may be replaced. A live one committed by a concurrent twin (seen
-    # here once our chain lock wait ended) must make our insert fail, so our work rolls back.
-    cutoff = timezone.now() - timedelta(hours=settings.IDEMPOTENCY_TTL_HOURS)
-    IdempotencyRecord.objects.filter(actor_key=actor_key, key=key, created_at__lt=cutoff).delete()
+    # A record committed by a concurrent twin (or an expired one not yet purged) makes this
+    # insert fail on the unique key, so our work rolls back; the wrapper then sorts it out.
     IdempotencyRecord.objects.create(
         actor_key=actor_key,
         key=key,

@@ -259,7 +259,7 @@ def run() -> list[dict[str, Any]]:
             "req/s",
             baseline="plaintext twin",
             ratio=reads["enc"] / reads["plain"],
-            target=">= 0.85",
+            target=">= 0.90",  # issue 19
             note="15 fields: 1 DEK unwrap + 15 HKDF + 15 AES-GCM per request",
         ),
         row(section, f"client create, plaintext twin ({vendor})", creates["plain"], "req/s"),

@@ -19,6 +19,7 @@ JOBS: tuple[Job, ...] = (
     ),
     Job("consent.expire", "consent.services:consent_expire_due", "JOB_CONSENT_EXPIRE_SECONDS"),
     Job("webhooks.prune", "webhooks.maintenance:webhooks_prune", "JOB_WEBHOOK_PRUNE_SECONDS"),
+    Job("idempotency.purge", "core.idempotency:idempotency_purge", "JOB_IDEMPOTENCY_PURGE_SECONDS"),
     Job(
         "audit.checkpoint",
         "audit.checkpoints:checkpoint_all",

@@ -77,7 +77,9 @@ _default_sqlite = f"sqlite:///{BASE_DIR / '.dev' / 'db.sqlite3'}"
 _db = dj_database_url.parse(
     env_str("DATABASE_URL") or _default_sqlite,
     conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-    conn_health_checks=True,
+    # A `SELECT 1` before a persistent connection's first query in each request: a dead
+    # connection is replaced instead of failing that request (cost: docs/performance.md).
+    conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
 )
 # The password may come apart from the URL (DATABASE_PASSWORD_FILE: a compose/k8s secret).
 if _db_password := env_str("DATABASE_PASSWORD"):
@@ -206,6 +208,7 @@ JOB_REFERRAL_REMIND_SECONDS = env_int("JOB_REFERRAL_REMIND_SECONDS", 900)
 JOB_CONSENT_EXPIRE_SECONDS = env_int("JOB_CONSENT_EXPIRE_SECONDS", 300)
 JOB_AUDIT_CHECKPOINT_SECONDS = env_int("JOB_AUDIT_CHECKPOINT_SECONDS", 3600)
 JOB_WEBHOOK_PRUNE_SECONDS = env_int("JOB_WEBHOOK_PRUNE_SECONDS", 3600)
+JOB_IDEMPOTENCY_PURGE_SECONDS = env_int("JOB_IDEMPOTENCY_PURGE_SECONDS", 3600)
 
 # --- Keys (no defaults: `make bootstrap` generates dev-only ones into .dev/) ---------------------
 AUDIT_PSEUDONYM_KEY = env_required("AUDIT_PSEUDONYM_KEY")

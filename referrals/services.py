@@ -6,6 +6,8 @@ Each write is transactional, audited in the same transaction, and emits outbox e
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -18,9 +20,10 @@ from clients.selectors import REFER, client_get_for
 from core.actor import Actor
 from core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from core.roles import CASE_ROLES, Role
+from core.transactions import service_atomic
 from crypto.service import seal_text
 from referrals.attach import referral_consent_attach
-from referrals.consents import consent_for_referral
+from referrals.consents import Parties, consent_for_referral, referral_parties
 from referrals.deadlines import referral_expire_due, referral_remind_due_soon
 from referrals.events import emit_requested
 from referrals.matching import program_check_fits
@@ -64,20 +67,52 @@ def _own_client(actor: Actor, client_id: uuid.UUID) -> Client:
     return client
 
 
-def _recipient(
-    actor: Actor, agency_id: uuid.UUID, program_id: uuid.UUID | None
-) -> tuple[Agency, Program | None]:
+def _recipient(actor: Actor, agency_id: uuid.UUID) -> Agency:
     agency = Agency.objects.filter(pk=agency_id, is_active=True).first()
     if agency is None or agency.id == actor.agency_id:
         raise ValidationFailed(
             "The recipient must be another active agency.", field="recipient_agency"
         )
-    program = None
-    if program_id is not None:
-        program = Program.objects.filter(pk=program_id, agency=agency).first()
-        if program is None:
-            raise ValidationFailed("The program must belong to the recipient.", field="program")
-    return agency, program
+    return agency
+
+
+def _program(
+    recipient: Agency, program_id: uuid.UUID | None, service_type: str, draft: bool
+) -> Program | None:
+    """The recipient's program named, if any; a sent referral must fit it (a draft not yet)."""
+    if program_id is None:
+        return None
+    program = Program.objects.filter(pk=program_id, agency=recipient).first()
+    if program is None:
+        raise ValidationFailed("The program must belong to the recipient.", field="program")
+    if not draft:
+        program_check_fits(program=program, service_type=service_type)
+    return program
+
+
+def _checked(
+    actor: Actor,
+    client_id: uuid.UUID,
+    recipient_id: uuid.UUID,
+    program_id: uuid.UUID | None,
+    consent_id: uuid.UUID,
+    service_type: str,
+    draft: bool,
+    now: datetime,
+) -> tuple[Parties, Program | None]:
+    """The create's checks one at a time, in the order that names the first problem (the
+    one-statement lookup found something amiss, or will refuse)."""
+    client = _own_client(actor, client_id)
+    recipient = _recipient(actor, recipient_id)
+    program = _program(recipient, program_id, service_type, draft)
+    consent = consent_for_referral(
+        client_id=client.id,
+        recipient_id=recipient.id,
+        consent_id=consent_id,
+        service_type=service_type,
+        at=now,
+    )
+    return Parties(client, recipient, consent), program
 
 
 def referral_create(
@@ -121,8 +156,13 @@ def referral_create(
         raise
 
 
-@transaction.atomic
-def _create(
+def _create(**kwargs: Any) -> Referral:
+    # Inside the `Idempotency-Key` wrapper's transaction no SAVEPOINT (core.transactions).
+    with service_atomic():
+        return _create_in_transaction(**kwargs)
+
+
+def _create_in_transaction(
     *,
     actor: Actor,
     client_id: uuid.UUID,
@@ -134,7 +174,7 @@ def _create(
     program_id: uuid.UUID | None,
     draft: bool,
 ) -> Referral:
-    agency_id = may_write(actor)
+    may_write(actor)
     if service_type not in ServiceType.values:
         raise ValidationFailed("Unknown service type.", field="service_type")
     if priority not in Priority.values:
@@ -144,21 +184,25 @@ def _create(
             f"A reason of 1-{REASON_MAX} characters is required.", field="reason"
         )
     now = timezone.now()
-    client = _own_client(actor, client_id)
-    recipient, program = _recipient(actor, recipient_agency_id, program_id)
-    if not draft:
-        program_check_fits(program=program, service_type=service_type)
-    consent = consent_for_referral(
-        client_id=client.id,
-        recipient_id=recipient.id,
+    parties = referral_parties(
+        actor=actor,
+        client_id=client_id,
+        recipient_id=recipient_agency_id,
         consent_id=consent_id,
         service_type=service_type,
         at=now,
     )
+    if parties is None:  # something is amiss: the step-by-step checks name it
+        parties, program = _checked(
+            actor, client_id, recipient_agency_id, program_id, consent_id, service_type, draft, now
+        )
+    else:
+        program = _program(parties.recipient, program_id, service_type, draft)
+    client, recipient, consent = parties.client, parties.recipient, parties.consent
     status = ReferralStatus.DRAFT if draft else ReferralStatus.REQUESTED
     referral = Referral(
         id=uuid.uuid4(),
-        sender_agency_id=agency_id,
+        sender_agency=client.agency,  # the client's agency is the actor's (no second query)
         sender_user_id=actor.user_id,
         sender_integration_id=actor.integration_id,
         recipient_agency=recipient,

@@ -46,3 +46,39 @@ def test_a_failed_request_is_not_stored_so_the_retry_runs_again(api, adam, easts
     failed = _post(client, eastside, "k-3", service_type="nope")
     assert failed.status_code == 400
     assert _post(client, eastside, "k-3").status_code == 201
+
+
+def _age(hours: int) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from core.models import IdempotencyRecord
+
+    IdempotencyRecord.objects.update(created_at=timezone.now() - timedelta(hours=hours))
+
+
+def test_an_expired_key_not_yet_purged_runs_the_request_again(api, adam, eastside, settings):
+    from core.models import IdempotencyRecord
+
+    client = api(adam)
+    first = _post(client, eastside, "k-old")
+    _age(settings.IDEMPOTENCY_TTL_HOURS + 1)  # expired, and the purge job has not run
+    again = _post(client, eastside, "k-old", name="Evening Clinic")
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again
+    assert again.json()["id"] != first.json()["id"]
+    record = IdempotencyRecord.objects.get(key="k-old")
+    assert record.resource_id == again.json()["id"]
+
+
+def test_the_purge_job_deletes_only_expired_records(api, adam, eastside, settings):
+    from core.actor import system_actor
+    from core.idempotency import idempotency_purge
+    from core.models import IdempotencyRecord
+
+    client = api(adam)
+    _post(client, eastside, "k-a")
+    _age(settings.IDEMPOTENCY_TTL_HOURS + 1)
+    _post(client, eastside, "k-b", name="Evening Clinic")
+    assert idempotency_purge(actor=system_actor("worker")) == 1
+    assert list(IdempotencyRecord.objects.values_list("key", flat=True)) == ["k-b"]

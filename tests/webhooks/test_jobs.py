@@ -59,6 +59,7 @@ def test_the_project_registers_every_job_at_startup():
         "referrals.remind_due_soon",
         "consent.expire",
         "webhooks.prune",
+        "idempotency.purge",
         "audit.checkpoint",
     }
 
