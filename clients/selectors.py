@@ -79,7 +79,7 @@ def _one(need: Need) -> Joined:
             Client,
             *(("data_key",) if need.key else ()),
             where=("pk", "agency"),
-            defer=None if need.fields else {"": (*COLUMNS, "search_index")},
+            defer=None if need.fields else {"": (*COLUMNS, "search_index", "name_index")},
         )
     return _ONE[shape]
 
