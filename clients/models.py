@@ -17,7 +17,8 @@ class Client(BaseModel):
 
     Every survivor value is inside an AES-256-GCM envelope under the client's own data key
     (crypto.DataKey): one `<category>_sealed` column per category of clients/categories.py.
-    `search_index` is a truncated, agency-keyed blind index of name + date of birth.
+    `search_index` is a truncated, agency-keyed blind index of name + date of birth;
+    `name_index` the same of the names alone (the duplicate check without a date of birth).
     """
 
     agency = models.ForeignKey("agencies.Agency", on_delete=models.PROTECT, related_name="clients")
@@ -34,11 +35,13 @@ class Client(BaseModel):
     health_sealed = _sealed()
     # NULL (not "") when unsearchable or erased, so no two such clients "share" an index value.
     search_index = models.CharField(max_length=16, null=True, blank=True, editable=False)  # noqa: DJ001
+    name_index = models.CharField(max_length=16, null=True, blank=True, editable=False)  # noqa: DJ001
 
     class Meta:
         indexes = [
             models.Index(fields=["agency", "-created_at", "-id"], name="client_agency_created_idx"),
             models.Index(fields=["agency", "search_index"], name="client_agency_search_idx"),
+            models.Index(fields=["agency", "name_index"], name="client_agency_name_idx"),
         ]
 
     def __str__(self) -> str:

@@ -10,7 +10,7 @@ from audit.services import audit_record
 from clients.categories import ALL_CATEGORIES, Category
 from clients.decrypt import client_fields
 from clients.models import Client
-from clients.search import same_person, search_index_for
+from clients.search import name_index_for, same_name, same_person, search_index_for
 from clients.selectors import READ, client_qs_for
 from core.actor import Actor
 from crypto.scope import key_scope
@@ -66,30 +66,42 @@ def client_identities(*, actor: Actor, clients: Sequence[Client]) -> dict[Any, d
 
 
 def client_search(
-    *, actor: Actor, given_name: str, family_name: str, date_of_birth: datetime.date
+    *,
+    actor: Actor,
+    given_name: str,
+    family_name: str,
+    date_of_birth: datetime.date | None = None,
 ) -> list[tuple[Client, dict[str, object]]]:
-    """Exact (normalised) name + date-of-birth matches within the actor's agency only."""
-    wanted = {
-        "given_name": given_name,
-        "family_name": family_name,
-        "date_of_birth": date_of_birth.isoformat(),
-    }
+    """Exact (normalised) matches within the actor's agency only: name + date of birth, or,
+    without a date of birth, the names alone (every record with those names, whatever its
+    date of birth). Audited as `client.search` (`by=name` for the names-only check)."""
+    wanted: dict[str, str] = {"given_name": given_name, "family_name": family_name}
+    if date_of_birth is not None:
+        wanted["date_of_birth"] = date_of_birth.isoformat()
     matches: list[tuple[Client, dict[str, object]]] = []
     qs = client_qs_for(actor)
     if actor.agency_id is not None:
         with key_scope():
-            index = search_index_for(agency_id=actor.agency_id, **wanted)
-            for candidate in qs.filter(search_index=index, erased_at__isnull=True)[:200]:
+            if date_of_birth is not None:
+                index = search_index_for(agency_id=actor.agency_id, **wanted)
+                candidates = qs.filter(search_index=index, erased_at__isnull=True)
+                same: Any = same_person
+            else:
+                index = name_index_for(agency_id=actor.agency_id, **wanted)
+                candidates = qs.filter(name_index=index, erased_at__isnull=True)
+                same = same_name
+            for candidate in candidates[:200] if index else []:
                 identity = client_fields(
                     client=candidate, categories=[Category.IDENTITY], actor=actor
                 )
-                if same_person(identity[Category.IDENTITY], wanted):
+                if same(identity[Category.IDENTITY], wanted):
                     matches.append((candidate, identity[Category.IDENTITY]))
+    by = "" if date_of_birth is not None else ",by=name"
     audit_record(
         actor=actor,
         action="client.search",
         target=("clients.client", ""),
         categories=[Category.IDENTITY],
-        reason=f"matches={len(matches[:SEARCH_LIMIT])}",
+        reason=f"matches={len(matches[:SEARCH_LIMIT])}{by}",
     )
     return matches[:SEARCH_LIMIT]

@@ -51,7 +51,7 @@ def client_qs_for(actor: Actor, *, need: Need = READ) -> QuerySet[Client]:
     if need.key:
         # The wrapped data key comes along: one query instead of two for a decrypting read.
         rows = rows.select_related("data_key")
-    return rows if need.fields else rows.defer(*COLUMNS, "search_index")
+    return rows if need.fields else rows.defer(*COLUMNS, "search_index", "name_index")
 
 
 def client_get_for(*, actor: Actor, client_id: uuid.UUID, need: Need = READ) -> Client:
@@ -79,7 +79,7 @@ def _one(need: Need) -> Joined:
             Client,
             *(("data_key",) if need.key else ()),
             where=("pk", "agency"),
-            defer=None if need.fields else {"": (*COLUMNS, "search_index")},
+            defer=None if need.fields else {"": (*COLUMNS, "search_index", "name_index")},
         )
     return _ONE[shape]
 
@@ -94,3 +94,12 @@ def client_owner_row(client_id: uuid.UUID, using: str) -> Client | None:
     """Unscoped, for the audit trail's owner rules only (audit/owner.py): the id and the agency
     of a client, no sealed column, on the audit's connection."""
     return Client.objects.using(using).only("id", "agency_id").filter(pk=client_id).first()
+
+
+def clients_without_name_index(*, batch: int) -> list[Client]:
+    """For the operator's reindex job only (`clients.services.clients_name_index_fill`, system
+    actor): live clients of every agency whose names-only index is not set yet, with keys."""
+    rows = Client.objects.select_related("data_key").filter(
+        name_index__isnull=True, erased_at__isnull=True
+    )
+    return list(rows.order_by("pk")[:batch])

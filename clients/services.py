@@ -13,8 +13,8 @@ from clients.decrypt import category_values, client_fields
 from clients.fields import COLUMNS, SPECS_BY_CATEGORY, TABLE, column_of, encode
 from clients.models import Client
 from clients.recipients import recipients_of
-from clients.search import search_index_for
-from clients.selectors import client_locked
+from clients.search import name_index_for, search_index_for
+from clients.selectors import client_locked, clients_without_name_index
 from core.actor import Actor
 from core.errors import NotFound, PermissionDenied, ValidationFailed
 from core.roles import CASE_ROLES, Role, Scope
@@ -100,6 +100,11 @@ def _reindex(client: Client, identity: dict[str, Any]) -> None:
     client.search_index = search_index_for(
         agency_id=client.agency_id, **{k: identity.get(k) for k in IDENTITY_KEYS}
     )
+    client.name_index = name_index_for(
+        agency_id=client.agency_id,
+        given_name=identity.get("given_name"),
+        family_name=identity.get("family_name"),
+    )
 
 
 @transaction.atomic
@@ -141,7 +146,7 @@ def client_update(*, actor: Actor, client: Client, data: dict[str, Any]) -> Clie
         changed = _seal_into(locked, data, existing=True)
         if "identity" in data:
             _reindex(locked, client_fields(client=locked, categories=["identity"])["identity"])
-            changed.append("search_index")
+            changed += ["search_index", "name_index"]
         locked.save(update_fields=[*changed, "updated_at"])
     audit_record(
         actor=actor,
@@ -168,9 +173,11 @@ def client_erase(*, actor: Actor, client: Client) -> Client:
     if locked.erased_at is None:
         for column in COLUMNS:
             setattr(locked, column, None)
-        locked.search_index = None
+        locked.search_index = locked.name_index = None
         locked.erased_at = timezone.now()
-        locked.save(update_fields=[*COLUMNS, "search_index", "erased_at", "updated_at"])
+        locked.save(
+            update_fields=[*COLUMNS, "search_index", "name_index", "erased_at", "updated_at"]
+        )
         dek_destroy(client=locked)
         _notify_erasure(locked)
         audit_record(
@@ -191,3 +198,32 @@ def _notify_erasure(client: Client) -> None:
             agency_ids=[agency_id],
             data={"client_id": client.pk, "referral_ids": referral_ids},
         )
+
+
+def clients_name_index_fill(*, actor: Actor, batch: int = 500) -> int:
+    """Fill `name_index` for clients recorded before it existed (names from their identity);
+    idempotent, batched, one `client.reindex` audit event. Returns how many were filled."""
+    if actor.kind != "system":
+        raise PermissionDenied("Only the operator may rebuild the search indexes.")
+    filled = 0
+    while True:
+        with transaction.atomic(), key_scope():
+            rows = clients_without_name_index(batch=batch)
+            done = 0
+            for client in rows:
+                identity = client_fields(client=client, categories=["identity"]).get("identity")
+                _reindex(client, dict(identity or {}))
+                if client.name_index is None:  # no names: nothing to index, never retried
+                    continue
+                client.save(update_fields=["search_index", "name_index"])
+                done += 1
+        filled += done
+        if done == 0 or len(rows) < batch:
+            break
+    audit_record(
+        actor=actor,
+        action="client.reindex",
+        target=("clients.client", ""),
+        reason=f"name_index={filled}",
+    )
+    return filled

@@ -29,6 +29,9 @@ RECIPIENT_INACTIVE = "recipient_inactive"
 NO_CATEGORIES = "no_categories"
 PURPOSE_MISMATCH = "purpose_mismatch"
 REFERRAL_STATE = "referral_state"
+# Why one category is withheld while others are shown (`withheld_bases`).
+NOT_CONSENTED = "not_consented"  # the consent does not name it
+NOT_ACKNOWLEDGED = "special_not_acknowledged"  # a special category named but not acknowledged
 
 # The referral statuses (FHIR Task codes, `referrals.models.ReferralStatus`) in which the
 # recipient may see anything, consent permitting (DESIGN §4): nothing while `draft`, nothing
@@ -175,3 +178,27 @@ def _refusal(
     ):
         return PURPOSE_MISMATCH
     return ""
+
+
+def withheld_bases(decision: Decision) -> dict[str, str]:
+    """Why each category the decision does not permit is withheld, for saying so to people.
+
+    When nothing is disclosed for a reason of the whole consent or referral (revoked, expired,
+    erased, ...), every category carries that reason. Otherwise a category is withheld because
+    the consent does not name it (`not_consented`), or names a special category the client did
+    not acknowledge separately (`special_not_acknowledged`). Words only: the decision is
+    `decision.categories`.
+    """
+    whole = decision.reason not in (PERMITTED, NO_CATEGORIES)
+    named = set(decision.consent.categories or ()) if decision.consent else set()
+    bases: dict[str, str] = {}
+    for category in ALL_CATEGORIES:
+        if decision.permits(category):
+            continue
+        if whole:
+            bases[category] = decision.reason
+        elif category in named and category in SPECIAL_CATEGORIES:
+            bases[category] = NOT_ACKNOWLEDGED
+        else:
+            bases[category] = NOT_CONSENTED
+    return bases

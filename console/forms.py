@@ -37,6 +37,7 @@ class CodeForm(forms.Form):
     code = forms.CharField(
         max_length=10,
         label="Code from your authenticator app",
+        error_messages={"required": "Type the 6-digit code your app shows now."},
         help_text="6 digits. It changes every 30 seconds.",
         widget=forms.TextInput(
             attrs={"inputmode": "numeric", "autocomplete": "one-time-code", "spellcheck": "false"}

@@ -34,6 +34,12 @@ MOVE_WORDS: dict[str, str] = {
     S.FAILED: "Could not complete",
     S.ENTERED_IN_ERROR: "Mark as entered in error",
 }
+CONSENT_STATUS_WORDS = {
+    "active": "In effect",
+    "revoked": "Withdrawn",
+    "refused": "The client said no",
+    "expired": "Ended",
+}
 PRIORITY_WORDS = {
     "routine": "Routine",
     "urgent": "Urgent",
@@ -77,6 +83,12 @@ BASIS_WORDS = {
     "not_yet_valid": "the consent has not started yet",
     "not_informed": "the consent was not recorded as informed",
     "unknown_status": "the consent's status is not known",
+    "purpose_mismatch": "the consent is for another kind of help than this service",
+    "referral_state": "the referral is not open",
+    "scope": "this connection may not see client details",
+    "not_consented": "the client's consent does not include them",
+    "special_not_acknowledged": "these are especially sensitive and the client did not "
+    "agree separately to share them",
 }
 
 

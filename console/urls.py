@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.urls import URLPattern, path
 
 from console.views import (
+    account,
     admin,
     audit,
     auth,
@@ -25,7 +26,15 @@ urlpatterns: list[URLPattern] = [
     path("set-password", auth.password_set, name="console-password-set"),
     path("sign-out", auth.sign_out, name="console-sign-out"),
     path("session/keep-alive", auth.keep_alive, name="console-keep-alive"),
-    path("account/", auth.account, name="console-account"),
+    path("account/", account.account, name="console-account"),
+    path("account/password", account.password_change, name="console-password-change"),
+    path("account/authenticator", account.authenticator, name="console-authenticator"),
+    path("account/recovery-codes", account.recovery_codes, name="console-recovery-codes"),
+    path(
+        "account/sessions/<uuid:family_id>/end",
+        account.session_end,
+        name="console-session-end",
+    ),
     path(
         "account/sign-out-everywhere",
         auth.sign_out_all,
@@ -39,6 +48,7 @@ urlpatterns: list[URLPattern] = [
         name="console-message",
     ),
     path("referrals/<uuid:referral_id>/assign", referrals.referral_assign, name="console-assign"),
+    path("referrals/<uuid:referral_id>/consent", referrals.referral_attach, name="console-attach"),
     path("clients/", clients.client_list, name="console-clients"),
     path("clients/new", clients.client_new, name="console-client-new"),
     path("clients/duplicates", clients.client_duplicates, name="console-client-duplicates"),
@@ -74,6 +84,11 @@ urlpatterns: list[URLPattern] = [
         "clients/<uuid:client_id>/consents/new",
         consents.consent_new,
         name="console-consent-new",
+    ),
+    path(
+        "consents/<uuid:consent_id>/withdraw",
+        consents.consent_withdraw,
+        name="console-consent-withdraw",
     ),
     path(
         "consents/<uuid:consent_id>/receipt",

@@ -139,8 +139,11 @@ DEMO_AGENCIES = (
 
 
 @transaction.atomic
-def seed_demo(password: str, log: Callable[[str], object] = print) -> None:
-    """Create what is missing; leave what exists alone."""
+def seed_demo(
+    password: str, log: Callable[[str], object] = print, *, webhook: bool = False
+) -> None:
+    """Create what is missing; leave what exists alone. `webhook`: Eastside's demo webhook
+    subscription too (`referral_hub.demo_console`)."""
     operator = system_actor("seed_demo")
     for spec in DEMO_AGENCIES:
         agency = Agency.objects.filter(name=spec.name).first()
@@ -158,7 +161,7 @@ def seed_demo(password: str, log: Callable[[str], object] = print) -> None:
                 log(f"user    {username:<6} {role:<18} {spec.name}")
     _seed_demo_clients(operator, log)
     seed_demo_referrals(log)
-    seed_console_demo(log)
+    seed_console_demo(log, webhook=webhook)
 
 
 def _seed_programs(agency: Agency, programs: tuple[DemoProgram, ...]) -> None:

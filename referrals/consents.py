@@ -81,7 +81,7 @@ _PARTIES = Joined(
     "client__agency",
     "recipient_agency",
     where=("pk", "client", "client__agency"),
-    defer={"client": (*COLUMNS, "search_index")},
+    defer={"client": (*COLUMNS, "search_index", "name_index")},
     lock=("",),
 )
 

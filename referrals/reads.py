@@ -183,7 +183,11 @@ def referral_history_read(*, actor: Actor, referral: Referral) -> list[HistoryEn
     party's as the decision allows (a recipient shown one of the sender's: a `disclosure`).
     """
     access = referral_access(actor=actor, referral=referral)
-    rows = list(referral.transitions.order_by("created_at", "id"))
+    rows = list(
+        referral.transitions.select_related("actor_agency", "actor_user").order_by(
+            "created_at", "id"
+        )
+    )
     entries = [_entry(referral, access, row) for row in rows]
     shown_theirs = any(e.reason and e.party == SENDER for e in entries)
     _audit_read(

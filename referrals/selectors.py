@@ -167,3 +167,12 @@ def other_party(referral: Referral, party: str) -> uuid.UUID:
 def referral_messages(*, referral: Referral) -> QuerySet[ReferralMessage]:
     """Messages on a referral already scoped by `referral_get_for` (newest first)."""
     return ReferralMessage.objects.filter(referral=referral).select_related("agency", "author_user")
+
+
+def thread_last_read(*, actor: Actor, referral: Referral) -> datetime | None:
+    """When the actor's agency last read the other agency's messages on a referral already
+    scoped by `referral_get_for` (the mark the unread count uses); None if never."""
+    if actor.agency_id is None:
+        return None
+    mark = ReferralReadMark.objects.filter(referral=referral, agency_id=actor.agency_id)
+    return mark.values_list("last_read_at", flat=True).first()

@@ -20,11 +20,13 @@ from accounts.browser import (
 from accounts.factors import pending_secret_of
 from accounts.models import User
 from accounts.selectors import actor_for_user
+from accounts.totp import provisioning_uri
 from api.tokens import password_mark
 from console.access import EVERYONE, public, screen
 from console.forms import CodeForm, PasswordSetForm, SignInForm, add_refusal
 from console.middleware import FAMILY, SEEN, USER
 from console.nav import home_for
+from console.qr import qr_svg
 from core.actor import Actor
 from core.errors import AuthenticationFailed, TooManyRequests, ValidationFailed
 
@@ -88,9 +90,11 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     return _start(request, result.user, result.auth_method)
 
 
-def _secret(uri: str) -> str:
-    """The seed, for typing into the app (no QR code: nothing here draws one)."""
-    return uri.split("secret=")[1].split("&")[0]
+def _scan(user: User) -> dict[str, Any]:
+    """The pending seed as a QR code and as a key to type (`console.qr`)."""
+    secret = pending_secret_of(user) or ""
+    qr = qr_svg(provisioning_uri(secret, user.username)) if secret else ""
+    return {"secret": secret, "qr": qr}
 
 
 def _enrolling(request: HttpRequest) -> User | None:
@@ -113,8 +117,9 @@ def sign_in_set_up(request: HttpRequest) -> HttpResponse:
     step_actor = actor_for_user(user, auth_method=mfa.ENROLMENT_STEP)
     form = CodeForm(request.POST or None)
     if request.method == "GET":  # each visit starts a fresh pending seed, shown once
-        uri = mfa.totp_enrol_start(actor=step_actor, user=user, password=None, ip=_ip(request))
-        return render(request, "console/set_up.html", {"form": form, "secret": _secret(uri)})
+        mfa.totp_enrol_start(actor=step_actor, user=user, password=None, ip=_ip(request))
+        user.refresh_from_db()
+        return render(request, "console/set_up.html", {"form": form, **_scan(user)})
     if form.is_valid():
         try:
             done = mfa.totp_confirm(actor=step_actor, user=user, code=form.cleaned_data["code"])
@@ -124,7 +129,7 @@ def sign_in_set_up(request: HttpRequest) -> HttpResponse:
             _start(request, user, "password+totp")
             done_context = {"codes": done.recovery_codes, "next": home_for(step_actor)}
             return render(request, "console/recovery_codes.html", done_context)
-    context = {"form": form, "secret": pending_secret_of(user) or ""}
+    context = {"form": form, **_scan(user)}
     return render(request, "console/set_up.html", context, status=400 if form.errors else 200)
 
 
@@ -159,11 +164,6 @@ def sign_out_all(request: HttpRequest, actor: Actor) -> HttpResponse:
     sign_out_everywhere(actor=actor)
     request.session.flush()
     return redirect("/app/?signed_out=1")
-
-
-@screen(EVERYONE)
-def account(request: HttpRequest, actor: Actor) -> HttpResponse:
-    return render(request, "console/account.html", {})
 
 
 @screen(EVERYONE, methods=("POST",))

@@ -20,6 +20,7 @@ from console.client_forms import NewClientForm, category_form, payload_of
 from console.forms import add_refusal
 from console.present import (
     CATEGORY_WORDS,
+    CONSENT_STATUS_WORDS,
     FIELD_WORDS,
     categories_text,
     display_name,
@@ -49,16 +50,15 @@ def client_list(request: HttpRequest, actor: Actor) -> HttpResponse:
     return render(request, "console/clients/list.html", {"items": items, "page": page, "query": {}})
 
 
-def _matches(actor: Actor, form: NewClientForm) -> list[dict[str, Any]] | None:
-    """Existing records of the same person (None when the date of birth is not known)."""
+def _matches(actor: Actor, form: NewClientForm) -> list[dict[str, Any]]:
+    """Existing records of the same person (`clients.reads.client_search`): by names and date of
+    birth, or by the names alone when the date of birth is not known."""
     data = form.cleaned_data
-    if not data.get("date_of_birth"):
-        return None
     found = reads.client_search(
         actor=actor,
         given_name=data["given_name"],
         family_name=data["family_name"],
-        date_of_birth=data["date_of_birth"],
+        date_of_birth=data.get("date_of_birth") or None,
     )
     return [{"id": c.pk, "name": display_name(i), "born": i.get("date_of_birth")} for c, i in found]
 
@@ -68,7 +68,12 @@ def client_duplicates(request: HttpRequest, actor: Actor) -> HttpResponse:
     """The duplicate check (htmx partial): the terms travel in the POST body, never the URL."""
     form = NewClientForm(request.POST)
     matches = _matches(actor, form) if form.is_valid() else None
-    context = {"form": form, "matches": matches, "checked": form.is_valid()}
+    context = {
+        "form": form,
+        "matches": matches,
+        "checked": form.is_valid(),
+        "by_name": form.is_valid() and not form.cleaned_data.get("date_of_birth"),
+    }
     return render(request, "console/clients/_duplicates.html", context)
 
 
@@ -78,7 +83,9 @@ def client_new(request: HttpRequest, actor: Actor) -> HttpResponse:
     context: dict[str, Any] = {"form": form, "matches": None, "checked": False}
     if request.method == "POST" and form.is_valid():
         matches = _matches(actor, form)
-        context.update(matches=matches, checked=True)
+        context.update(
+            matches=matches, checked=True, by_name=not form.cleaned_data.get("date_of_birth")
+        )
         confirmed = form.cleaned_data["not_a_duplicate"]
         if request.POST.get("action") == "save" and (not matches or confirmed):
             try:
@@ -119,6 +126,7 @@ def _consents(client: Any) -> list[dict[str, Any]]:
             "recipient": c.recipient_agency.name,
             "what": categories_text(c.categories),
             "status": consent_shown_status(c),
+            "status_words": CONSENT_STATUS_WORDS.get(consent_shown_status(c), ""),
             "expires_at": c.expires_at,
         }
         for c in consent_qs_for_client(client=client).order_by("-created_at", "-id")
@@ -138,6 +146,12 @@ def _referrals(actor: Actor, client: Any) -> list[dict[str, Any]]:
     ]
 
 
+def _banner(request: HttpRequest) -> str:
+    if request.GET.get("withdrawn"):
+        return "The consent was withdrawn. Nothing more is shared under it."
+    return "The client's record was saved." if request.GET.get("added") else ""
+
+
 @screen(CASE)
 def client_detail(request: HttpRequest, actor: Actor, client_id: uuid.UUID) -> HttpResponse:
     client = client_get_for(actor=actor, client_id=client_id)
@@ -149,7 +163,7 @@ def client_detail(request: HttpRequest, actor: Actor, client_id: uuid.UUID) -> H
         "sections": _sections(fields),
         "consents": _consents(client),
         "referrals": _referrals(actor, client),
-        "messages_banner": "The client's record was saved." if request.GET.get("added") else "",
+        "messages_banner": _banner(request),
         "may_erase": actor.has_role(*SUPERVISOR),
     }
     return render(request, "console/clients/detail.html", context)

@@ -14,12 +14,15 @@ from django.utils import timezone
 
 from agencies.selectors import agency_directory
 from clients.categories import ALL_CATEGORIES, SPECIAL_CATEGORIES
+from clients.recipients import recipients_of
 from clients.selectors import CONSENT, client_get_for
 from consent import services
 from consent.models import Method, Purpose, SignerRelationship
-from consent.selectors import consent_get_for, consent_shows_detail
+from consent.policy import consent_categories, consent_is_active
+from consent.selectors import consent_get_for, consent_get_for_revoke, consent_shows_detail
 from console.access import CASE, screen
 from console.forms import add_refusal
+from console.present import categories_text, short_ref
 from console.receipt import (
     CATEGORY_SENTENCES,
     METHOD_SENTENCES,
@@ -30,6 +33,9 @@ from console.receipt import (
 )
 from core.actor import Actor
 from core.errors import Conflict, NotFound, ValidationFailed
+from referrals.models import Referral
+from referrals.selectors import party_of, referral_get_for
+from referrals.states import SENDER
 
 PURPOSE_WORDS = {
     "legal_services": "Legal help",
@@ -150,18 +156,43 @@ def _record(actor: Actor, client: Any, form: ConsentForm) -> Any:
 @screen(CASE, methods=("GET", "POST"))
 def consent_new(request: HttpRequest, actor: Actor, client_id: uuid.UUID) -> HttpResponse:
     client = client_get_for(actor=actor, client_id=client_id, need=CONSENT)
-    form = ConsentForm(request.POST or None, recipients=_recipients(actor))
+    referral = _for_referral(
+        actor, client, request.POST.get("referral") or request.GET.get("referral")
+    )
+    form = ConsentForm(
+        request.POST or None,
+        recipients=_recipients(actor),
+        initial={"recipient": request.GET.get("recipient", "")},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             consent = _record(actor, client, form)
         except (ValidationFailed, Conflict) as refusal:
             add_refusal(form, refusal, FIELDS)
         else:
+            back = f"&referral={referral.pk}" if referral else ""
             return redirect(
-                f"/app/consents/{consent.pk}/receipt?lang={form.cleaned_data['language']}"
+                f"/app/consents/{consent.pk}/receipt?lang={form.cleaned_data['language']}{back}"
             )
-    context = {"form": form, "client": client, "special": sorted(SPECIAL_CATEGORIES)}
+    context = {
+        "form": form,
+        "client": client,
+        "special": sorted(SPECIAL_CATEGORIES),
+        "referral": referral,
+    }
     return render(request, "console/consents/new.html", context, status=400 if form.errors else 200)
+
+
+def _for_referral(actor: Actor, client: Any, value: str | None) -> Referral | None:
+    """The referral this consent is being recorded for (the sender's own, about this client),
+    so the receipt can lead back to it; anything else is ignored."""
+    try:
+        referral = referral_get_for(actor=actor, referral_id=uuid.UUID(str(value)))
+    except (ValueError, NotFound):
+        return None
+    if referral.client_id != client.pk or party_of(actor, referral) != SENDER:
+        return None
+    return referral
 
 
 def _owned(actor: Actor, consent_id: uuid.UUID) -> Any:
@@ -176,7 +207,11 @@ def _owned(actor: Actor, consent_id: uuid.UUID) -> Any:
 def consent_receipt_page(request: HttpRequest, actor: Actor, consent_id: uuid.UUID) -> HttpResponse:
     consent = _owned(actor, consent_id)
     language = receipt_language(request.GET.get("lang"))
-    context = {"receipt": consent_receipt(consent=consent, language=language), "consent": consent}
+    context = {
+        "receipt": consent_receipt(consent=consent, language=language),
+        "consent": consent,
+        "referral": _for_referral(actor, consent.client, request.GET.get("referral")),
+    }
     return render(request, "console/consents/receipt.html", context)
 
 
@@ -203,3 +238,70 @@ def consent_receipt_data(request: HttpRequest, actor: Actor, consent_id: uuid.UU
         f'attachment; filename="consent-receipt-{body["consentReceiptID"]}.json"'
     )
     return response
+
+
+class WithdrawForm(forms.Form):
+    reason = forms.CharField(
+        label="Why is the consent being withdrawn?",
+        help_text="For example: the client asked us to stop sharing. Only your agency sees this.",
+        max_length=services.REVOKE_REASON_MAX,
+        widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+        error_messages={"required": "Say why the consent is being withdrawn."},
+    )
+
+
+def _ordered(consent: Any) -> list[str]:
+    covered = consent_categories(consent)
+    return [c for c in ALL_CATEGORIES if c in covered]
+
+
+def _consequences(consent: Any) -> dict[str, Any]:
+    """What withdrawing changes, in plain words (who holds referrals under it: the same
+    registry the service tells, `clients.recipients`)."""
+    recipient = consent.recipient_agency.name
+    held = recipients_of(consent=consent).get(consent.recipient_agency_id, [])
+    count = len(held)
+    lines = [
+        f"{recipient} stops seeing {categories_text(_ordered(consent))} at once.",
+    ]
+    if count:
+        lines.append(
+            f"{count} referral{'s' if count != 1 else ''} to {recipient} "
+            f"{'use' if count != 1 else 'uses'} this consent. "
+            f"{'They stay' if count != 1 else 'It stays'} open, but {recipient} no longer sees "
+            "the client's details, the reason for the referral or your messages."
+        )
+        lines.append(f"We tell {recipient} that the client withdrew consent.")
+    lines += [
+        f"What {recipient} has already seen cannot be taken back.",
+        "This cannot be undone. If the client agrees again later, record a new consent.",
+        "The client's help from us does not change.",
+    ]
+    return {"recipient": recipient, "lines": lines, "referrals": count}
+
+
+@screen(CASE, methods=("GET", "POST"))
+def consent_withdraw(request: HttpRequest, actor: Actor, consent_id: uuid.UUID) -> HttpResponse:
+    """Withdraw (revoke) a consent of the agency's own client, after saying what changes."""
+    consent = consent_get_for_revoke(actor=actor, consent_id=consent_id)
+    form = WithdrawForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.consent_revoke(
+                actor=actor, consent=consent, reason=form.cleaned_data["reason"]
+            )
+        except ValidationFailed as refusal:
+            add_refusal(form, refusal, {"reason": "reason"})
+        except Conflict:
+            form.add_error(None, "This consent is no longer in effect: there is nothing to stop.")
+        else:
+            return redirect(f"/app/clients/{consent.client_id}/?withdrawn=1#consents")
+    context = {
+        "form": form,
+        "consent": consent,
+        "ref": short_ref(consent.pk),
+        "active": consent_is_active(consent),
+        "consequences": _consequences(consent),
+    }
+    status = 400 if form.errors else 200
+    return render(request, "console/consents/withdraw.html", context, status=status)

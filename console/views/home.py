@@ -9,22 +9,21 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from clients.reads import client_identities
-from clients.selectors import client_qs_for
 from console.access import CASE, page_headers, public, screen
 from console.nav import home_for
 from console.present import (
+    BASIS_WORDS,
     PRIORITY_WORDS,
     STATUS_WORDS,
-    display_name,
     overdue,
     short_ref,
     status_tag,
 )
 from console.views.auth import sign_in_page
 from core.actor import Actor
-from referrals.models import Priority, Referral, ReferralStatus
+from referrals.models import Priority, ReferralStatus
 from referrals.selectors import INBOX, OUTBOX, referral_list_for
+from referrals.summary import ReferralListItem, referral_list_read
 
 BOXES = {"received": INBOX, "sent": OUTBOX}
 
@@ -52,24 +51,23 @@ def _filters(request: HttpRequest) -> dict[str, str]:
     }
 
 
-def _names(actor: Actor, referrals: list[Referral]) -> dict[Any, str]:
-    """Display names of the sender's own clients on this page (one audited `client.list`)."""
-    ids = {r.client_id for r in referrals if r.sender_agency_id == actor.agency_id}
-    if not ids:
-        return {}
-    clients = list(client_qs_for(actor).filter(pk__in=ids))
-    identities = client_identities(actor=actor, clients=clients)
-    return {pk: display_name(identity) for pk, identity in identities.items()}
+def _withheld(basis: str) -> str:
+    """Why the name is not on the line, in plain words ('' for the sender's own client)."""
+    if basis in ("permitted", "no_categories"):  # other details shared, but not the name
+        return "the client's consent does not include the name"
+    return BASIS_WORDS.get(basis, "") if basis else ""
 
 
-def _row(referral: Referral, actor: Actor, names: dict[Any, str]) -> dict[str, Any]:
-    sent = referral.sender_agency_id == actor.agency_id
-    other = referral.recipient_agency if sent else referral.sender_agency
+def _row(item: ReferralListItem, actor: Actor) -> dict[str, Any]:
+    """One line, from `referrals.summary.referral_list_read` (the API's list items): the name
+    is shown only where the reader is entitled to it, under the same decision as the API."""
+    referral = item.referral
     return {
         "id": referral.id,
         "ref": short_ref(referral.id),
-        "who": names.get(referral.client_id, "") if sent else "",
-        "other_agency": other.name,
+        "who": item.client_display_name or "",
+        "withheld": _withheld(item.client_withheld_basis),
+        "other_agency": item.other_agency.name,
         "service": referral.program.name
         if referral.program
         else referral.get_service_type_display(),
@@ -78,6 +76,7 @@ def _row(referral: Referral, actor: Actor, names: dict[Any, str]) -> dict[str, A
         "status": status_tag(referral.status),
         "deadline": referral.response_deadline,
         "overdue": overdue(referral.response_deadline, referral.status),
+        "unread": item.unread_messages,
     }
 
 
@@ -91,12 +90,12 @@ def referral_boxes(request: HttpRequest, actor: Actor) -> HttpResponse:
         priority=chosen["priority"] or None,
     )  # the selector's order: received by priority and deadline, sent newest first
     page = Paginator(rows, settings.CONSOLE_PAGE_SIZE).get_page(request.GET.get("page"))
-    items = list(page.object_list)
-    names = _names(actor, items)
+    # Audited as the API's list: a `disclosure` per recipient line showing a name.
+    items = referral_list_read(actor=actor, referrals=list(page.object_list))
     context = {
         "filters": chosen,
         "page": page,
-        "rows": [_row(r, actor, names) for r in items],
+        "rows": [_row(item, actor) for item in items],
         "statuses": [(value, words) for value, (words, _) in STATUS_WORDS.items()],
         "priorities": list(PRIORITY_WORDS.items()),
         "query": {k: v for k, v in chosen.items() if v},

@@ -110,3 +110,45 @@ def test_search_input_is_validated(api, alice):
 def test_normalise():
     assert normalise("  Ärger\u00a0 STRASSE ") == normalise("arger strasse")
     assert normalise("Straße") == normalise("STRASSE")
+
+
+def test_without_a_birth_date_the_names_alone_match_in_the_own_agency_only(
+    alice, carol, eastside, harbor, make_client
+):
+    from clients.reads import client_search
+    from tests.conftest import actor
+
+    ours = make_client(eastside, given_name="Mary-Jane", family_name="Núñez", date_of_birth="")
+    born = make_client(
+        eastside, given_name="mary jane", family_name="NUNEZ", date_of_birth="1990-05-01"
+    )
+    make_client(eastside, given_name="Mary", family_name="Nunez")
+    make_client(harbor, given_name="Mary Jane", family_name="Nunez")  # another agency's
+    found = client_search(actor=actor(alice), given_name="MARY JANE", family_name="nuñez")
+    assert {c.pk for c, _ in found} == {ours.pk, born.pk}
+    event = AuditEvent.objects.filter(action="client.search").latest("id")
+    assert event.reason == "matches=2,by=name" and "Mary" not in str(event.canonical)
+    assert client_search(actor=actor(carol), given_name="Mary Jane", family_name="Nunez")
+
+
+def test_the_name_index_is_rebuilt_on_rename_cleared_on_erase_and_backfilled(
+    alice, sam, eastside, make_client
+):
+    from clients.reads import client_search
+    from clients.services import client_erase, client_update, clients_name_index_fill
+    from core.actor import system_actor
+    from tests.conftest import actor
+
+    client = make_client(eastside, given_name="Ines", family_name="Roca")
+    client_update(actor=actor(alice), client=client, data={"identity": {"given_name": "Inés"}})
+    assert client_search(actor=actor(alice), given_name="ines", family_name="roca")
+
+    Client.objects.filter(pk=client.pk).update(name_index=None)  # recorded before the index
+    assert not client_search(actor=actor(alice), given_name="ines", family_name="roca")
+    assert clients_name_index_fill(actor=system_actor("test")) == 1
+    assert clients_name_index_fill(actor=system_actor("test")) == 0  # idempotent
+    assert client_search(actor=actor(alice), given_name="ines", family_name="roca")
+
+    client_erase(actor=actor(sam), client=Client.objects.get(pk=client.pk))
+    assert Client.objects.get(pk=client.pk).name_index is None
+    assert not client_search(actor=actor(alice), given_name="ines", family_name="roca")

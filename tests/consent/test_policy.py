@@ -222,3 +222,30 @@ class _Mismatched:
     @property
     def client(self):  # type: ignore[no-untyped-def]
         return self.held.client
+
+
+def test_withheld_bases_say_why_each_category_is_not_shown(client_row, safehouse):
+    from consent.policy import withheld_bases
+
+    consent = grant(client_row, safehouse, categories=["identity", "immigration"])
+    bases = withheld_bases(decide(consent=consent, at=NOW + timedelta(days=1)))
+    assert "identity" not in bases
+    assert bases["immigration"] == "special_not_acknowledged"
+    assert bases["contact"] == bases["safety"] == "not_consented"
+
+    consent.status, consent.revoked_at = ConsentStatus.REVOKED, NOW
+    consent.save()
+    ended = withheld_bases(decide(consent=consent, at=NOW + timedelta(days=1)))
+    assert set(ended.values()) == {"revoked"} and "identity" in ended
+
+
+def test_withheld_bases_when_only_unacknowledged_special_categories_are_named(
+    client_row, safehouse
+):
+    from consent.policy import withheld_bases
+
+    consent = grant(client_row, safehouse, categories=["health"])
+    decision = decide(consent=consent, at=NOW + timedelta(days=1))
+    assert decision.reason == "no_categories"
+    bases = withheld_bases(decision)
+    assert bases["health"] == "special_not_acknowledged" and bases["identity"] == "not_consented"

@@ -35,3 +35,18 @@ def test_create_check_consent_receipt(console, alice, harbor, make_client, easts
     assert b"Harbor" in receipt.content
     pdf = browser.get(consent["Location"].replace("receipt?", "receipt.pdf?"))
     assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
+
+
+def test_the_duplicate_check_works_without_a_date_of_birth(console, alice, eastside, make_client):
+    make_client(eastside, given_name="Ana-María", family_name="Núñez", date_of_birth="1991-02-03")
+    browser = console(alice)
+    form = {"given_name": "ana maria", "family_name": "NUNEZ", "date_of_birth": ""}
+    check = post(browser, "/app/clients/duplicates", form)
+    assert b"may already have a record" in check.content
+    assert b"We checked the names only" in check.content and b"born 1991-02-03" in check.content
+    refused = post(browser, "/app/clients/new", {**form, "action": "save"})
+    assert refused.status_code == 400 and b"There is a problem" in refused.content
+    other = post(
+        browser, "/app/clients/duplicates", {**form, "given_name": "Ana", "family_name": "Other"}
+    )
+    assert b"No existing record matches these names" in other.content

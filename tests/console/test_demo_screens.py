@@ -8,6 +8,7 @@ from django.test import Client
 
 from accounts.models import User
 from referrals.models import Referral
+from webhooks.models import Delivery, Subscription
 
 PASSWORD = "a-long-demo-password"
 
@@ -46,3 +47,7 @@ def test_every_screen_has_something_to_show(settings, monkeypatch):
     adam = _as("adam")
     assert b"alice" in adam.get("/app/admin/users/").content
     assert b"demo" in adam.get("/app/admin/integrations/").content
+    hooks = adam.get("/app/admin/webhooks/").content
+    assert b"referral-hub-demo-webhook" in hooks and b"referral.requested" in hooks
+    assert Subscription.objects.count() == 1  # idempotent too
+    assert Delivery.objects.filter(subscription__agency__name="Eastside Legal Clinic").exists()

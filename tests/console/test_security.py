@@ -106,13 +106,17 @@ def test_the_recipient_sees_what_consent_permits_and_the_read_is_the_apis_disclo
     assert b"CANARY-SAFETY" not in page.content
     assert b"Safety notes" not in page.content  # the field is not even named
     assert b"You can see name and date of birth and contact details until" in page.content
-    assert b"were not shared" in page.content
+    assert b"Not shared, and why" in page.content
+    reason = b"health notes: the client&#x27;s consent does not include them"
+    assert b"safety notes, immigration status and " + reason in page.content
     events = list(AuditEvent.objects.filter(id__gt=0).order_by("id")[before:])
     disclosure = [e for e in events if e.action == "disclosure"]
     assert len(disclosure) == 1
     assert disclosure[0].categories == ["contact", "identity"]
     assert disclosure[0].consent_id == referral_to_harbor.consent_id
-    assert {e.action for e in events} == {"disclosure", "referral.messages.read"}
+    # The detail, its messages and its history: each through referrals.reads, as the API.
+    actions = {"disclosure", "referral.messages.read", "referral.history.read"}
+    assert {e.action for e in events} == actions
 
 
 def test_no_client_name_in_urls_titles_or_caches(console, alice, eastside, make_client):
@@ -258,7 +262,7 @@ def test_the_enrolment_step_can_only_enrol(erin, settings):
     browser.get("/app/")
     step = browser.post("/app/sign-in", {"username": "erin", "password": PASSWORD})
     assert step["Location"] == "/app/sign-in/set-up"
-    assert b"Type this key" in browser.get("/app/sign-in/set-up").content
+    assert b"Scan this code" in browser.get("/app/sign-in/set-up").content
     for url in ("/app/audit/", "/app/account/", "/app/audit/verify/"):
         assert browser.get(url)["Location"] == "/app/", url
     assert not TokenFamily.objects.filter(user=erin).exists()

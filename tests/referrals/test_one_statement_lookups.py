@@ -82,7 +82,7 @@ def test_the_create_lookup_returns_what_select_related_returns(
     paths = ("client", "client__data_key", "client__agency", "recipient_agency")
     orm = (
         Consent.objects.select_related(*paths)
-        .defer(*(f"client__{c}" for c in (*COLUMNS, "search_index")))
+        .defer(*(f"client__{c}" for c in (*COLUMNS, "search_index", "name_index")))
         .get(pk=ana_consent.pk)
     )
     with django_assert_num_queries(1):

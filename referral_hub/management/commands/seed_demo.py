@@ -23,7 +23,7 @@ class Command(BaseCommand):
                 "DEBUG is off: this looks like production. Use --force to seed anyway."
             )
         password = os.environ.get("DEMO_PASSWORD", "demo-password")
-        seed_demo(password, log=self.stdout.write)
+        seed_demo(password, log=self.stdout.write, webhook=True)
         self.stdout.write(
             self.style.SUCCESS("demo data ready (password: $DEMO_PASSWORD or demo-password)")
         )

@@ -101,7 +101,7 @@ def test_caseworker_journey_end_to_end_by_keyboard(
     activate(them.page, f"a[href='/app/referrals/{referral.id}/']")
     them.page.wait_for_url(f"**/app/referrals/{referral.id}/")
     assert "ana maria" in them.page.inner_text("main").lower()
-    assert "were not shared" in them.page.inner_text("#sharing")
+    assert "consent does not include them" in them.page.inner_text("#sharing")
     them.check("referral-recipient", shot=True)
     activate(them.page, "button:has-text('Accept')")
     them.page.wait_for_url("**?done=accepted")
