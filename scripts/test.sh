@@ -14,12 +14,13 @@ $BIN/mypy core accounts agencies audit crypto clients consent referrals reports 
 echo "== migrations are in sync"
 $BIN/python manage.py makemigrations --check --dry-run >/dev/null
 
-# The console's browser tests need Debian's Chromium; install it when missing and root.
-if [[ ! -x /usr/bin/chromium && "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
-  echo "== installing chromium and chromium-driver for the console's browser tests"
+# The console's browser tests need Debian's Chromium, and its receipt test reads the PDF with
+# poppler's pdftotext; install what is missing when root.
+if [[ (! -x /usr/bin/chromium || ! -x /usr/bin/pdftotext) && "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
+  echo "== installing chromium, chromium-driver and poppler-utils for the console's tests"
   (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-    chromium chromium-driver fonts-noto-core >/dev/null) \
-    || echo "could not install chromium: the browser tests will say they were skipped"
+    chromium chromium-driver fonts-noto-core poppler-utils >/dev/null) \
+    || echo "could not install chromium/poppler: the browser tests will say they were skipped"
 fi
 
 pg_url="${TEST_DATABASE_URL:-}"
