@@ -23,7 +23,7 @@ ACTIONS: frozenset[str] = frozenset(
         "program.capacity_confirmed", "program.assure", "program.availability",
         # clients, consent, referrals
         "client.create", "client.read", "client.update", "client.list", "client.search",
-        "client.erase", "client.disclosures.read",
+        "client.erase", "client.disclosures.read", "client.reindex",
         "consent.grant", "consent.refuse", "consent.revoke", "consent.expire", "consent.read",
         "referral.create", "referral.read", "referral.list", "referral.transition",
         "referral.assign", "referral.remind", "referral.message", "referral.messages.read",

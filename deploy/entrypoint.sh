@@ -11,6 +11,10 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-python}"
 role="${1:-api}"
 [ $# -gt 0 ] && shift
+# Settings come from the environment alone: never a checkout's dev file (manage.py reads
+# .dev/dev.env when ENV_FILE is unset; empty turns that off). A run outside a container, as in
+# the tests, would otherwise mix dev keys (e.g. the audit MAC key) into the stack's.
+export ENV_FILE="${ENV_FILE:-}"
 
 case "$role" in
   migrate)

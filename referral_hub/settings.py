@@ -339,8 +339,6 @@ LOGGING = {
 }
 
 # --- Console (issue 16): the people's web UI at /app/ (docs/console.md) -----------------------
-# Server-rendered templates + htmx, vendored assets (console/static/), session sign-in over the
-# accounts services. Kept in this one block so the other apps' settings stay untouched.
 _top = INSTALLED_APPS.index("referral_hub")
 INSTALLED_APPS[_top:_top] = ["django.contrib.sessions", "csp", "django_htmx", "console"]
 # Outermost of the header-writers: django-csp is the site's one CSP mechanism; it never replaces
@@ -369,8 +367,7 @@ LANGUAGES = [("en", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "console" / "locale"]
 WHITENOISE_USE_FINDERS = True  # served from the apps' static/ folders: no collectstatic step
 WHITENOISE_AUTOREFRESH = DEBUG
-# WhiteNoise warns on every start while collectstatic's target does not exist yet (a read-only
-# image: collectstatic made it, or the finders serve alone).
+# WhiteNoise warns while collectstatic's target does not exist (the finders serve alone).
 with contextlib.suppress(OSError):
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 # Sessions: one token family each (accounts/browser.py), so deactivation, role changes and

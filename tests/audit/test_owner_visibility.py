@@ -92,8 +92,8 @@ def story(api, alice, dave, carol, ana, ana_consent, safehouse, harbor, send, ma
     named["harbor.disclosure"] = _last("disclosure", carol)
 
     for name, url in (
-        ("probe.referral", f"referrals/{rid}/"),
-        ("probe.client", f"clients/{ana.id}/"),
+        ("probe.referral", f"referrals/{rid}"),
+        ("probe.client", f"clients/{ana.id}"),
     ):
         assert api(carol).get(f"/api/v1/{url}").status_code == 404
         named[name] = _last("authz.denied", carol, outcome="deny", chain=str(carol.agency_id))
