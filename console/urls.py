@@ -67,6 +67,7 @@ urlpatterns: list[URLPattern] = [
     ),
     path("audit/", audit.audit_events, name="console-audit"),
     path("audit/verify/", audit.audit_verify, name="console-audit-verify"),
+    path("audit/checkpoint", audit.audit_checkpoint, name="console-audit-checkpoint"),
     path("audit/export", audit.audit_export, name="console-audit-export"),
     path("audit/public-key", audit.audit_public_key, name="console-audit-public-key"),
     path("audit/charts/", insight.audit_charts, name="console-audit-charts"),

@@ -8,10 +8,11 @@ from typing import Any, cast
 from django import forms
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from agencies.selectors import agency_directory
+from audit.checkpoints import checkpoint_request
 from audit.exports import audit_export_create
 from audit.models import Outcome
 from audit.selectors import audit_agency_of, audit_event_list_for
@@ -19,6 +20,7 @@ from audit.stats import actions_seen
 from audit.verify import verify_chains
 from console.access import COMPLIANCE, screen
 from core.actor import Actor
+from core.errors import Conflict
 
 PAGE = 50
 
@@ -111,8 +113,21 @@ def audit_verify(request: HttpRequest, actor: Actor) -> HttpResponse:
         "unsigned": max((chain.last_seq if chain else 0) - signed_to, 0),
         "agency_id": agency,
         "checked_at": timezone.now(),
+        "signed": request.GET.get("signed", ""),
+        "refused": request.GET.get("refused", ""),
     }
     return render(request, "console/audit/verify.html", context)
+
+
+@screen(COMPLIANCE, methods=("POST",))
+def audit_checkpoint(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """Sign the agency's chain now. The service refuses (and records why) when it does not verify
+    from the last signed checkpoint, or when there is nothing new to sign."""
+    try:
+        checkpoint = checkpoint_request(actor=actor)
+    except Conflict as refusal:
+        return redirect(f"/app/audit/verify/?refused={refusal.code}")
+    return redirect(f"/app/audit/verify/?signed={checkpoint.seq}")
 
 
 @screen(COMPLIANCE, methods=("POST",))
