@@ -130,7 +130,8 @@ def integration_change(
         items = list(integration_qs_for(actor).order_by("-created_at"))
         context = {"form": IntegrationForm(), "items": items, "shown_once": shown_once}
         return render(request, "console/admin/integrations.html", context)
-    integration_services.integration_revoke(actor=actor, integration=integration)
+    if request.POST.get("action") == "revoke":  # only when asked: no default action
+        integration_services.integration_revoke(actor=actor, integration=integration)
     return redirect("/app/admin/integrations/")
 
 

@@ -83,6 +83,10 @@ def test_an_integration_secret_is_shown_once_rotated_and_revoked(adam):
         browser, f"/app/admin/integrations/{integration.id}/change", {"action": "rotate"}
     )
     assert b"shown only now" in rotated.content
+    for stray in ({}, {"action": "revok"}):  # a missing or mistyped action changes nothing
+        post(browser, f"/app/admin/integrations/{integration.id}/change", stray)
+        integration.refresh_from_db()
+        assert integration.is_active is True
     post(browser, f"/app/admin/integrations/{integration.id}/change", {"action": "revoke"})
     integration.refresh_from_db()
     assert integration.is_active is False
