@@ -69,13 +69,14 @@ def _plain_insert(model: Any, actor: Any, counter: Any) -> None:
 
     from audit import mac
     from audit.canonical import GENESIS_HASH, canonical_bytes, chain_hash
+    from audit.owner import Owned
     from audit.services import _build
 
     record = _build(
         actor=actor,
         action="bench.plain",
         target=("bench", 1),
-        subject_id=None,
+        own=Owned(subject_id=None, subject_agency_id=actor.agency_id, shared_agency_id=None),
         target_agency_id=actor.agency_id,
         outcome="allow",
         reason="",
