@@ -107,7 +107,10 @@ def test_stopping_make_run_stops_the_server_and_the_worker(tmp_path, how, script
         left = _gone_within(kids, 10)
         assert left == [], f"left behind after {how}: {left}"
         assert not _answers(port)
-    finally:
+    finally:  # a failed case leaves nothing behind either: the script, then its children
+        if script.poll() is None:
+            script.kill()
+            script.wait(5)
         for pid in kids:
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
