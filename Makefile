@@ -34,7 +34,7 @@ seed: migrate
 	@ENV_FILE=$(DEV)/dev.env $(BIN)/python manage.py seed_demo
 
 run: seed
-	@echo "serving on http://127.0.0.1:$(PORT)/api/docs/  (demo password: $${DEMO_PASSWORD:-demo-password})"
+	@echo "serving on http://127.0.0.1:$(PORT)/api/docs  (demo password: $${DEMO_PASSWORD:-demo-password})"
 	@echo "console:   http://127.0.0.1:$(PORT)/app/  (sign in as alice, carol, hank, erin or adam; docs/console.md)"
 	@ENV_FILE=$(DEV)/dev.env ./scripts/run-dev.sh $(PORT)
 
