@@ -128,13 +128,11 @@ def _append_pg(record: dict[str, Any], *, using: str) -> AuditEvent:
     heads: dict[str, tuple[int, str]] = conn.__dict__.setdefault("_audit_heads", {})
     chain = record["chain"]
     seq, prev_hash = heads.get(chain, (0, GENESIS_HASH))
-    sql, names = append_sql.call_sql(), append_sql.column_names()
+    sql = append_sql.call_sql()
     with conn.cursor() as cursor:
         for _attempt in range(3):
             row = _materialize(record, seq + 1, prev_hash)
-            values = [row[c] for c in names]
-            values[names.index("categories")] = json.dumps(row["categories"])
-            cursor.execute(sql, values)
+            cursor.execute(sql, _values(row))
             event_pk, head_seq, head_hash = cursor.fetchone()
             heads[chain] = (int(head_seq), str(head_hash))
             if event_pk is not None:
@@ -143,10 +141,80 @@ def _append_pg(record: dict[str, Any], *, using: str) -> AuditEvent:
     raise RuntimeError("audit_append: the chain head kept moving while locked")
 
 
+_LOCK_HEAD = "BEGIN; SELECT seq, hash FROM audit_chainhead WHERE chain = %s FOR UPDATE"
+_STORED_ID = "SELECT id FROM audit_auditevent WHERE chain = %s AND seq = %s AND hash = %s"
+
+
+def _append_pg_own(record: dict[str, Any], *, using: str) -> AuditEvent:
+    """PostgreSQL, outside any transaction (a read's disclosure, a refused attempt): the
+    append is its own transaction, so it costs one statement when the cached head is right
+    (autocommit: no BEGIN/COMMIT round trips around it).
+
+    When another writer moved the head, the chain is locked and the event appended and
+    committed in two round trips: `BEGIN; SELECT head FOR UPDATE`, then the row built for that
+    head, sent with its `COMMIT` in the same round trip. The lock is held from the first to the
+    commit, with no round trip in between but the one that builds the row, so writers queued on
+    one chain wait for less. The event's id is read afterwards, which also proves it landed.
+    A connection that found its head stale locks first on its next append to that chain (one
+    pass through the lock queue, not two), until it finds nobody else appended in between.
+    """
+    conn = connections[using]
+    heads: dict[str, tuple[int, str]] = conn.__dict__.setdefault("_audit_heads", {})
+    contended: set[str] = conn.__dict__.setdefault("_audit_contended", set())
+    chain = record["chain"]
+    cached = heads.get(chain, (0, GENESIS_HASH))
+    with conn.cursor() as cursor:
+        if chain not in contended:  # optimistic: one statement, no lock held across a trip
+            row = _materialize(record, cached[0] + 1, cached[1])
+            cursor.execute(append_sql.call_sql(), _values(row))
+            event_pk, head_seq, head_hash = cursor.fetchone()
+            if event_pk is not None:
+                heads[chain] = (int(head_seq), str(head_hash))
+                return _event(row, using=using, pk=event_pk)
+            contended.add(chain)  # another writer moved the head: lock first from now on
+        heads.pop(chain, None)
+        try:
+            cursor.execute(_LOCK_HEAD, [chain])
+            head_seq, head_hash = cursor.fetchone()
+            row = _materialize(record, int(head_seq) + 1, str(head_hash))
+            cursor.execute(f"{append_sql.call_sql()}; COMMIT", _values(row))
+        except BaseException:
+            _roll_back(conn, cursor)
+            raise
+        cursor.execute(_STORED_ID, [chain, row["seq"], row["hash"]])
+        stored = cursor.fetchone()
+    if stored is None:  # the head moved under the lock: cannot happen; never serve without it
+        raise RuntimeError("audit_append: the event was not stored under the chain lock")
+    if (int(head_seq), str(head_hash)) == cached:
+        contended.discard(chain)  # nobody else appended since our last event: optimistic again
+    heads[chain] = (row["seq"], row["hash"])
+    return _event(row, using=using, pk=stored[0])
+
+
+def _values(row: dict[str, Any]) -> list[Any]:
+    values = [row[c] for c in append_sql.column_names()]
+    values[append_sql.column_names().index("categories")] = json.dumps(row["categories"])
+    return values
+
+
+def _roll_back(conn: Any, cursor: Any) -> None:
+    """End the explicit transaction the locked path opened (the connection autocommits). If
+    even that fails, close the connection: it must never carry an open transaction into the
+    next request."""
+    try:
+        cursor.execute("ROLLBACK")
+    except Exception:
+        logger.warning("audit append: rollback after a failed locked append failed; closing")
+        conn.close()
+
+
 def _append(record: dict[str, Any], *, using: str) -> AuditEvent:
     """Take the chain lock, link the record, insert it and move the head; held until commit."""
     record = {k: mac.clean(v) for k, v in record.items()}
-    if connections[using].vendor == "postgresql":
+    conn = connections[using]
+    if conn.vendor == "postgresql":
+        if conn.get_autocommit() and not conn.in_atomic_block:
+            return _append_pg_own(record, using=using)
         with transaction.atomic(using=using, savepoint=False):
             return _append_pg(record, using=using)
     chain = record["chain"]

@@ -6,8 +6,11 @@ when `DATABASE_URL` points at one (`make bench` does this for the local server, 
 On SQLite only the verification figure is produced (concurrent writers mean nothing there).
 
 * appends: N writer threads (1, 4, 16), each its own connection, one transaction per event,
-  for a fixed window. "one chain": all writers act for the same agency (worst case: they all
-  queue on one chain head). "own chains": each writer acts for its own agency (the design:
+  for a fixed window, in two shapes: inside the writer's transaction (a change and its event,
+  `transaction.atomic()` around the append) and as its own transaction (a read's disclosure:
+  no transaction open, so the append autocommits; the plain twin then autocommits too).
+  "one chain": all writers act for the same agency (worst case: they all queue on one chain
+  head). "own chains": each writer acts for its own agency (the design:
   one chain per acting agency). Baseline: the same record (same Python work: build, canonical
   bytes, SHA-256) inserted through the ORM into a twin table with the same columns and indexes,
   no chain lock, no head update.
@@ -62,7 +65,7 @@ def _plain_model() -> Any:
     return type("BenchPlainEvent", (models.Model,), attrs)
 
 
-def _plain_insert(model: Any, actor: Any, counter: Any) -> None:
+def _plain_insert(model: Any, actor: Any, counter: Any, *, own: bool = False) -> None:
     from datetime import datetime
 
     from django.db import transaction
@@ -95,25 +98,35 @@ def _plain_insert(model: Any, actor: Any, counter: Any) -> None:
     digest = chain_hash(GENESIS_HASH, canonical)
     bound = mac.bound_fields()
     event_mac = mac.event_mac(digest, mac.column_digest({**record, "hash": digest}, bound))
+    event = model(
+        **fields,
+        occurred_at=datetime.fromisoformat(record["occurred_at"]),
+        hash=digest,
+        mac=event_mac,
+        canonical=canonical,
+    )
+    if own:  # the insert is its own transaction (autocommit), like a read's disclosure
+        event.save(force_insert=True)
+        return
     with transaction.atomic():
-        model(
-            **fields,
-            occurred_at=datetime.fromisoformat(record["occurred_at"]),
-            hash=digest,
-            mac=event_mac,
-            canonical=canonical,
-        ).save(force_insert=True)
+        event.save(force_insert=True)
 
 
-def _audit_insert(actor: Any) -> None:
+def _audit_insert(actor: Any, *, own: bool = False) -> None:
     from django.db import transaction
 
     from audit.services import audit_record
 
-    with transaction.atomic():
+    def append() -> None:
         audit_record(
             actor=actor, action="bench.audit", target=("bench", 1), target_agency_id=actor.agency_id
         )
+
+    if own:  # outside any transaction: a read's disclosure (one autocommit statement)
+        append()
+        return
+    with transaction.atomic():  # inside the writer's transaction: a change and its event
+        append()
 
 
 def _threads(n: int, make_op: Any) -> float:
@@ -159,12 +172,16 @@ def _appends() -> list[dict[str, Any]]:
             "plain": lambda i, a=actors: lambda: _plain_insert(model, a[i], counter),
             "one": lambda i: lambda: _audit_insert(shared),
             "own": lambda i, a=actors: lambda: _audit_insert(a[i]),
+            "plain_auto": lambda i, a=actors: lambda: _plain_insert(model, a[i], counter, own=True),
+            "one_auto": lambda i: lambda: _audit_insert(shared, own=True),
         }
         samples: dict[str, list[float]] = {name: [] for name in cases}
         for _ in range(ROUNDS):  # alternate the variants so drift hits all of them
             for name, make_op in cases.items():
                 samples[name].append(_threads(n, make_op))
-        plain, one, own = (statistics.median(samples[k]) for k in ("plain", "one", "own"))
+        plain, one, own, plain_auto, one_auto = (
+            statistics.median(samples[k]) for k in ("plain", "one", "own", "plain_auto", "one_auto")
+        )
         target = ">= 0.60 at 16 writers" if n == 16 else None  # issue 19
         base = f"plain insert, {n} writer(s)"
         rows += [
@@ -188,6 +205,17 @@ def _appends() -> list[dict[str, Any]]:
                 ratio=own / plain,
                 target=target,
                 note="each writer acts for its own agency (one chain per agency)",
+            ),
+            row(SECTION, f"plain insert, {n} writer(s), own transaction", plain_auto, "rows/s"),
+            row(
+                SECTION,
+                f"audit_record, {n} writer(s), one chain, own transaction",
+                one_auto,
+                "events/s",
+                baseline=f"plain insert, {n} writer(s), own transaction",
+                ratio=one_auto / plain_auto,
+                target=target,
+                note="a read's disclosure: the append is its own (autocommit) transaction",
             ),
         ]
     from django.db import connection

@@ -6,6 +6,14 @@
   transaction, autocommit, `synchronous_commit=on` (the server default). At 4 connections
   PostgreSQL's group commit shares one WAL flush between concurrent commits.
 
+* one locked row, 16 connections: each transaction locks the same row (`FOR UPDATE`), inserts
+  a row and updates the locked one, so commits are serialised as appends to one audit chain
+  are. "no round trip": all of it in one statement (a function, autocommit), nothing waits on
+  the client while the lock is held; "one round trip": `BEGIN; SELECT ... FOR UPDATE`, then
+  the insert, the update and `COMMIT` in a second round trip, as the application's locked
+  append does (audit/services.py). The baseline is the plain insert at 16 connections. This is
+  PostgreSQL's own ceiling for one chain on this machine, whatever the application does.
+
 Every disclosure audit event and every create waits for one such commit; nothing the
 application does can make a single request's commit cheaper than this.
 """
@@ -41,36 +49,76 @@ def _fsync_latency() -> tuple[float, float]:
     return statistics.median(samples), samples[int(0.99 * (len(samples) - 1))]
 
 
-def _commits(connections: int) -> float:
-    """Durable one-row INSERT transactions per second with `connections` clients."""
+_SETUP = (
+    "CREATE TABLE IF NOT EXISTS bench_commit (id bigserial PRIMARY KEY, v text NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS bench_head (k int PRIMARY KEY, n bigint NOT NULL)",
+    "INSERT INTO bench_head VALUES (1, 0) ON CONFLICT DO NOTHING",
+    """CREATE OR REPLACE FUNCTION bench_locked_append(p_v text) RETURNS bigint
+    LANGUAGE plpgsql AS $$
+    DECLARE v_n bigint;
+    BEGIN
+      SELECT n INTO v_n FROM bench_head WHERE k = 1 FOR UPDATE;
+      INSERT INTO bench_commit (v) VALUES (p_v);
+      UPDATE bench_head SET n = v_n + 1 WHERE k = 1;
+      RETURN v_n + 1;
+    END $$""",
+)
+_ROW = "referral-sized row"
+
+
+def _plain(cur: Any) -> None:
+    cur.execute("INSERT INTO bench_commit (v) VALUES (%s)", [_ROW])
+
+
+def _locked_no_trip(cur: Any) -> None:
+    cur.execute("SELECT bench_locked_append(%s)", [_ROW])
+
+
+def _locked_one_trip(cur: Any) -> None:
+    cur.execute("BEGIN; SELECT n FROM bench_head WHERE k = 1 FOR UPDATE")
+    (n,) = cur.fetchone()
+    cur.execute(
+        "INSERT INTO bench_commit (v) VALUES (%s); UPDATE bench_head SET n = %s WHERE k = 1; "
+        "COMMIT",
+        [_ROW, n + 1],
+    )
+
+
+def _commits(connections: int, op: Any = _plain) -> float:
+    """Durable transactions per second of `op` with `connections` clients (autocommit)."""
     import psycopg2
     from django.db import connection
 
     params = connection.get_connection_params()
     with connection.cursor() as cursor:
-        cursor.execute(
-            "CREATE TABLE IF NOT EXISTS bench_commit (id bigserial PRIMARY KEY, v text NOT NULL)"
-        )
+        for sql in _SETUP:
+            cursor.execute(sql)
     counts = [0] * connections
-    stop = time.perf_counter() + SECONDS
+    barrier = threading.Barrier(connections + 1)
+    done = threading.Event()
 
     def work(i: int) -> None:
         conn = psycopg2.connect(**params)
         conn.autocommit = True
         with conn.cursor() as cur:
             cur.execute("SET synchronous_commit TO on")
-            while time.perf_counter() < stop:
-                cur.execute("INSERT INTO bench_commit (v) VALUES (%s)", ["referral-sized row"])
+            barrier.wait()
+            while not done.is_set():
+                op(cur)
                 counts[i] += 1
         conn.close()
 
-    started = time.perf_counter()
     threads = [threading.Thread(target=work, args=(i,)) for i in range(connections)]
     for t in threads:
         t.start()
+    barrier.wait()
+    started = time.perf_counter()
+    time.sleep(SECONDS)
+    done.set()
+    elapsed = time.perf_counter() - started
     for t in threads:
         t.join()
-    return sum(counts) / (time.perf_counter() - started)
+    return sum(counts) / elapsed
 
 
 def run() -> list[dict[str, Any]]:
@@ -85,6 +133,13 @@ def run() -> list[dict[str, Any]]:
         return rows
     one = _commits(1)
     four = _commits(4)
+    samples: dict[str, list[float]] = {"plain": [], "none": [], "one": []}
+    for _ in range(2):  # interleaved, as every ratio here
+        samples["plain"].append(_commits(16))
+        samples["none"].append(_commits(16, _locked_no_trip))
+        samples["one"].append(_commits(16, _locked_one_trip))
+    plain16, none16, one16 = (statistics.median(samples[k]) for k in ("plain", "none", "one"))
+    base16 = "durable single-row commits/s, 16 connections"
     return [
         *rows,
         row(SECTION, "durable single-row commits/s, 1 connection", one, "commits/s"),
@@ -95,5 +150,24 @@ def run() -> list[dict[str, Any]]:
             "commits/s",
             baseline="1 connection",
             ratio=four / one,
+        ),
+        row(SECTION, base16, plain16, "commits/s"),
+        row(
+            SECTION,
+            "one locked row, 16 connections, no round trip under the lock",
+            none16,
+            "commits/s",
+            baseline=base16,
+            ratio=none16 / plain16,
+            note="PostgreSQL's ceiling for appends to one chain (pure SQL, no application)",
+        ),
+        row(
+            SECTION,
+            "one locked row, 16 connections, one round trip under the lock",
+            one16,
+            "commits/s",
+            baseline=base16,
+            ratio=one16 / plain16,
+            note="the shape of the application's locked append (lock, then row + COMMIT)",
         ),
     ]
