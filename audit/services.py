@@ -102,12 +102,15 @@ def _advance_head(using: str, chain: str) -> tuple[int, str]:
     return int(row[0]), str(row[1])
 
 
-def _materialize(record: dict[str, Any], seq: int, prev_hash: str) -> dict[str, Any]:
-    """The full row for position (seq, prev_hash): canonical bytes, hash and MAC."""
+def _materialize(
+    record: dict[str, Any], seq: int, prev_hash: str, bound: list[tuple[str, str]] | None = None
+) -> dict[str, Any]:
+    """The full row for position (seq, prev_hash): canonical bytes, hash and MAC (`bound`:
+    `mac.bound_fields()`, when the caller already has it)."""
     row = {**record, "seq": seq, "prev_hash": prev_hash}
     canonical = canonical_bytes(row)
     row["hash"] = chain_hash(prev_hash, canonical)
-    row["mac"] = mac.event_mac(row["hash"], mac.column_digest(row, mac.bound_fields()))
+    row["mac"] = mac.event_mac(row["hash"], mac.column_digest(row, bound or mac.bound_fields()))
     row["canonical"] = canonical
     return row
 
@@ -256,19 +259,18 @@ def _records(
     return records
 
 
-def audit_record_many(
-    *, events: Sequence[Mapping[str, Any]], using: str = "default"
-) -> list[AuditEvent]:
+def audit_record_many(*, events: Sequence[Mapping[str, Any]], using: str = "default") -> list[int]:
     """`audit_record(**e)` for each of `events`, in order, with the same events, fields and
     chain order, in one transaction; on PostgreSQL each run of events on one chain is ONE
     round trip (`audit_append_many`), e.g. a page of `disclosure` events.
 
     Each mapping holds `audit_record`'s keywords (`actor`, `action`, `target`, ...), except
     `using`: the batch is written in the caller's transaction (`using="default"`), so the read
-    it records is not served if it fails.
+    it records is not served if it fails. Returns the stored events' ids, in order (no model
+    instances: a page's worth of them was a fifth of the batch's CPU).
     """
     records = [rec for e in events for rec in _records(using=using, **e)]
-    out: list[AuditEvent] = []
+    out: list[int] = []
     with transaction.atomic(using=using, savepoint=False):
         for run in _runs([{k: mac.clean(v) for k, v in r.items()} for r in records]):
             out.extend(_append_run(run, using=using))
@@ -286,24 +288,24 @@ def _runs(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return runs
 
 
-def _append_run(run: list[dict[str, Any]], *, using: str) -> list[AuditEvent]:
+def _append_run(run: list[dict[str, Any]], *, using: str) -> list[int]:
     if connections[using].vendor == "postgresql" and len(run) > 1:
         return _append_many_pg(run, using=using)
-    return [_append(record, using=using) for record in run]
+    return [_append(record, using=using).id for record in run]
 
 
 def _linked(run: list[dict[str, Any]], seq: int, prev_hash: str) -> list[dict[str, Any]]:
     """The rows of `run` at positions seq + 1, seq + 2, ..., each linked to the one before."""
-    rows = []
+    rows, bound = [], mac.bound_fields()
     for record in run:
         seq += 1
-        row = _materialize(record, seq, prev_hash)
+        row = _materialize(record, seq, prev_hash, bound)
         rows.append(row)
         prev_hash = row["hash"]
     return rows
 
 
-def _append_many_pg(run: list[dict[str, Any]], *, using: str) -> list[AuditEvent]:
+def _append_many_pg(run: list[dict[str, Any]], *, using: str) -> list[int]:
     """PostgreSQL: compare-and-append a run of one chain's events from the head this
     connection expects (one round trip; a second, under the lock, after a stale head)."""
     conn = connections[using]
@@ -320,8 +322,7 @@ def _append_many_pg(run: list[dict[str, Any]], *, using: str) -> list[AuditEvent
             event_pks, head_seq, head_hash = cursor.fetchone()
             heads[chain] = (int(head_seq), str(head_hash))
             if event_pks is not None:
-                pairs = zip(rows, event_pks, strict=True)
-                return [_event(row, using=using, pk=pk) for row, pk in pairs]
+                return [int(pk) for pk in event_pks]
             seq, prev_hash = int(head_seq), str(head_hash)
     raise RuntimeError("audit_append_many: the chain head kept moving while locked")
 

@@ -74,11 +74,11 @@ def test_a_batch_writes_the_same_events_in_the_same_order_as_one_at_a_time(alice
     assert report.valid, report.first_broken
 
 
-def test_it_returns_the_stored_events(alice, dave):
-    events = audit_record_many(events=_events(actor(alice), actor(dave)))
-    stored = AuditEvent.objects.filter(id__in=[e.id for e in events]).order_by("id")
-    assert [e.event_id for e in events] == [str(s.event_id) for s in stored]
-    assert [e.action for e in events] == [e["action"] for e in _events(actor(alice), actor(dave))]
+def test_it_returns_the_stored_events_ids_in_order(alice, dave):
+    ids = audit_record_many(events=_events(actor(alice), actor(dave)))
+    stored = AuditEvent.objects.filter(id__in=ids).order_by("id")
+    assert [s.id for s in stored] == ids
+    assert [s.action for s in stored] == [e["action"] for e in _events(actor(alice), actor(dave))]
 
 
 @pytest.mark.postgres
