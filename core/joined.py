@@ -41,7 +41,8 @@ class Joined:
     `where` names the fields compared for equality with the parameters, in order (`"pk"`,
     `"client"`, `"client__agency"`: a path, then a field of that path's model); `defer` leaves
     columns out as `QuerySet.defer` would; `lock` names paths locked FOR UPDATE (where the
-    database supports `FOR UPDATE OF`; elsewhere the write transaction serialises).
+    database supports `FOR UPDATE OF`; elsewhere the write transaction serialises), or
+    FOR NO KEY UPDATE with `no_key=True` (as `select_for_update(no_key=True)`).
     """
 
     def __init__(
@@ -51,9 +52,10 @@ class Joined:
         where: Sequence[str] = ("pk",),
         defer: dict[str, Sequence[str]] | None = None,
         lock: Sequence[str] = (),
+        no_key: bool = False,
     ) -> None:
         self.root, self.paths, self.where = root, paths, tuple(where)
-        self.defer, self.lock = dict(defer or {}), tuple(lock)
+        self.defer, self.lock, self.no_key = dict(defer or {}), tuple(lock), no_key
         self._tables: list[_Table] | None = None
         self._built: dict[str, tuple[str, list[tuple[list[Converter], Any]], list[Any]]] = {}
 
@@ -121,7 +123,8 @@ class Joined:
             keys.append(key)
         sql = f"SELECT {', '.join(columns)} FROM {' '.join(source)} WHERE {' AND '.join(tests)}"  # noqa: S608 (identifiers from _meta, quoted; values are parameters)
         if self.lock and connection.features.has_select_for_update_of:
-            sql += " FOR UPDATE OF " + ", ".join(self._table(p).alias for p in self.lock)
+            strength = "NO KEY UPDATE" if self.no_key else "UPDATE"
+            sql += f" FOR {strength} OF " + ", ".join(self._table(p).alias for p in self.lock)
         self._built[using] = (sql, converters, keys)
         return self._built[using]
 

@@ -76,6 +76,32 @@ def test_a_referral_without_a_program_has_none_cached(send, alice, django_assert
         assert fast.program is None
 
 
+LOCKED_RELATED = ("client", "sender_agency", "recipient_agency", "program")
+
+
+def test_the_locked_row_is_one_statement_with_what_the_summary_names(
+    send, alice, dave, django_assert_num_queries
+):
+    """A transition, assign or attach locks the referral and answers with its summary: the
+    lock takes one statement (FOR NO KEY UPDATE of the referral only, on PostgreSQL) and the
+    summary no further query (it used to SELECT both agencies after the lock)."""
+    from django.db import transaction
+
+    from referrals.transitions import locked_row
+
+    referral_id = uuid.UUID(send()["id"])
+    orm = Referral.objects.select_related(*LOCKED_RELATED).get(pk=referral_id)
+    with transaction.atomic(), CaptureQueriesContext(connection) as ctx:
+        locked = locked_row(orm)
+        with django_assert_num_queries(0):
+            _same(locked, orm, LOCKED_RELATED)
+            rendered = referral_summary(referral_summary_of(actor=_actor(dave), referral=locked))
+    assert len(ctx.captured_queries) == 1
+    if connection.vendor == "postgresql":
+        assert ctx.captured_queries[0]["sql"].endswith("FOR NO KEY UPDATE OF t0")
+    assert rendered == referral_summary(referral_summary_of(actor=_actor(dave), referral=orm))
+
+
 def test_the_create_lookup_returns_what_select_related_returns(
     alice, ana, safehouse, ana_consent, django_assert_num_queries
 ):
