@@ -14,7 +14,8 @@ caller's transaction commits) and compares it with the first row:
 
 A malformed batch (gaps, another chain, a wrong hash) raises, like a wrong hash in
 `audit_append`. It first runs `SET CONSTRAINTS ALL IMMEDIATE`, for the lock order reason
-given there. The columns come from the model through `append_sql.columns()`.
+given there. The columns come from the model through `append_sql.columns()`: a migration that
+changes `AuditEvent`'s columns rebuilds this function as well as `audit_append`.
 """
 
 from __future__ import annotations
