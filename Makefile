@@ -58,8 +58,10 @@ bench: bootstrap
 fuzz: bootstrap
 	@ENV_FILE=$(DEV)/test.env FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-100} $(BIN)/pytest tests/security/test_fuzz.py tests/security/test_fuzz_stateful.py tests/referrals/test_model.py -q
 
-# About a minute: gunicorn on a scratch PostgreSQL database (rh_loadtest, recreated), mixed
-# partner workload, then write checks; updates the load-test block of docs/performance.md.
+# About a minute: gunicorn on a scratch PostgreSQL database (rh_loadtest, recreated), its
+# counters in Redis under a run-unique prefix (LOADTEST_REDIS_URL; ARGS="--limits database" for
+# the database cache), mixed partner workload, then write checks; updates the load-test block
+# of docs/performance.md.
 # INSTANCES=2 (about two minutes): one instance, then two behind a round-robin, with two webhook
 # workers on one PostgreSQL and one Redis (LOADTEST_REDIS_URL); cross-instance checks.
 INSTANCES ?= 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connections, models, transaction
 from django.utils import timezone
 
-from audit import append_sql, mac
+from audit import append_many_sql, append_sql, mac
 from audit.canonical import GENESIS_HASH, canonical_bytes, chain_hash
 from audit.models import AuditEvent, ChainHead, Outcome
 from audit.owner import Owned, owned
@@ -102,12 +102,15 @@ def _advance_head(using: str, chain: str) -> tuple[int, str]:
     return int(row[0]), str(row[1])
 
 
-def _materialize(record: dict[str, Any], seq: int, prev_hash: str) -> dict[str, Any]:
-    """The full row for position (seq, prev_hash): canonical bytes, hash and MAC."""
+def _materialize(
+    record: dict[str, Any], seq: int, prev_hash: str, bound: list[tuple[str, str]] | None = None
+) -> dict[str, Any]:
+    """The full row for position (seq, prev_hash): canonical bytes, hash and MAC (`bound`:
+    `mac.bound_fields()`, when the caller already has it)."""
     row = {**record, "seq": seq, "prev_hash": prev_hash}
     canonical = canonical_bytes(row)
     row["hash"] = chain_hash(prev_hash, canonical)
-    row["mac"] = mac.event_mac(row["hash"], mac.column_digest(row, mac.bound_fields()))
+    row["mac"] = mac.event_mac(row["hash"], mac.column_digest(row, bound or mac.bound_fields()))
     row["canonical"] = canonical
     return row
 
@@ -259,6 +262,44 @@ def audit_record(
     where the target cannot say.
     """
     alias = independent_alias() if using == INDEPENDENT else using
+    records = _records(
+        using=alias,
+        actor=actor,
+        action=action,
+        target=target,
+        subject_id=subject_id,
+        target_agency_id=target_agency_id,
+        outcome=outcome,
+        reason=reason,
+        purpose=purpose,
+        consent_id=consent_id,
+        categories=categories,
+        subject_agency_id=subject_agency_id,
+        shared_agency_id=shared_agency_id,
+    )
+    event = _append(records[0], using=alias)
+    for copy in records[1:]:  # a refused probe of another agency's data: its owner's copy
+        _append(copy, using=alias)
+    return event
+
+
+def _records(
+    *,
+    using: str,
+    actor: Actor,
+    action: str,
+    target: Target = None,
+    subject_id: uuid.UUID | str | None = None,
+    target_agency_id: uuid.UUID | None = None,
+    outcome: str = Outcome.ALLOW,
+    reason: str = "",
+    purpose: str = "",
+    consent_id: uuid.UUID | None = None,
+    categories: Iterable[str] = (),
+    subject_agency_id: uuid.UUID | None = None,
+    shared_agency_id: uuid.UUID | None = None,
+) -> list[dict[str, Any]]:
+    """The record(s) one `audit_record` call appends: the event, then its owner's copy if any."""
     own = owned(
         actor=actor,
         target=target,
@@ -267,7 +308,7 @@ def audit_record(
         shared_agency_id=shared_agency_id,
         target_agency_id=target_agency_id,
         outcome=outcome,
-        using=alias,
+        using=using,
     )
     fields: dict[str, Any] = {
         "actor": actor,
@@ -280,11 +321,78 @@ def audit_record(
         "consent_id": consent_id,
         "categories": list(categories),
     }
-    event = _append(_build(**fields, own=own), using=alias)
-    if own.owner_copy is not None:  # a refused probe of another agency's data: its copy
-        copy = {**_build(**fields, own=own.owner_copy), "chain": PLATFORM_CHAIN}
-        _append(copy, using=alias)
-    return event
+    records = [_build(**fields, own=own)]
+    if own.owner_copy is not None:
+        records.append({**_build(**fields, own=own.owner_copy), "chain": PLATFORM_CHAIN})
+    return records
+
+
+def audit_record_many(*, events: Sequence[Mapping[str, Any]], using: str = "default") -> list[int]:
+    """`audit_record(**e)` for each of `events`, in order, with the same events, fields and
+    chain order, in one transaction; on PostgreSQL each run of events on one chain is ONE
+    round trip (`audit_append_many`), e.g. a page of `disclosure` events.
+
+    Each mapping holds `audit_record`'s keywords (`actor`, `action`, `target`, ...), except
+    `using`: the batch is written in the caller's transaction (`using="default"`), so the read
+    it records is not served if it fails. Returns the stored events' ids, in order (no model
+    instances: a page's worth of them was a fifth of the batch's CPU).
+    """
+    records = [rec for e in events for rec in _records(using=using, **e)]
+    out: list[int] = []
+    with transaction.atomic(using=using, savepoint=False):
+        for run in _runs([{k: mac.clean(v) for k, v in r.items()} for r in records]):
+            out.extend(_append_run(run, using=using))
+    return out
+
+
+def _runs(records: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    """Consecutive records on the same chain, in order."""
+    runs: list[list[dict[str, Any]]] = []
+    for record in records:
+        if runs and runs[-1][0]["chain"] == record["chain"]:
+            runs[-1].append(record)
+        else:
+            runs.append([record])
+    return runs
+
+
+def _append_run(run: list[dict[str, Any]], *, using: str) -> list[int]:
+    if connections[using].vendor == "postgresql" and len(run) > 1:
+        return _append_many_pg(run, using=using)
+    return [_append(record, using=using).id for record in run]
+
+
+def _linked(run: list[dict[str, Any]], seq: int, prev_hash: str) -> list[dict[str, Any]]:
+    """The rows of `run` at positions seq + 1, seq + 2, ..., each linked to the one before."""
+    rows, bound = [], mac.bound_fields()
+    for record in run:
+        seq += 1
+        row = _materialize(record, seq, prev_hash, bound)
+        rows.append(row)
+        prev_hash = row["hash"]
+    return rows
+
+
+def _append_many_pg(run: list[dict[str, Any]], *, using: str) -> list[int]:
+    """PostgreSQL: compare-and-append a run of one chain's events from the head this
+    connection expects (one round trip; a second, under the lock, after a stale head)."""
+    conn = connections[using]
+    heads: dict[str, tuple[int, str]] = conn.__dict__.setdefault("_audit_heads", {})
+    chain = run[0]["chain"]
+    seq, prev_hash = heads.get(chain, (0, GENESIS_HASH))
+    sql, names = append_many_sql.call_sql(), append_sql.column_names()
+    with conn.cursor() as cursor:
+        for _attempt in range(3):
+            rows = _linked(run, seq, prev_hash)
+            arrays = [[row[c] for row in rows] for c in names]
+            arrays[names.index("categories")] = [json.dumps(row["categories"]) for row in rows]
+            cursor.execute(sql, arrays)
+            event_pks, head_seq, head_hash = cursor.fetchone()
+            heads[chain] = (int(head_seq), str(head_hash))
+            if event_pks is not None:
+                return [int(pk) for pk in event_pks]
+            seq, prev_hash = int(head_seq), str(head_hash)
+    raise RuntimeError("audit_append_many: the chain head kept moving while locked")
 
 
 def independent_alias() -> str:

@@ -2,7 +2,10 @@
 
 1. drops and recreates the scratch database (`LOADTEST_DATABASE_URL`, default `rh_loadtest`),
    migrates, seeds agencies, users, integrations, clients, consents and a few referrals;
-2. starts `gunicorn -w 2 -k sync` on a free loopback port;
+2. starts `gunicorn -w 2 -k sync` on a free loopback port, its throttle and lockout counters
+   in Redis as production keeps them (`LOADTEST_REDIS_URL`, default the local Redis, under a
+   key prefix of this run's own, deleted afterwards; never a flush), or with
+   `--limits database` in the database cache (`REDIS_URL` unset);
 3. runs `--threads` partner clients for `--seconds` (token refresh, inbox list, referral read,
    create with Idempotency-Key including deliberate retries, transitions, messages);
 4. stops the server and checks the database: every acknowledged create exists exactly once,
@@ -33,6 +36,7 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 from bench import serve
 
@@ -62,6 +66,14 @@ def _args() -> argparse.Namespace:
         type=int,
         default=int(os.environ.get("LOADTEST_PORT_BASE", 0)),
         help="servers on port-base, +1 and +2, the webhook receiver on +9 (0: free ports)",
+    )
+    parser.add_argument(
+        "--limits",
+        choices=("redis", "database"),
+        default="redis",
+        help="where the throttle and lockout counters live: Redis, as in production "
+        "(docker-compose.yml; LOADTEST_REDIS_URL, a run-unique key prefix deleted afterwards), "
+        "or the database cache (REDIS_URL unset: a transaction per request)",
     )
     parser.add_argument("--write", action="store_true", help="update docs/performance.md")
     return parser.parse_args()
@@ -152,13 +164,20 @@ def _report(
     wall: float,
     checks: list,  # type: ignore[type-arg]
     cpu: dict[str, float],
+    limits: str = "Redis",
 ) -> list[str]:
     errors = sum(not s.ok for s in samples)
+    store = (
+        "throttle counters in Redis as in production (a key prefix of the run's own, deleted "
+        "afterwards)"
+        if limits == "Redis"
+        else "throttle counters in the database cache (`--limits database`)"
+    )
     lines = [
         f'`make loadtest ARGS="--seconds {args.seconds:g} --threads {args.threads}"`, '
         f"run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {_machine()}: "
-        f"`gunicorn -w {args.workers} -k sync`, PostgreSQL on loopback, {args.threads} client "
-        f"threads in one process on the same cores, {wall:.0f} s. "
+        f"`gunicorn -w {args.workers} -k sync`, PostgreSQL on loopback, {store}, "
+        f"{args.threads} client threads in one process on the same cores, {wall:.0f} s. "
         f"**{len(samples) / wall:,.0f} requests/s overall, {errors} errors.**",
         "",
         _cpu_line(cpu, len(samples)),
@@ -224,6 +243,29 @@ def main() -> int:
 
         return loadtest_two.main(args, url)
     started = time.perf_counter()
+    limits = _limits(args.limits)
+    try:
+        return _run(args, url, started, limits)
+    finally:
+        if limits:
+            removed = serve.redis_forget(limits["client"], limits["CACHE_KEY_PREFIX"])
+            limits["client"].close()
+            print(f"deleted this run's {removed} Redis keys ({limits['CACHE_KEY_PREFIX']}:*)")
+
+
+def _limits(store: str) -> dict[str, Any]:
+    """Redis for the counters (REDIS_URL + a prefix of this run's own), or {}: the database."""
+    if store != "redis":
+        os.environ.pop("REDIS_URL", None)
+        return {}
+    url = serve.loadtest_redis_url()
+    client = serve.redis_client(url, "the load test keeps its counters in Redis (--limits redis)")
+    shared = {"REDIS_URL": url, "CACHE_KEY_PREFIX": serve.redis_prefix()}
+    os.environ.update(shared)  # the server inherits them; so do this process's seed and checks
+    return {**shared, "client": client}
+
+
+def _run(args: argparse.Namespace, url: str, started: float, limits: dict[str, Any]) -> int:
     serve.database_recreate(url)
     checkpoints = tempfile.mkdtemp(prefix="rh-loadtest-checkpoints-")
     _setup(url, checkpoints)
@@ -266,7 +308,7 @@ def main() -> int:
     errors = sum(not s.ok for s in samples)
     detail = f"{errors} failed; " + ("; ".join(pools.errors[:5]) or "no anomalies")
     checks.insert(0, ("zero failed requests", errors == 0 and not pools.errors, detail))
-    lines = _report(args, samples, wall, checks, cpu)
+    lines = _report(args, samples, wall, checks, cpu, limits="Redis" if limits else "database")
     print("\n".join(lines))
     if args.write:
         _write(lines, _headline(samples, wall, checks))

@@ -31,7 +31,6 @@ import statistics
 import tempfile
 import threading
 import time
-import uuid
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -118,27 +117,6 @@ class Phase:
     @property
     def errors(self) -> int:
         return sum(not s.ok for s in self.samples)
-
-
-def _redis(url: str) -> Any:
-    import redis
-
-    client = redis.Redis.from_url(url, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        raise SystemExit(
-            f"LOAD TEST FAILED: the two-instance mode needs Redis for the shared limit store, "
-            f"and {url} does not answer ({type(exc).__name__}); set LOADTEST_REDIS_URL"
-        ) from exc
-    return client
-
-
-def _forget(client: Any, prefix: str) -> int:
-    keys = list(client.scan_iter(match=f"{prefix}:*", count=500))
-    if keys:
-        client.delete(*keys)
-    return len(keys)
 
 
 def _ports(base: int) -> tuple[list[int], int]:
@@ -325,9 +303,11 @@ def _write(lines: list[str]) -> None:
 
 def main(args: argparse.Namespace, url: str) -> int:
     started = time.perf_counter()
-    redis_url = os.environ.get("LOADTEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-    redis_client = _redis(redis_url)
-    prefix = f"rh-loadtest-{uuid.uuid4().hex[:12]}"
+    redis_url = serve.loadtest_redis_url()
+    redis_client = serve.redis_client(
+        redis_url, "the two-instance mode needs Redis for the shared limit store"
+    )
+    prefix = serve.redis_prefix()
     ports, receiver_port = _ports(args.port_base)
     shared = {"REDIS_URL": redis_url, "CACHE_KEY_PREFIX": prefix}
     os.environ.update(shared)  # this process (seeding, checks) uses the same store
@@ -399,7 +379,7 @@ def main(args: argparse.Namespace, url: str) -> int:
         for worker in workers:
             worker.stop()
         receiver.stop()
-        removed = _forget(redis_client, prefix)
+        removed = serve.redis_forget(redis_client, prefix)
         redis_client.close()
         print(f"removed {removed} Redis keys under {prefix}")
     lines = report(args, phases, checks)

@@ -11,13 +11,48 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 import psycopg2
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_SERVER = "postgres://postgres@127.0.0.1:5432"
+REDIS_SERVER = "redis://127.0.0.1:6379/0"
+
+
+def loadtest_redis_url() -> str:
+    return os.environ.get("LOADTEST_REDIS_URL", REDIS_SERVER)
+
+
+def redis_prefix() -> str:
+    """A `CACHE_KEY_PREFIX` of this run's own (its keys are deleted afterwards, no flush)."""
+    return f"rh-loadtest-{uuid.uuid4().hex[:12]}"
+
+
+def redis_client(url: str, why: str) -> Any:
+    """A Redis client that answers, else exit saying `why` Redis is needed."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise SystemExit(
+            f"LOAD TEST FAILED: {why}, and {url} does not answer ({type(exc).__name__}); "
+            "set LOADTEST_REDIS_URL"
+        ) from exc
+    return client
+
+
+def redis_forget(client: Any, prefix: str) -> int:
+    """Delete this run's keys (`prefix:*`), never anything else; returns how many."""
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=500))
+    if keys:
+        client.delete(*keys)
+    return len(keys)
 
 
 def _admin(url: str):  # type: ignore[no-untyped-def]

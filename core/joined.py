@@ -12,6 +12,7 @@ The owning selector keeps the rules (scoping, the one 404): this module only fet
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,7 +42,8 @@ class Joined:
     `where` names the fields compared for equality with the parameters, in order (`"pk"`,
     `"client"`, `"client__agency"`: a path, then a field of that path's model); `defer` leaves
     columns out as `QuerySet.defer` would; `lock` names paths locked FOR UPDATE (where the
-    database supports `FOR UPDATE OF`; elsewhere the write transaction serialises).
+    database supports `FOR UPDATE OF`; elsewhere the write transaction serialises), or
+    FOR NO KEY UPDATE with `no_key=True` (as `select_for_update(no_key=True)`).
     """
 
     def __init__(
@@ -51,9 +53,10 @@ class Joined:
         where: Sequence[str] = ("pk",),
         defer: dict[str, Sequence[str]] | None = None,
         lock: Sequence[str] = (),
+        no_key: bool = False,
     ) -> None:
         self.root, self.paths, self.where = root, paths, tuple(where)
-        self.defer, self.lock = dict(defer or {}), tuple(lock)
+        self.defer, self.lock, self.no_key = dict(defer or {}), tuple(lock), no_key
         self._tables: list[_Table] | None = None
         self._built: dict[str, tuple[str, list[tuple[list[Converter], Any]], list[Any]]] = {}
 
@@ -121,7 +124,8 @@ class Joined:
             keys.append(key)
         sql = f"SELECT {', '.join(columns)} FROM {' '.join(source)} WHERE {' AND '.join(tests)}"  # noqa: S608 (identifiers from _meta, quoted; values are parameters)
         if self.lock and connection.features.has_select_for_update_of:
-            sql += " FOR UPDATE OF " + ", ".join(self._table(p).alias for p in self.lock)
+            strength = "NO KEY UPDATE" if self.no_key else "UPDATE"
+            sql += f" FOR {strength} OF " + ", ".join(self._table(p).alias for p in self.lock)
         self._built[using] = (sql, converters, keys)
         return self._built[using]
 
@@ -130,9 +134,11 @@ class Joined:
         sql, converters, keys = self._build(using)
         connection = connections[using]
         prepared = [f.get_db_prep_value(v, connection) for f, v in zip(keys, params, strict=True)]
+        statement, ran = _statement(connection, sql, prepared)
         with connection.cursor() as cursor:
-            cursor.execute(sql, prepared)
+            cursor.execute(statement, prepared)
             row = cursor.fetchone()
+        ran()
         if row is None:
             return None
         values = []
@@ -157,6 +163,46 @@ class Joined:
                 _cache(parent, obj, t.link)
         assert objects[0] is not None
         return objects[0]
+
+
+def _statement(connection: Any, sql: str, params: list[Any]) -> tuple[str, Callable[[], None]]:
+    """On PostgreSQL, a server-side prepared statement: the server plans the join once per
+    connection (after five executions, a generic plan; planning the six-table referral lookup
+    took 0.9-1.5 ms of the server's CPU per request against 0.1-0.2 ms executing it). Returns
+    the SQL to run and what to call once it ran. The first use sends `PREPARE` and `EXECUTE` in
+    one round trip, under a name never used before on the session (a failed first use is simply
+    prepared again under the next name). Not with `DISABLE_SERVER_SIDE_CURSORS` (Django's
+    setting for a transaction-pooling proxy, where a session's statements do not follow it)."""
+    if connection.vendor != "postgresql" or connection.settings_dict.get(
+        "DISABLE_SERVER_SIDE_CURSORS"
+    ):
+        return sql, _nothing
+    raw = connection.connection  # prepared statements live as long as this session
+    state = connection.__dict__.get("_joined_prepared")
+    if state is None or state[0] is not raw:
+        state = connection.__dict__["_joined_prepared"] = (raw, {}, itertools.count())
+    names: dict[str, str] = state[1]
+    args = f"({', '.join(['%s'] * len(params))})" if params else ""
+    if sql in names:
+        return f"EXECUTE {names[sql]}{args}", _nothing
+    name = f"rh_joined_{next(state[2])}"
+    parts = sql.split("%s")
+    text = parts[0] + "".join(f"${i}{part}" for i, part in enumerate(parts[1:], 1))
+    return f"PREPARE {name} AS {text}; EXECUTE {name}{args}", lambda: names.update({sql: name})
+
+
+def _nothing() -> None:
+    return None
+
+
+def statement_text(captured: str, using: str = "default") -> str:
+    """The SELECT behind a captured `PREPARE`/`EXECUTE` of a Joined statement on connection
+    `using` (for tests that read the SQL a request ran); other statements unchanged."""
+    state = connections[using].__dict__.get("_joined_prepared")
+    if not captured.startswith(("EXECUTE rh_joined_", "PREPARE rh_joined_")) or state is None:
+        return captured
+    name = captured.split()[1].split("(")[0]
+    return next((sql for sql, known in state[1].items() if known == name), captured)
 
 
 def _pk(model: type[models.Model]) -> Any:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from agencies.models import Agency
-from audit.services import audit_record
+from audit.services import audit_record_many
 from clients.categories import Category
 from clients.decrypt import client_fields
 from core.actor import Actor
@@ -22,7 +23,7 @@ from referrals.access import Access, referral_access
 from referrals.models import Referral
 from referrals.selectors import may_change, party_of
 from referrals.states import RECIPIENT, SENDER, allowed_moves
-from referrals.trail import referral_audit
+from referrals.trail import referral_event
 
 
 @dataclass(frozen=True)
@@ -86,31 +87,36 @@ def _item(actor: Actor, referral: Referral) -> tuple[ReferralListItem, Access]:
 def referral_list_read(*, actor: Actor, referrals: Sequence[Referral]) -> list[ReferralListItem]:
     """One page of referrals as list items (from `referral_list_for`: unread counts annotated),
     audited: one `disclosure` per recipient item showing a name, one `referral.list` event for
-    the names of the sender's own clients."""
+    the names of the sender's own clients; written together (`audit_record_many`: one round
+    trip on PostgreSQL), so the page is not served unless all of them are."""
     items = [_item(actor, referral) for referral in referrals]
+    events = [
+        referral_event(
+            actor=actor,
+            referral=item.referral,
+            action="disclosure",
+            purpose=access.consent.purpose if access.consent else "",
+            consent_id=access.consent.id if access.consent else None,
+            categories=[Category.IDENTITY],
+            reason="list",
+        )
+        for item, access in items
+        if item.party == RECIPIENT and item.client_display_name
+    ]
     own = sum(1 for item, _ in items if item.party == SENDER and item.client_display_name)
-    for item, access in items:
-        if item.party == RECIPIENT and item.client_display_name:
-            referral_audit(
-                actor=actor,
-                referral=item.referral,
-                action="disclosure",
-                purpose=access.consent.purpose if access.consent else "",
-                consent_id=access.consent.id if access.consent else None,
-                categories=[Category.IDENTITY],
-                reason="list",
-            )
     if own:
-        _audit_own_names(actor, own)
+        events.append(_own_names(actor, own))
+    if events:
+        audit_record_many(events=events)
     return [item for item, _ in items]
 
 
-def _audit_own_names(actor: Actor, count: int) -> None:
-    audit_record(
-        actor=actor,
-        action="referral.list",
-        target=("referrals.referral", ""),
-        target_agency_id=actor.agency_id,
-        categories=[Category.IDENTITY],
-        reason=f"names={count}",
-    )
+def _own_names(actor: Actor, count: int) -> dict[str, Any]:
+    return {
+        "actor": actor,
+        "action": "referral.list",
+        "target": ("referrals.referral", ""),
+        "target_agency_id": actor.agency_id,
+        "categories": [Category.IDENTITY],
+        "reason": f"names={count}",
+    }

@@ -53,10 +53,32 @@ def referral_audit(
     """`audit_record` about `referral` (the target unless another is named); the other agency
     is the recipient unless `to_agency_id` says otherwise."""
     return audit_record(
-        actor=actor,
-        action=action,
-        target=referral if target is None else target,
-        subject_id=referral.client_id,
-        target_agency_id=to_agency_id or referral.recipient_agency_id,
-        **fields,
+        **referral_event(
+            actor=actor,
+            referral=referral,
+            action=action,
+            to_agency_id=to_agency_id,
+            target=target,
+            **fields,
+        )
     )
+
+
+def referral_event(
+    *,
+    actor: Actor,
+    referral: Referral,
+    action: str,
+    to_agency_id: uuid.UUID | None = None,
+    target: Target = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """`referral_audit`'s keywords for `audit_record`, for a batch (`audit_record_many`)."""
+    return {
+        "actor": actor,
+        "action": action,
+        "target": referral if target is None else target,
+        "subject_id": referral.client_id,
+        "target_agency_id": to_agency_id or referral.recipient_agency_id,
+        **fields,
+    }

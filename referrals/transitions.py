@@ -10,6 +10,7 @@ from django.utils import timezone
 from audit.services import INDEPENDENT
 from core.actor import Actor
 from core.errors import Conflict, NotFound, PermissionDenied, PreconditionFailed, ValidationFailed
+from core.joined import Joined
 from core.roles import CASE_ROLES, Scope
 from crypto.service import seal_text
 from referrals.consents import consent_for_referral
@@ -66,18 +67,34 @@ def deny(actor: Actor, referral: Referral, code: str, action: str = "referral.tr
     )
 
 
+_LOCKED = Joined(
+    Referral,
+    "client",
+    "sender_agency",
+    "recipient_agency",
+    "program",
+    where=("pk",),
+    lock=("",),
+    no_key=True,
+)
+
+
 def locked_row(referral: Referral) -> Referral:
     """The referral row locked `FOR NO KEY UPDATE`: concurrent writers queue here.
 
     NO KEY (not plain FOR UPDATE): a message insert on the same referral checks its deferred
     foreign key at COMMIT with a KEY SHARE lock, after taking the audit chain lock; a plain
     FOR UPDATE would conflict with it and deadlock against the chain lock.
+
+    Only the referral row is locked; its client (the key the reasons are sealed under), the
+    agencies and the program come in the same pre-built statement (`core.joined`), since every
+    caller answers with the summary, which names them (two or three further SELECTs otherwise).
+    A referral gone since the caller's scoped read is a 404.
     """
-    return (
-        Referral.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("client")
-        .get(pk=referral.pk)
-    )
+    locked = _LOCKED.fetch(referral.pk)
+    if locked is None:
+        raise NotFound()
+    return locked  # type: ignore[no-any-return]
 
 
 def check_version(

@@ -8,6 +8,7 @@ column added to a model up without anyone editing a list.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from typing import Any
 
@@ -22,7 +23,7 @@ from agencies.models import Agency
 from api.v1.referral_io import referral_summary
 from clients.fields import COLUMNS
 from consent.models import Consent
-from core.joined import Joined
+from core.joined import Joined, statement_text
 from referrals.consents import referral_parties
 from referrals.models import Referral
 from referrals.selectors import DETAIL_RELATED, referral_get_for
@@ -74,6 +75,66 @@ def test_a_referral_without_a_program_has_none_cached(send, alice, django_assert
     fast = referral_get_for(actor=_actor(alice), referral_id=uuid.UUID(send()["id"]))
     with django_assert_num_queries(0):
         assert fast.program is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_lookup_is_planned_once_per_connection_and_survives_a_reconnect(
+    send, alice, django_assert_num_queries
+):
+    """PostgreSQL: the lookup is a prepared statement (PREPARE + EXECUTE in one round trip the
+    first time on a session, EXECUTE after); a new session prepares it again, and a failed first
+    use does not leave a name the session never prepared."""
+    from django.db import DatabaseError, connections, transaction
+
+    referral_id = uuid.UUID(send()["id"])
+    actor = _actor(alice)
+
+    def read() -> str:
+        with CaptureQueriesContext(connection) as ctx:
+            assert referral_get_for(actor=actor, referral_id=referral_id).pk == referral_id
+        assert len(ctx.captured_queries) == 1
+        return str(ctx.captured_queries[0]["sql"])
+
+    read()
+    assert read().startswith("EXECUTE rh_joined_")
+    connection.close()  # the next query opens a new session: nothing is prepared there
+    assert read().startswith("PREPARE rh_joined_")
+    assert read().startswith("EXECUTE rh_joined_")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        with connection.cursor() as cursor, contextlib.suppress(DatabaseError):
+            cursor.execute("SELECT 1/0")  # the transaction is aborted ...
+        connections["default"].__dict__.pop("_joined_prepared")  # ... a session new to it
+        read()  # its first use fails
+    assert read().startswith("PREPARE rh_joined_")  # prepared again, under a new name
+    assert read().startswith("EXECUTE rh_joined_")
+
+
+LOCKED_RELATED = ("client", "sender_agency", "recipient_agency", "program")
+
+
+def test_the_locked_row_is_one_statement_with_what_the_summary_names(
+    send, alice, dave, django_assert_num_queries
+):
+    """A transition, assign or attach locks the referral and answers with its summary: the
+    lock takes one statement (FOR NO KEY UPDATE of the referral only, on PostgreSQL) and the
+    summary no further query (it used to SELECT both agencies after the lock)."""
+    from django.db import transaction
+
+    from referrals.transitions import locked_row
+
+    referral_id = uuid.UUID(send()["id"])
+    orm = Referral.objects.select_related(*LOCKED_RELATED).get(pk=referral_id)
+    with transaction.atomic(), CaptureQueriesContext(connection) as ctx:
+        locked = locked_row(orm)
+        with django_assert_num_queries(0):
+            _same(locked, orm, LOCKED_RELATED)
+            rendered = referral_summary(referral_summary_of(actor=_actor(dave), referral=locked))
+    assert len(ctx.captured_queries) == 1
+    if connection.vendor == "postgresql":
+        ran = statement_text(ctx.captured_queries[0]["sql"])
+        assert ran.endswith("FOR NO KEY UPDATE OF t0"), ran
+    assert rendered == referral_summary(referral_summary_of(actor=_actor(dave), referral=orm))
 
 
 def test_the_create_lookup_returns_what_select_related_returns(
@@ -129,7 +190,7 @@ def test_a_create_is_one_lookup_no_savepoint_and_nothing_after_commit(
         )
     assert response.status_code == 201, response.content
     assert response.json()["sender_agency"]["id"] == str(alice.agency_id)
-    sql = [q["sql"] for q in queries.captured_queries]
+    sql = [statement_text(q["sql"]) for q in queries.captured_queries]
     # One SAVEPOINT: the wrapper's own transaction, nested only because the test runs inside
     # one; the create inside it takes none.
     assert len([s for s in sql if s.startswith("SAVEPOINT")]) == 1, sql
