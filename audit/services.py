@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -145,53 +145,77 @@ def _append_pg(record: dict[str, Any], *, using: str) -> AuditEvent:
 
 
 _LOCK_HEAD = "BEGIN; SELECT seq, hash FROM audit_chainhead WHERE chain = %s FOR UPDATE"
-_STORED_ID = "SELECT id FROM audit_auditevent WHERE chain = %s AND seq = %s AND hash = %s"
+_STORED = (
+    "SELECT id, seq, hash FROM audit_auditevent WHERE chain = %s AND seq BETWEEN %s AND %s "
+    "ORDER BY seq"
+)
+Build = Callable[[int, str], list[dict[str, Any]]]
 
 
 def _append_pg_own(record: dict[str, Any], *, using: str) -> AuditEvent:
-    """PostgreSQL, outside any transaction (a read's disclosure, a refused attempt): the
-    append is its own transaction, so it costs one statement when the cached head is right
-    (autocommit: no BEGIN/COMMIT round trips around it).
+    """PostgreSQL, outside any transaction: one event as its own transaction (`_own_run`)."""
+    rows, ids = _own_run(
+        record["chain"],
+        lambda seq, prev: [_materialize(record, seq + 1, prev)],
+        append_sql.call_sql(),
+        lambda rows: _values(rows[0]),
+        using=using,
+    )
+    return _event(rows[0], using=using, pk=ids[0])
 
-    When another writer moved the head, the chain is locked and the event appended and
-    committed in two round trips: `BEGIN; SELECT head FOR UPDATE`, then the row built for that
-    head, sent with its `COMMIT` in the same round trip. The lock is held from the first to the
-    commit, with no round trip in between but the one that builds the row, so writers queued on
-    one chain wait for less. The event's id is read afterwards, which also proves it landed.
+
+def _own_run(
+    chain: str,
+    build: Build,
+    sql: str,
+    params: Callable[[list[dict[str, Any]]], list[Any]],
+    *,
+    using: str,
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """PostgreSQL, outside any transaction (a read's disclosure, a list page's, a refused
+    attempt): the append of `build(seq, prev_hash)`'s rows is its own transaction, so it costs
+    one statement when the cached head is right (autocommit: no BEGIN/COMMIT round trips).
+
+    When another writer moved the head, the chain is locked and the rows appended and committed
+    in two round trips: `BEGIN; SELECT head FOR UPDATE`, then the rows built for that head,
+    sent with their `COMMIT` in the same round trip. The lock is held from the first to the
+    commit, with no round trip in between but the one that builds the rows, so writers queued on
+    one chain wait for less. The rows' ids are read afterwards, which also proves they landed.
     A connection that found its head stale locks first on its next append to that chain (one
     pass through the lock queue, not two), until it finds nobody else appended in between.
     """
     conn = connections[using]
     heads: dict[str, tuple[int, str]] = conn.__dict__.setdefault("_audit_heads", {})
     contended: set[str] = conn.__dict__.setdefault("_audit_contended", set())
-    chain = record["chain"]
     cached = heads.get(chain, (0, GENESIS_HASH))
     with conn.cursor() as cursor:
         if chain not in contended:  # optimistic: one statement, no lock held across a trip
-            row = _materialize(record, cached[0] + 1, cached[1])
-            cursor.execute(append_sql.call_sql(), _values(row))
-            event_pk, head_seq, head_hash = cursor.fetchone()
-            if event_pk is not None:
+            rows = build(*cached)
+            cursor.execute(sql, params(rows))
+            stored_ids, head_seq, head_hash = cursor.fetchone()
+            if stored_ids is not None:
                 heads[chain] = (int(head_seq), str(head_hash))
-                return _event(row, using=using, pk=event_pk)
+                ids = stored_ids if isinstance(stored_ids, list) else [stored_ids]
+                return rows, [int(i) for i in ids]
             contended.add(chain)  # another writer moved the head: lock first from now on
         heads.pop(chain, None)
         try:
             cursor.execute(_LOCK_HEAD, [chain])
             head_seq, head_hash = cursor.fetchone()
-            row = _materialize(record, int(head_seq) + 1, str(head_hash))
-            cursor.execute(f"{append_sql.call_sql()}; COMMIT", _values(row))
+            rows = build(int(head_seq), str(head_hash))
+            cursor.execute(f"{sql}; COMMIT", params(rows))
         except BaseException:
             _roll_back(conn, cursor)
             raise
-        cursor.execute(_STORED_ID, [chain, row["seq"], row["hash"]])
-        stored = cursor.fetchone()
-    if stored is None:  # the head moved under the lock: cannot happen; never serve without it
-        raise RuntimeError("audit_append: the event was not stored under the chain lock")
+        cursor.execute(_STORED, [chain, rows[0]["seq"], rows[-1]["seq"]])
+        stored = cursor.fetchall()
+    if [(s, h) for _, s, h in stored] != [(r["seq"], r["hash"]) for r in rows]:
+        # the head moved under the lock: cannot happen; never serve without the events
+        raise RuntimeError("audit append: the events were not stored under the chain lock")
     if (int(head_seq), str(head_hash)) == cached:
         contended.discard(chain)  # nobody else appended since our last event: optimistic again
-    heads[chain] = (row["seq"], row["hash"])
-    return _event(row, using=using, pk=stored[0])
+    heads[chain] = (rows[-1]["seq"], rows[-1]["hash"])
+    return rows, [int(i) for i, _, _ in stored]
 
 
 def _values(row: dict[str, Any]) -> list[Any]:
@@ -338,9 +362,15 @@ def audit_record_many(*, events: Sequence[Mapping[str, Any]], using: str = "defa
     instances: a page's worth of them was a fifth of the batch's CPU).
     """
     records = [rec for e in events for rec in _records(using=using, **e)]
+    runs = _runs([{k: mac.clean(v) for k, v in r.items()} for r in records])
+    conn = connections[using]
+    if conn.vendor == "postgresql" and conn.get_autocommit() and not conn.in_atomic_block:
+        # no transaction open (a list read): each run is its own transaction, one statement
+        # when the head is right; the page is served only after every run is stored
+        return [pk for run in runs for pk in _append_run(run, using=using)]
     out: list[int] = []
     with transaction.atomic(using=using, savepoint=False):
-        for run in _runs([{k: mac.clean(v) for k, v in r.items()} for r in records]):
+        for run in runs:
             out.extend(_append_run(run, using=using))
     return out
 
@@ -373,20 +403,31 @@ def _linked(run: list[dict[str, Any]], seq: int, prev_hash: str) -> list[dict[st
     return rows
 
 
+def _many_params(rows: list[dict[str, Any]]) -> list[Any]:
+    names = append_sql.column_names()
+    arrays = [[row[c] for row in rows] for c in names]
+    arrays[names.index("categories")] = [json.dumps(row["categories"]) for row in rows]
+    return arrays
+
+
 def _append_many_pg(run: list[dict[str, Any]], *, using: str) -> list[int]:
     """PostgreSQL: compare-and-append a run of one chain's events from the head this
     connection expects (one round trip; a second, under the lock, after a stale head)."""
     conn = connections[using]
+    if conn.get_autocommit() and not conn.in_atomic_block:
+        build: Build = lambda seq, prev: _linked(run, seq, prev)  # noqa: E731
+        _rows, ids = _own_run(
+            run[0]["chain"], build, append_many_sql.call_sql(), _many_params, using=using
+        )
+        return ids
     heads: dict[str, tuple[int, str]] = conn.__dict__.setdefault("_audit_heads", {})
     chain = run[0]["chain"]
     seq, prev_hash = heads.get(chain, (0, GENESIS_HASH))
-    sql, names = append_many_sql.call_sql(), append_sql.column_names()
+    sql = append_many_sql.call_sql()
     with conn.cursor() as cursor:
         for _attempt in range(3):
             rows = _linked(run, seq, prev_hash)
-            arrays = [[row[c] for row in rows] for c in names]
-            arrays[names.index("categories")] = [json.dumps(row["categories"]) for row in rows]
-            cursor.execute(sql, arrays)
+            cursor.execute(sql, _many_params(rows))
             event_pks, head_seq, head_hash = cursor.fetchone()
             heads[chain] = (int(head_seq), str(head_hash))
             if event_pks is not None:
