@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from accounts.models import Integration, TokenFamily, User
 from agencies.models import Agency
+from core import joined
 from core.actor import Actor
 from core.errors import NotFound
 from core.roles import Role
@@ -127,9 +128,8 @@ def _pk(model: type[Model], value: uuid.UUID) -> Any:
 
 
 def _fetch_one(sql: str, params: list[Any]) -> tuple[Any, ...] | None:
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.fetchone()  # type: ignore[no-any-return]
+    """A server-side prepared statement on PostgreSQL (planned once per connection)."""
+    return joined.fetch_one(sql, params)
 
 
 def user_of(actor: Actor) -> User:

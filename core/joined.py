@@ -191,6 +191,18 @@ def _statement(connection: Any, sql: str, params: list[Any]) -> tuple[str, Calla
     return f"PREPARE {name} AS {text}; EXECUTE {name}{args}", lambda: names.update({sql: name})
 
 
+def fetch_one(sql: str, params: list[Any], using: str = "default") -> tuple[Any, ...] | None:
+    """One row of a fixed hand-written statement (e.g. the actor lookup of every
+    authenticated request), prepared on the server like the pre-built lookups above."""
+    connection = connections[using]
+    statement, ran = _statement(connection, sql, params)
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        row = cursor.fetchone()
+    ran()
+    return row  # type: ignore[no-any-return]
+
+
 def _nothing() -> None:
     return None
 

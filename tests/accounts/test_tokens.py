@@ -202,3 +202,25 @@ def test_client_credentials_give_a_scoped_token(anon, eastside, make_integration
     integration.is_active = False
     integration.save(update_fields=["is_active"])
     assert client.get("/api/v1/me").status_code == 401
+
+
+@pytest.mark.postgres
+def test_the_actor_lookup_is_prepared_once_and_a_sign_out_still_bites_next_request(anon, alice):
+    """Every request resolves the actor from the database (a server-side prepared statement on
+    PostgreSQL: planned once per connection, executed each time); nothing is cached."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    pair = _login(anon, "alice").json()
+
+    def auth_statements() -> list[str]:
+        with CaptureQueriesContext(connection) as ctx:
+            assert _me(pair["access"]) == 200
+        return [q["sql"] for q in ctx.captured_queries if "rh_joined_" in q["sql"]]
+
+    first, second = auth_statements(), auth_statements()
+    assert len(first) == 1 and first[0].startswith(("PREPARE", "EXECUTE"))
+    assert len(second) == 1 and second[0].startswith("EXECUTE rh_joined_")
+    revoked = anon.post("/api/v1/auth/token/revoke", {"refresh": pair["refresh"]}, format="json")
+    assert revoked.status_code == 204
+    assert _me(pair["access"]) == 401  # the next request, through the same prepared statement
