@@ -177,6 +177,7 @@ def _statement(connection: Any, sql: str, params: list[Any]) -> tuple[str, Calla
         "DISABLE_SERVER_SIDE_CURSORS"
     ):
         return sql, _nothing
+    connection.ensure_connection()  # the first statement of a fresh connection may be this one
     raw = connection.connection  # prepared statements live as long as this session
     state = connection.__dict__.get("_joined_prepared")
     if state is None or state[0] is not raw:

@@ -17,7 +17,8 @@ from django.test.utils import CaptureQueriesContext
 from audit import append_many_sql, append_sql
 from audit.canonical import GENESIS_HASH
 from audit.models import AuditEvent
-from audit.services import _linked, audit_record, audit_record_many
+from audit.rows import linked as _linked
+from audit.services import audit_record, audit_record_many
 from audit.verify import verify_chains
 from core.actor import Actor
 from tests.conftest import actor

@@ -14,7 +14,7 @@ import pytest
 from django.db import DatabaseError, connection, connections
 from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
-from audit import services
+from audit import rows
 from audit.models import AuditEvent
 from audit.services import audit_record
 from audit.verify import verify_chains
@@ -96,7 +96,7 @@ def test_a_failed_locked_append_leaves_no_row_and_no_open_transaction(alice, mon
     writer = actor(alice)
     audit_record(actor=writer, action="test.first")
     audit_record(actor=writer, action="test.elsewhere", using="audit")  # makes the cache stale
-    real = services._materialize
+    real = rows.materialize
     built: list[int] = []
 
     def corrupt_the_locked_build(record, seq, prev_hash):  # type: ignore[no-untyped-def]
@@ -106,12 +106,12 @@ def test_a_failed_locked_append_leaves_no_row_and_no_open_transaction(alice, mon
             row["hash"] = "f" * 64
         return row
 
-    monkeypatch.setattr(services, "_materialize", corrupt_the_locked_build)
+    monkeypatch.setattr(rows, "materialize", corrupt_the_locked_build)
     with pytest.raises(DatabaseError, match="hash does not match"):
         audit_record(actor=writer, action="test.refused")
     assert _idle()
     assert not AuditEvent.objects.filter(action="test.refused").exists()
-    monkeypatch.setattr(services, "_materialize", real)
+    monkeypatch.setattr(rows, "materialize", real)
     event = audit_record(actor=writer, action="test.recovered")
     assert event.seq == 3 and verify_chains([writer.chain]).valid
 

@@ -110,6 +110,23 @@ def test_a_lookup_is_planned_once_per_connection_and_survives_a_reconnect(
     assert read().startswith("EXECUTE rh_joined_")
 
 
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_lookup_that_opens_the_connection_is_prepared_once(send, alice):
+    """The first statement of a fresh connection (a new request thread) may be a prepared
+    lookup: it must be remembered for that session, not prepared again under a name the
+    session already holds (it was: `DuplicatePreparedStatement` on the second lookup)."""
+    referral_id = uuid.UUID(send()["id"])
+    actor = _actor(alice)
+    connection.close()
+    assert connection.connection is None
+    for _ in range(3):  # no CaptureQueriesContext here: it would open the connection first
+        assert referral_get_for(actor=actor, referral_id=referral_id).pk == referral_id
+    with CaptureQueriesContext(connection) as ctx:
+        referral_get_for(actor=actor, referral_id=referral_id)
+    assert str(ctx.captured_queries[0]["sql"]).startswith("EXECUTE rh_joined_")
+
+
 LOCKED_RELATED = ("client", "sender_agency", "recipient_agency", "program")
 
 
