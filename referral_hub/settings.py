@@ -79,9 +79,9 @@ _default_sqlite = f"sqlite:///{BASE_DIR / '.dev' / 'db.sqlite3'}"
 _db = dj_database_url.parse(
     env_str("DATABASE_URL") or _default_sqlite,
     conn_max_age=env_int("DB_CONN_MAX_AGE", 60),
-    # A `SELECT 1` before a persistent connection's first query in each request: a dead
-    # connection is replaced instead of failing that request (cost: docs/performance.md).
+    # A `SELECT 1` before each request's first query replaces a dead connection (cost: docs).
     conn_health_checks=env_bool("DB_CONN_HEALTH_CHECKS", True),
+    disable_server_side_cursors=env_bool("DB_TRANSACTION_POOLER", False),  # operations.md
 )
 # The password may come apart from the URL (DATABASE_PASSWORD_FILE: a compose/k8s secret).
 if _db_password := env_str("DATABASE_PASSWORD"):

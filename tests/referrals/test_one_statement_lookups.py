@@ -256,3 +256,18 @@ def test_the_client_lookup_returns_what_client_qs_for_returns(
             fast = client_get_for(actor=actor, client_id=ana.pk, need=need)
         with django_assert_num_queries(0):
             _same(fast, orm, ("data_key",) if need.key else ())
+
+
+@pytest.mark.postgres
+def test_behind_a_transaction_pooler_the_lookups_are_plain_statements(send, alice):
+    """`DB_TRANSACTION_POOLER` (Django's DISABLE_SERVER_SIDE_CURSORS): no PREPARE/EXECUTE, whose
+    statement would not follow the transaction to another server session."""
+    referral_id = uuid.UUID(send()["id"])
+    connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"] = True
+    try:
+        with CaptureQueriesContext(connection) as ctx:
+            assert referral_get_for(actor=_actor(alice), referral_id=referral_id).pk == referral_id
+    finally:
+        connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"] = False
+    assert len(ctx.captured_queries) == 1
+    assert str(ctx.captured_queries[0]["sql"]).startswith("SELECT ")
