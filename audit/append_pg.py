@@ -22,26 +22,6 @@ from audit.models import AuditEvent
 logger = logging.getLogger(__name__)
 
 
-def append(record: dict[str, Any], *, using: str) -> AuditEvent:
-    """PostgreSQL: compare-and-append against the head this connection expects (one round
-    trip when it is right; a second, under the lock the first one took, when it is not)."""
-    conn = connections[using]
-    heads: dict[str, tuple[int, str]] = conn.__dict__.setdefault("_audit_heads", {})
-    chain = record["chain"]
-    seq, prev_hash = heads.get(chain, (0, GENESIS_HASH))
-    sql = append_sql.call_sql()
-    with conn.cursor() as cursor:
-        for _attempt in range(3):
-            row = rowlib.materialize(record, seq + 1, prev_hash)
-            cursor.execute(sql, _values(row))
-            event_pk, head_seq, head_hash = cursor.fetchone()
-            heads[chain] = (int(head_seq), str(head_hash))
-            if event_pk is not None:
-                return rowlib.event(row, using=using, pk=event_pk)
-            seq, prev_hash = int(head_seq), str(head_hash)
-    raise RuntimeError("audit_append: the chain head kept moving while locked")
-
-
 _LOCK_HEAD = "BEGIN; SELECT seq, hash FROM audit_chainhead WHERE chain = %s FOR UPDATE"
 _STORED = (
     "SELECT id, seq, hash FROM audit_auditevent WHERE chain = %s AND seq BETWEEN %s AND %s "
@@ -50,9 +30,12 @@ _STORED = (
 Build = Callable[[int, str], list[dict[str, Any]]]
 
 
-def append_own(record: dict[str, Any], *, using: str) -> AuditEvent:
-    """PostgreSQL, outside any transaction: one event as its own transaction (`_own_run`)."""
-    rows, ids = _own_run(
+Params = Callable[[list[dict[str, Any]]], list[Any]]
+
+
+def append(record: dict[str, Any], *, using: str) -> AuditEvent:
+    """One event (`audit_append`)."""
+    rows, ids = _run(
         record["chain"],
         lambda seq, prev: [rowlib.materialize(record, seq + 1, prev)],
         append_sql.call_sql(),
@@ -62,11 +45,62 @@ def append_own(record: dict[str, Any], *, using: str) -> AuditEvent:
     return rowlib.event(rows[0], using=using, pk=ids[0])
 
 
+def append_many(run: list[dict[str, Any]], *, using: str) -> list[int]:
+    """A run of one chain's events, each linked to the one before (`audit_append_many`)."""
+    _rows, ids = _run(
+        run[0]["chain"],
+        lambda seq, prev: rowlib.linked(run, seq, prev),
+        append_many_sql.call_sql(),
+        _many_params,
+        using=using,
+    )
+    return ids
+
+
+def own_transaction(conn: Any) -> bool:
+    """No transaction is open on `conn`: an append there is its own (`_own_run`)."""
+    return bool(conn.get_autocommit()) and not conn.in_atomic_block
+
+
+def _run(
+    chain: str, build: Build, sql: str, params: Params, *, using: str
+) -> tuple[list[dict[str, Any]], list[int]]:
+    conn = connections[using]
+    if own_transaction(conn):
+        return _own_run(chain, build, sql, params, using=using)
+    return _in_transaction(chain, build, sql, params, using=using)
+
+
+def _in_transaction(
+    chain: str, build: Build, sql: str, params: Params, *, using: str
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """Inside the caller's transaction: compare-and-append against the head this connection
+    expects (one round trip when it is right; a second, under the lock the first one took,
+    when it is not). The lock is held until the caller commits."""
+    heads: dict[str, tuple[int, str]] = connections[using].__dict__.setdefault("_audit_heads", {})
+    seq, prev_hash = heads.get(chain, (0, GENESIS_HASH))
+    with connections[using].cursor() as cursor:
+        for _attempt in range(3):
+            rows = build(seq, prev_hash)
+            cursor.execute(sql, params(rows))
+            stored_ids, head_seq, head_hash = cursor.fetchone()
+            heads[chain] = (int(head_seq), str(head_hash))
+            if stored_ids is not None:
+                return rows, _ids(stored_ids)
+            seq, prev_hash = int(head_seq), str(head_hash)
+    raise RuntimeError("audit append: the chain head kept moving while locked")
+
+
+def _ids(stored: Any) -> list[int]:
+    """`out_id` of `audit_append` (one) or `out_ids` of `audit_append_many` (an array)."""
+    return [int(i) for i in (stored if isinstance(stored, list) else [stored])]
+
+
 def _own_run(
     chain: str,
     build: Build,
     sql: str,
-    params: Callable[[list[dict[str, Any]]], list[Any]],
+    params: Params,
     *,
     using: str,
 ) -> tuple[list[dict[str, Any]], list[int]]:
@@ -93,8 +127,7 @@ def _own_run(
             stored_ids, head_seq, head_hash = cursor.fetchone()
             if stored_ids is not None:
                 heads[chain] = (int(head_seq), str(head_hash))
-                ids = stored_ids if isinstance(stored_ids, list) else [stored_ids]
-                return rows, [int(i) for i in ids]
+                return rows, _ids(stored_ids)
             contended.add(chain)  # another writer moved the head: lock first from now on
         heads.pop(chain, None)
         try:
@@ -138,29 +171,3 @@ def _many_params(rows: list[dict[str, Any]]) -> list[Any]:
     arrays = [[row[c] for row in rows] for c in names]
     arrays[names.index("categories")] = [json.dumps(row["categories"]) for row in rows]
     return arrays
-
-
-def append_many(run: list[dict[str, Any]], *, using: str) -> list[int]:
-    """PostgreSQL: compare-and-append a run of one chain's events from the head this
-    connection expects (one round trip; a second, under the lock, after a stale head)."""
-    conn = connections[using]
-    if conn.get_autocommit() and not conn.in_atomic_block:
-        build: Build = lambda seq, prev: rowlib.linked(run, seq, prev)  # noqa: E731
-        _rows, ids = _own_run(
-            run[0]["chain"], build, append_many_sql.call_sql(), _many_params, using=using
-        )
-        return ids
-    heads: dict[str, tuple[int, str]] = conn.__dict__.setdefault("_audit_heads", {})
-    chain = run[0]["chain"]
-    seq, prev_hash = heads.get(chain, (0, GENESIS_HASH))
-    sql = append_many_sql.call_sql()
-    with conn.cursor() as cursor:
-        for _attempt in range(3):
-            rows = rowlib.linked(run, seq, prev_hash)
-            cursor.execute(sql, _many_params(rows))
-            event_pks, head_seq, head_hash = cursor.fetchone()
-            heads[chain] = (int(head_seq), str(head_hash))
-            if event_pks is not None:
-                return [int(pk) for pk in event_pks]
-            seq, prev_hash = int(head_seq), str(head_hash)
-    raise RuntimeError("audit_append_many: the chain head kept moving while locked")

@@ -105,8 +105,8 @@ def _append(record: dict[str, Any], *, using: str) -> AuditEvent:
     record = {k: mac.clean(v) for k, v in record.items()}
     conn = connections[using]
     if conn.vendor == "postgresql":
-        if conn.get_autocommit() and not conn.in_atomic_block:
-            return append_pg.append_own(record, using=using)
+        if append_pg.own_transaction(conn):  # its own transaction: no BEGIN/COMMIT around it
+            return append_pg.append(record, using=using)
         with transaction.atomic(using=using, savepoint=False):
             return append_pg.append(record, using=using)
     chain = record["chain"]
@@ -218,7 +218,8 @@ def _records(
 
 def audit_record_many(*, events: Sequence[Mapping[str, Any]], using: str = "default") -> list[int]:
     """`audit_record(**e)` for each of `events`, in order, with the same events, fields and
-    chain order, in one transaction; on PostgreSQL each run of events on one chain is ONE
+    chain order, in the caller's transaction (or, with none open on PostgreSQL, each run of
+    one chain in its own); on PostgreSQL each run of events on one chain is ONE
     round trip (`audit_append_many`), e.g. a page of `disclosure` events.
 
     Each mapping holds `audit_record`'s keywords (`actor`, `action`, `target`, ...), except
@@ -229,7 +230,7 @@ def audit_record_many(*, events: Sequence[Mapping[str, Any]], using: str = "defa
     records = [rec for e in events for rec in _records(using=using, **e)]
     runs = _runs([{k: mac.clean(v) for k, v in r.items()} for r in records])
     conn = connections[using]
-    if conn.vendor == "postgresql" and conn.get_autocommit() and not conn.in_atomic_block:
+    if conn.vendor == "postgresql" and append_pg.own_transaction(conn):
         # no transaction open (a list read): each run is its own transaction, one statement
         # when the head is right; the page is served only after every run is stored
         return [pk for run in runs for pk in _append_run(run, using=using)]
