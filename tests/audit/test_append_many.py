@@ -21,6 +21,7 @@ from audit.rows import linked as _linked
 from audit.services import audit_record, audit_record_many
 from audit.verify import verify_chains
 from core.actor import Actor
+from tests.audit.concurrency import chain_seqs, concurrently
 from tests.conftest import actor
 
 # Everything but the position in the chain (and what is derived from it) and the event's id.
@@ -134,33 +135,18 @@ def test_a_stale_cached_head_is_rebuilt_under_the_lock(alice, dave):
 def test_concurrent_batches_and_single_appends_never_fork_the_chain(alice, dave):
     writer, other = actor(alice), actor(dave)
     page = [e for e in _events(writer, other) if e["actor"] is writer]
-    errors: list[Exception] = []
-    barrier = threading.Barrier(8)
 
     def work(n: int) -> None:
-        try:
-            barrier.wait()
-            for _ in range(6):
-                # half in a transaction (a write's events), half in their own (a read's)
-                with transaction.atomic() if n < 4 else contextlib.nullcontext():
-                    if n % 2:
-                        audit_record(actor=writer, action="test.single")
-                    else:
-                        audit_record_many(events=page)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+        for _ in range(6):
+            # half in a transaction (a write's events), half in their own (a read's)
+            with transaction.atomic() if n < 4 else contextlib.nullcontext():
+                if n % 2:
+                    audit_record(actor=writer, action="test.single")
+                else:
+                    audit_record_many(events=page)
 
-    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-    seqs = list(
-        AuditEvent.objects.filter(chain=writer.chain).order_by("seq").values_list("seq", flat=True)
-    )
+    assert concurrently(8, work) == []
+    seqs = chain_seqs(writer.chain)
     assert seqs == list(range(1, 4 * 6 + 4 * 6 * len(page) + 1))  # no gap, no duplicate
     report = verify_chains([writer.chain])
     assert report.valid, report.first_broken

@@ -8,16 +8,15 @@ commits (`transaction=True`): inside a test transaction the other path would be 
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import DatabaseError, connection, connections
+from django.db import DatabaseError, connection
 from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
 from audit import rows
 from audit.models import AuditEvent
 from audit.services import audit_record
 from audit.verify import verify_chains
+from tests.audit.concurrency import chain_seqs, concurrently
 from tests.conftest import actor
 
 pytestmark = [
@@ -117,28 +116,14 @@ def test_a_failed_locked_append_leaves_no_row_and_no_open_transaction(alice, mon
 
 
 def test_sixteen_writers_outside_transactions_never_fork_the_chain(alice):
-    writer, per_thread, errors = actor(alice), 20, []
-    barrier = threading.Barrier(16)
+    writer, per_thread = actor(alice), 20
 
-    def work() -> None:
-        try:
-            barrier.wait()
-            for _ in range(per_thread):
-                audit_record(actor=writer, action="test.concurrent.read")
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+    def work(_: int) -> None:
+        for _ in range(per_thread):
+            audit_record(actor=writer, action="test.concurrent.read")
 
-    threads = [threading.Thread(target=work) for _ in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-    seqs = list(
-        AuditEvent.objects.filter(chain=writer.chain).order_by("seq").values_list("seq", flat=True)
-    )
+    assert concurrently(16, work) == []
+    seqs = chain_seqs(writer.chain)
     assert seqs == list(range(1, 16 * per_thread + 1))  # every append landed once, no gap
     report = verify_chains([writer.chain])
     assert report.valid, report.first_broken

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import DatabaseError, connection, connections, transaction
+from django.db import DatabaseError, connection, transaction
 
 from audit.models import AuditEvent
 from audit.services import audit_record
 from audit.verify import verify_chains
+from tests.audit.concurrency import chain_seqs, concurrently
 from tests.conftest import actor
 
 pytestmark = pytest.mark.postgres
@@ -61,29 +60,15 @@ def test_hardening_refuses_a_role_that_owns_the_audit_tables(db):
 
 @pytest.mark.django_db(transaction=True)
 def test_sixteen_concurrent_writers_never_fork_the_chain(alice):
-    writer, per_thread, errors = actor(alice), 25, []
-    barrier = threading.Barrier(16)
+    writer, per_thread = actor(alice), 25
 
-    def work() -> None:
-        try:
-            barrier.wait()
-            for _ in range(per_thread):
-                with transaction.atomic():
-                    audit_record(actor=writer, action="test.concurrent")
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connections.close_all()
+    def work(_: int) -> None:
+        for _ in range(per_thread):
+            with transaction.atomic():
+                audit_record(actor=writer, action="test.concurrent")
 
-    threads = [threading.Thread(target=work) for _ in range(16)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-    seqs = list(
-        AuditEvent.objects.filter(chain=writer.chain).order_by("seq").values_list("seq", flat=True)
-    )
+    assert concurrently(16, work) == []
+    seqs = chain_seqs(writer.chain)
     assert seqs == list(range(1, len(seqs) + 1))  # no gap, no duplicate
     assert len(seqs) >= 16 * per_thread
     report = verify_chains([writer.chain])
