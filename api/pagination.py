@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.utils.urls import replace_query_param
 
 from core.errors import ValidationFailed
-from referrals.selectors import PRIORITY_ORDER
+from referrals.selectors import NEWEST_ORDER, PRIORITY_ORDER
 
 _SALT = "referral-hub.cursor"
 
@@ -77,7 +77,7 @@ class SignedCursorPagination(CursorPagination):
 class CreatedCursorPagination(SignedCursorPagination):
     """Newest first; `?page_size=` up to 100; `{next, previous, results}`."""
 
-    ordering: tuple[str, ...] = ("-created_at", "-id")
+    ordering: tuple[str, ...] = NEWEST_ORDER
 
 
 class IdCursorPagination(CreatedCursorPagination):

@@ -58,6 +58,7 @@ class Joined:
         self.root, self.paths, self.where = root, paths, tuple(where)
         self.defer, self.lock, self.no_key = dict(defer or {}), tuple(lock), no_key
         self._tables: list[_Table] | None = None
+        self._heads: dict[str, tuple[str, str, list[tuple[list[Converter], Any]]]] = {}
         self._built: dict[str, tuple[str, list[tuple[list[Converter], Any]], list[Any]]] = {}
 
     def tables(self) -> list[_Table]:
@@ -91,9 +92,16 @@ class Joined:
         """The statement for one connection's database (built on first use, then reused)."""
         return self._build(using)[0]
 
-    def _build(self, using: str) -> tuple[str, list[tuple[list[Converter], Any]], list[Any]]:
-        if using in self._built:
-            return self._built[using]
+    def select(self, *extra: str, using: str = "default") -> str:
+        """`SELECT <every column>[, <extra>...] FROM <the joined tables>` (aliases `t0`, `t1`,
+        ... in path order), for a caller that writes its own conditions, order and limit and
+        reads the rows with `fetch_all`."""
+        columns, source, _converters = self._head(using)
+        return f"SELECT {', '.join((columns, *extra))} FROM {source}"  # noqa: S608 (identifiers from _meta, quoted; expressions the caller's)
+
+    def _head(self, using: str) -> tuple[str, str, list[tuple[list[Converter], Any]]]:
+        if using in self._heads:
+            return self._heads[using]
         connection = connections[using]
         q = connection.ops.quote_name
         tables = self.tables()
@@ -115,6 +123,15 @@ class Joined:
             join = "LEFT OUTER JOIN" if t.optional else "INNER JOIN"
             on = f"{t.alias}.{q(mine)} = {parent.alias}.{q(theirs)}"
             source.append(f"{join} {q(t.model._meta.db_table)} {t.alias} ON {on}")
+        self._heads[using] = (", ".join(columns), " ".join(source), converters)
+        return self._heads[using]
+
+    def _build(self, using: str) -> tuple[str, list[tuple[list[Converter], Any]], list[Any]]:
+        if using in self._built:
+            return self._built[using]
+        connection = connections[using]
+        q = connection.ops.quote_name
+        columns, source, converters = self._head(using)
         tests, keys = [], []
         for name in self.where:
             path, _, field_name = name.rpartition("__")
@@ -122,7 +139,7 @@ class Joined:
             key: Any = _pk(t.model) if field_name == "pk" else t.model._meta.get_field(field_name)
             tests.append(f"{t.alias}.{q(key.column)} = %s")
             keys.append(key)
-        sql = f"SELECT {', '.join(columns)} FROM {' '.join(source)} WHERE {' AND '.join(tests)}"  # noqa: S608 (identifiers from _meta, quoted; values are parameters)
+        sql = f"SELECT {columns} FROM {source} WHERE {' AND '.join(tests)}"  # noqa: S608 (identifiers from _meta, quoted; values are parameters)
         if self.lock and connection.features.has_select_for_update_of:
             strength = "NO KEY UPDATE" if self.no_key else "UPDATE"
             sql += f" FOR {strength} OF " + ", ".join(self._table(p).alias for p in self.lock)
@@ -131,7 +148,7 @@ class Joined:
 
     def fetch(self, *params: Any, using: str = "default") -> Any:
         """The root instance with its related objects cached, or None when no row matches."""
-        sql, converters, keys = self._build(using)
+        sql, _converters, keys = self._build(using)
         connection = connections[using]
         prepared = [f.get_db_prep_value(v, connection) for f, v in zip(keys, params, strict=True)]
         statement, ran = _statement(connection, sql, prepared)
@@ -139,14 +156,35 @@ class Joined:
             cursor.execute(statement, prepared)
             row = cursor.fetchone()
         ran()
-        if row is None:
-            return None
+        return None if row is None else self._instance(row, (), using)
+
+    def fetch_all(
+        self, sql: str, params: list[Any], *, extra: Sequence[str] = (), using: str = "default"
+    ) -> list[Any]:
+        """The root instances of every row of `sql` (a `select()` statement with its own
+        conditions; `params` already as the database takes them), prepared on PostgreSQL like
+        the lookups. Columns after the models' own are set on each root under the names in
+        `extra`, as `QuerySet.annotate` sets them."""
+        connection = connections[using]
+        statement, ran = _statement(connection, sql, params)
+        with connection.cursor() as cursor:
+            cursor.execute(statement, params)
+            rows = cursor.fetchall()
+        ran()
+        return [self._instance(row, extra, using) for row in rows]
+
+    def _instance(self, row: Sequence[Any], extra: Sequence[str], using: str) -> models.Model:
+        connection = connections[using]
+        converters = self._head(using)[2]
         values = []
-        for value, (convs, col) in zip(row, converters, strict=True):
+        for value, (convs, col) in zip(row[: len(converters)], converters, strict=True):
             for convert in convs:
                 value = convert(value, col, connection)
             values.append(value)
-        return self._objects(values, using)
+        root = self._objects(values, using)
+        for name, value in zip(extra, row[len(converters) :], strict=True):
+            setattr(root, name, value)
+        return root
 
     def _objects(self, values: list[Any], using: str) -> models.Model:
         objects: list[models.Model | None] = []

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Value
+from django.db import connections
+from django.db.models import Count, Field, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from core.actor import Actor
 from core.errors import NotFound, ValidationFailed
 from core.joined import Joined
+from core.pages import Pages
 from core.roles import CASE_ROLES, Scope
 from referrals.models import Referral, ReferralMessage, ReferralReadMark, ReferralStatus
-from referrals.priorities import priority_rank
+from referrals.priorities import RANK, priority_rank
 from referrals.states import RECIPIENT, SENDER
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -22,6 +25,7 @@ OUTBOX = "outbox"
 NEWEST = "newest"
 BY_PRIORITY = "priority"  # stat first, then the nearest deadline (the inbox's default)
 PRIORITY_ORDER = ("priority_rank", "response_deadline", "-created_at", "-id")
+NEWEST_ORDER = ("-created_at", "-id")
 
 
 def _may(actor: Actor, write: bool) -> bool:
@@ -78,7 +82,7 @@ def referral_list_for(
     if referral_sort(box=box, sort=sort) == BY_PRIORITY:
         qs = qs.annotate(priority_rank=priority_rank()).order_by(*PRIORITY_ORDER)
     else:
-        qs = qs.order_by("-created_at", "-id")
+        qs = qs.order_by(*NEWEST_ORDER)
     if status:
         qs = qs.filter(status=status)
     if priority:
@@ -112,6 +116,91 @@ def referral_sort(*, box: str | None, sort: str | None) -> str:
     return sort or (BY_PRIORITY if box == INBOX else NEWEST)
 
 
+def referral_pages_for(
+    actor: Actor,
+    *,
+    box: str | None = None,
+    status: str | None = None,
+    priority: str | None = None,
+    updated_after: datetime | None = None,
+    sort: str | None = None,
+) -> Pages | QuerySet[Referral]:
+    """`referral_list_for` for a cursor paginator. Unfiltered (the inbox a partner polls), its
+    pages come from one statement built once per box and order (`_LIST`: the ORM compiled the
+    joins, the unread count and the rank on every request), the ORM queryset standing behind it
+    for a cursor's position; filtered, the ORM queryset itself."""
+
+    def orm() -> QuerySet[Referral]:
+        return referral_list_for(
+            actor, box=box, status=status, priority=priority, updated_after=updated_after, sort=sort
+        )
+
+    agency_id = actor.agency_id
+    if status or priority or updated_after or box not in _SCOPE_SQL or not _may(actor, False):
+        return orm()
+    assert agency_id is not None  # _may
+    ordering = PRIORITY_ORDER if referral_sort(box=box, sort=sort) == BY_PRIORITY else NEWEST_ORDER
+
+    def fetch(limit: int, offset: int) -> list[Any]:
+        sql, params, extra = _list_statement(box, ordering, agency_id)
+        return _LIST.fetch_all(sql, [*params, limit, offset], extra=extra)
+
+    return Pages(ordering, fetch=fetch, orm=orm)
+
+
+# The list's statement, the same rows and order as `referral_list_for`'s queryset (tests compare
+# them for every box and order): the tenancy rule of `agency_referrals_q`, the unread count of
+# `_unread`, the rank of `priority_rank()`; values are parameters.
+_SCOPE_SQL = {
+    INBOX: "t0.recipient_agency_id = %s AND NOT (t0.status = %s)",
+    OUTBOX: "t0.sender_agency_id = %s",
+    None: "(t0.sender_agency_id = %s OR (t0.recipient_agency_id = %s AND NOT (t0.status = %s)))",
+}
+_UNREAD_SQL = (
+    "COALESCE((SELECT COUNT(m.id) FROM referrals_referralmessage m"
+    " WHERE m.referral_id = t0.id AND NOT (m.agency_id = %s) AND m.created_at > COALESCE("
+    "(SELECT r.last_read_at FROM referrals_referralreadmark r"
+    " WHERE r.agency_id = %s AND r.referral_id = m.referral_id LIMIT 1), %s)), 0)"
+    " AS unread_messages"
+)
+_RANK_SQL = (
+    "CASE "
+    + " ".join(f"WHEN t0.priority = %s THEN {rank:d}" for rank in RANK.values())
+    + f" ELSE {len(RANK):d} END AS priority_rank"
+)
+
+
+def _list_statement(
+    box: str | None, ordering: tuple[str, ...], agency_id: uuid.UUID, using: str = "default"
+) -> tuple[str, list[Any], tuple[str, ...]]:
+    """(SQL, parameters but the LIMIT and OFFSET, the annotated names) of one list page."""
+    connection = connections[using]
+    agency = Referral._meta.get_field("sender_agency").get_db_prep_value(agency_id, connection)
+    epoch = ReferralMessage._meta.get_field("created_at").get_db_prep_value(EPOCH, connection)
+    draft = ReferralStatus.DRAFT
+    scope = {INBOX: [agency, draft], OUTBOX: [agency], None: [agency, agency, draft]}[box]
+    columns, params = [_UNREAD_SQL], [agency, agency, epoch]
+    extra: tuple[str, ...] = ("unread_messages",)
+    if ordering == PRIORITY_ORDER:
+        columns, params, extra = [*columns, _RANK_SQL], [*params, *RANK], (*extra, "priority_rank")
+    key = (box, ordering, using)
+    if key not in _LIST_SQL:
+        order = ", ".join(_order_term(name) for name in ordering)
+        select = _LIST.select(*columns, using=using)
+        _LIST_SQL[key] = f"{select} WHERE {_SCOPE_SQL[box]} ORDER BY {order} LIMIT %s OFFSET %s"
+    return _LIST_SQL[key], [*params, *scope], extra
+
+
+def _order_term(name: str) -> str:
+    """`-created_at` -> `t0.created_at DESC`; the annotated rank by its name."""
+    field = name.lstrip("-")
+    if field != "priority_rank":
+        found = Referral._meta.get_field(field)
+        assert isinstance(found, Field), f"order by a column of the referral, not {field}"
+        field = f"t0.{found.column}"
+    return f"{field} {'DESC' if name.startswith('-') else 'ASC'}"
+
+
 # What a read of one referral needs, fetched in one statement built once from the models
 # (`core.joined`): the ORM compiled the same six-table select_related on every call.
 DETAIL_RELATED = (
@@ -123,6 +212,8 @@ DETAIL_RELATED = (
     "client__data_key",
 )
 _DETAIL = Joined(Referral, *DETAIL_RELATED, where=("pk",))
+_LIST = Joined(Referral, *DETAIL_RELATED)  # what a list item shows: the same tables
+_LIST_SQL: dict[tuple[str | None, tuple[str, ...], str], str] = {}
 
 
 def referral_get_for(*, actor: Actor, referral_id: uuid.UUID, write: bool = False) -> Referral:

@@ -48,8 +48,8 @@ from referrals.reads import (
 from referrals.selectors import (
     BY_PRIORITY,
     referral_get_for,
-    referral_list_for,
     referral_messages,
+    referral_pages_for,
     referral_sort,
 )
 from referrals.summary import referral_list_read, referral_summary_of
@@ -107,7 +107,7 @@ class ReferralCollectionApi(GenericAPIView):
         filters["sort"] = referral_sort(box=filters.get("box"), sort=filters.get("sort"))
         if filters["sort"] == BY_PRIORITY:
             self._paginator = PriorityCursorPagination()
-        page = self.paginate_queryset(referral_list_for(actor, **filters))
+        page = self.paginate_queryset(referral_pages_for(actor, **filters))  # type: ignore[arg-type]
         items = referral_list_read(actor=actor, referrals=list(page or []))
         return self.get_paginated_response([referral_list_item(i) for i in items])
 
