@@ -55,4 +55,14 @@ def is_allowed(*, source: str, target: str, party: str) -> bool:
 
 def allowed_moves(*, source: str, party: str) -> list[str]:
     """The statuses `party` may move a referral in `source` to, in table order."""
-    return [t for t in S.values if is_allowed(source=source, target=t, party=party)]
+    return list(_MOVES.get((source, party), ()))
+
+
+# allowed_moves per (source, party), from the table once: every list item asks (`S.values`
+# rebuilds its list on each use).
+_MOVES: dict[tuple[str, str], tuple[str, ...]] = {
+    (source, party): moves
+    for source in S.values
+    for party in PARTIES
+    if (moves := tuple(t for t in S.values if is_allowed(source=source, target=t, party=party)))
+}

@@ -271,3 +271,41 @@ def test_behind_a_transaction_pooler_the_lookups_are_plain_statements(send, alic
         connection.settings_dict["DISABLE_SERVER_SIDE_CURSORS"] = False
     assert len(ctx.captured_queries) == 1
     assert str(ctx.captured_queries[0]["sql"]).startswith("SELECT ")
+
+
+def _made(obj: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What an instance holds: its attributes and its state (the related-object cache aside)."""
+    attrs = {k: v for k, v in vars(obj).items() if k != "_state"}
+    state = {k: v for k, v in vars(obj._state).items() if k != "fields_cache"}
+    return attrs, state
+
+
+def test_an_instance_is_what_from_db_makes(send, alice):
+    """Each table's row becomes the instance `Model.from_db` would make (made without
+    `__init__` where that only sets attributes): same attributes in the same order, same
+    state; with a `post_init` receiver connected, through `from_db` itself."""
+    from django.db.models.signals import post_init
+
+    referral_id = uuid.UUID(send()["id"])
+    joined = Joined(Referral, *DETAIL_RELATED, defer={"client": ["search_index"]})
+    fast = joined.fetch(referral_id)
+    for table in joined.tables():
+        assert table.plain, table.model
+        obj = _walk(fast, table.path)
+        if obj is None:
+            continue
+        names = table.attnames
+        made = table.model.from_db("default", names, [getattr(obj, n) for n in names])
+        assert _made(obj) == _made(made), table.path
+        assert list(vars(obj)) == list(vars(made)), table.path
+    seen: list[Any] = []
+
+    def saw(sender: Any, instance: Any, **kwargs: Any) -> None:
+        seen.append(instance)
+
+    post_init.connect(saw, sender=Agency)
+    try:
+        again = joined.fetch(referral_id)
+    finally:
+        post_init.disconnect(saw, sender=Agency)
+    assert seen == [again.sender_agency, again.recipient_agency]

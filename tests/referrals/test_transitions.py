@@ -9,7 +9,7 @@ from core.actor import system_actor
 from core.errors import Conflict
 from referrals.models import Referral, ReferralStatus
 from referrals.services import referral_transition
-from referrals.states import REASON_REQUIRED, TRANSITIONS
+from referrals.states import PARTIES, REASON_REQUIRED, TRANSITIONS, allowed_moves
 
 STATUSES = ReferralStatus.values
 
@@ -43,6 +43,15 @@ def test_the_table_matches_the_design():
 
 def _set(rid: str, status: str) -> None:
     Referral.objects.filter(pk=rid).update(status=status)
+
+
+def test_the_moves_offered_are_the_tables_moves_in_status_order():
+    for source in [*ReferralStatus.values, "unknown"]:
+        for party in [*PARTIES, ""]:
+            expected = [
+                t for t in ReferralStatus.values if party in TRANSITIONS.get((source, t), ())
+            ]
+            assert allowed_moves(source=source, party=party) == expected, (source, party)
 
 
 @pytest.mark.parametrize("party", ["sender", "recipient"])
