@@ -106,7 +106,18 @@ def _json(value: Any) -> str:
     # PostgreSQL's jsonb text form of a list of strings: `["a", "b"]`.
     if isinstance(value, str):
         value = json.loads(value)
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return _json_strings(tuple(value))  # an event's categories: a handful of lists
+    return _jsonb_text(value)
+
+
+def _jsonb_text(value: Any) -> str:
     return json.dumps(value, separators=(", ", ": "), ensure_ascii=False)
+
+
+@lru_cache(maxsize=256)
+def _json_strings(items: tuple[str, ...]) -> str:
+    return _jsonb_text(list(items))
 
 
 _KINDS = {
@@ -140,7 +151,8 @@ def text_of(kind: str, value: Any) -> str:
 
 
 def column_text(values: Mapping[str, Any], fields: Iterable[tuple[str, str]]) -> bytes:
-    return SEP.join(_KINDS[kind](values.get(col)) for col, kind in fields).encode()
+    get, kinds = values.get, _KINDS
+    return SEP.join([kinds[kind](get(col)) for col, kind in fields]).encode()
 
 
 def column_digest(values: Mapping[str, Any], fields: Iterable[tuple[str, str]]) -> bytes:
@@ -155,7 +167,8 @@ def column_sql(fields: Iterable[tuple[str, str]], table: str = "") -> str:
 
 
 def event_mac(hash_hex: str, digest: bytes, key: bytes | None = None) -> str:
-    return hmac.new(key or keys()[0], bytes.fromhex(hash_hex) + digest, hashlib.sha256).hexdigest()
+    """HMAC-SHA256 under `key` (default: the current key; a batch passes it once)."""
+    return hmac.digest(key or keys()[0], bytes.fromhex(hash_hex) + digest, "sha256").hex()
 
 
 def hmac_pads(key: bytes) -> tuple[Any, Any]:
