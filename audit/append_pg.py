@@ -115,7 +115,8 @@ def _own_run(conn: Any, state: turns.Chain, run: Rows) -> tuple[Rows, list[int]]
         expected = state.tail
         try:
             cursor.execute(_LOCK_HEAD, [chain])
-            head_seq, head_hash = cursor.fetchone()
+            # no head row yet (a new chain, or emptied tables): `audit_append` creates it
+            head_seq, head_hash = cursor.fetchone() or (0, GENESIS_HASH)
             rows = rowlib.linked(run, int(head_seq), str(head_hash))
             cursor.execute(f"{sql}; COMMIT", params(rows))
         except BaseException:

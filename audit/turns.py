@@ -147,10 +147,3 @@ def _take(state: Chain) -> list[_Waiter]:
             size += len(state.queue[0].run)
             batch.append(state.queue.pop(0))
     return batch
-
-
-def forget() -> None:
-    """Drop every expectation (a test that emptied the tables): the next appends learn the
-    heads from the database again."""
-    for state in _chains.values():
-        state.tail, state.contended = None, False

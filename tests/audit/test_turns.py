@@ -150,3 +150,15 @@ def test_another_process_moving_the_head_is_found_and_the_guess_repaired(alice):
         event = audit_record(actor=writer, action="test.in.transaction")
     assert event.seq == 3 and state.tail == (3, event.hash)
     assert verify_chains([writer.chain]).valid
+
+
+def test_a_chain_locked_first_before_it_has_a_head_starts_at_one(alice):
+    """The process still believes another process appends there (its tables were emptied
+    since, or the head row is new): the locked path finds no head row and starts the chain."""
+    writer = actor(alice)
+    state = turns.chain(connection, writer.chain)
+    state.contended, state.tail = True, (7, "ab" * 32)
+    event = audit_record(actor=writer, action="test.first")
+    assert (event.seq, event.prev_hash) == (1, "0" * 64)
+    assert state.tail == (1, event.hash)
+    assert verify_chains([writer.chain]).valid
