@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 
 from audit import append_pg, turns
 from audit.models import AuditEvent
@@ -25,37 +25,57 @@ pytestmark = [
 WRITERS = 12
 
 
-def _holding(state: turns.Chain, inner, sizes: list[int]):  # type: ignore[no-untyped-def]
-    """A spy for the leader's statement: the first one waits until every other writer queued
-    behind it, so the next statement carries all of them (deterministic, not timing luck);
-    `sizes` gets the number of events each statement carried."""
+def _queued_behind_one(state: turns.Chain, inner, work) -> tuple[list[int], list[Exception]]:  # type: ignore[no-untyped-def]
+    """Run `work(i)` in WRITERS threads: the first alone, held inside its statement until all
+    the others queued behind it (deterministic, not timing luck). Returns the number of events
+    each statement carried and the errors the threads raised."""
+    sizes: list[int] = []
+    entered = threading.Event()
 
     def leader(conn, chain_state, run):  # type: ignore[no-untyped-def]
-        if not sizes:
+        sizes.append(len(run))
+        if len(sizes) == 1:
+            entered.set()
             deadline = time.monotonic() + 10
             while len(state.queue) < WRITERS - 1 and time.monotonic() < deadline:
                 time.sleep(0.005)
-        sizes.append(len(run))
         return inner(conn, chain_state, run)
 
-    return leader
+    errors: list[Exception] = []
+
+    def first() -> None:
+        try:
+            work(0)
+        except Exception as exc:  # noqa: BLE001 - returned to the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(append_pg, "_own_run", leader)
+        thread = threading.Thread(target=first)
+        thread.start()
+        assert entered.wait(10)
+        errors += concurrently(WRITERS - 1, lambda i: work(i + 1))
+        thread.join()
+    return sizes, errors
 
 
-def test_own_transaction_appends_queued_on_one_chain_commit_together(alice, monkeypatch):
+def test_own_transaction_appends_queued_on_one_chain_commit_together(alice):
     writer = actor(alice)
     audit_record(actor=writer, action="test.first")
     state = turns.chain(connection, writer.chain)
-    sizes: list[int] = []
-    monkeypatch.setattr(append_pg, "_own_run", _holding(state, append_pg._own_run, sizes))
     returned: dict[int, tuple[int, str, str]] = {}
 
     def work(i: int) -> None:
         event = audit_record(actor=writer, action=f"test.reader.{i}")
         returned[i] = (int(event.pk), event.action, event.hash)
 
-    assert concurrently(WRITERS, work) == []
-    assert sizes == [1, WRITERS - 1]  # the leader alone, then everyone queued: ONE statement
+    sizes, errors = _queued_behind_one(state, append_pg._own_run, work)
+    assert errors == []
+    assert sizes == [1, WRITERS - 1]  # the first alone, then everyone queued: ONE statement
     assert chain_seqs(writer.chain) == list(range(1, WRITERS + 2))
+    assert sorted(returned) == list(range(WRITERS))
     for i, (pk, action, digest) in returned.items():  # each caller got its own stored event
         stored = AuditEvent.objects.get(pk=pk)
         assert action == f"test.reader.{i}"
@@ -65,26 +85,25 @@ def test_own_transaction_appends_queued_on_one_chain_commit_together(alice, monk
     assert not state.queue and not state.leading
 
 
-def test_a_failed_batch_fails_every_caller_in_it_and_stores_none(alice, monkeypatch):
+def test_a_failed_batch_fails_every_caller_in_it_and_stores_none(alice):
     writer = actor(alice)
     audit_record(actor=writer, action="test.first")
     state = turns.chain(connection, writer.chain)
     real = append_pg._own_run
 
     def failing(conn, chain_state, run):  # type: ignore[no-untyped-def]
-        if len(run) > 1:
+        if len(run) > 1:  # the statement of everyone queued behind the first
             raise DatabaseError("the batch's statement failed")
         return real(conn, chain_state, run)
 
-    sizes: list[int] = []
-    monkeypatch.setattr(append_pg, "_own_run", _holding(state, failing, sizes))
-    errors = concurrently(WRITERS, lambda i: audit_record(actor=writer, action=f"test.r.{i}"))
+    sizes, errors = _queued_behind_one(
+        state, failing, lambda i: audit_record(actor=writer, action=f"test.r.{i}")
+    )
     assert sizes == [1, WRITERS - 1]
     assert len(errors) == WRITERS - 1  # everyone in the failed batch heard of it
     assert all("the batch's statement failed" in str(e) for e in errors)
     assert AuditEvent.objects.filter(chain=writer.chain).count() == 2  # first + the leader's
     assert not state.queue and not state.leading
-    monkeypatch.setattr(append_pg, "_own_run", real)
     assert audit_record(actor=writer, action="test.after").seq == 3
     assert verify_chains([writer.chain]).valid
 
