@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db import connections
 
-from audit import append_many_sql, append_sql
+from audit import append_many_sql, append_sql, turns
 from audit import rows as rowlib
 from audit.canonical import GENESIS_HASH
 from audit.models import AuditEvent
@@ -27,34 +27,18 @@ _STORED = (
     "SELECT id, seq, hash FROM audit_auditevent WHERE chain = %s AND seq BETWEEN %s AND %s "
     "ORDER BY seq"
 )
-Build = Callable[[int, str], list[dict[str, Any]]]
-
-
-Params = Callable[[list[dict[str, Any]]], list[Any]]
+Rows = list[dict[str, Any]]
 
 
 def append(record: dict[str, Any], *, using: str) -> AuditEvent:
     """One event (`audit_append`)."""
-    rows, ids = _run(
-        record["chain"],
-        lambda seq, prev: [rowlib.materialize(record, seq + 1, prev)],
-        append_sql.call_sql(),
-        lambda rows: _values(rows[0]),
-        using=using,
-    )
+    rows, ids = _run([record], using=using)
     return rowlib.event(rows[0], using=using, pk=ids[0])
 
 
-def append_many(run: list[dict[str, Any]], *, using: str) -> list[int]:
+def append_many(run: Rows, *, using: str) -> list[int]:
     """A run of one chain's events, each linked to the one before (`audit_append_many`)."""
-    _rows, ids = _run(
-        run[0]["chain"],
-        lambda seq, prev: rowlib.linked(run, seq, prev),
-        append_many_sql.call_sql(),
-        _many_params,
-        using=using,
-    )
-    return ids
+    return _run(run, using=using)[1]
 
 
 def own_transaction(conn: Any) -> bool:
@@ -62,30 +46,38 @@ def own_transaction(conn: Any) -> bool:
     return bool(conn.get_autocommit()) and not conn.in_atomic_block
 
 
-def _run(
-    chain: str, build: Build, sql: str, params: Params, *, using: str
-) -> tuple[list[dict[str, Any]], list[int]]:
+def _run(run: Rows, *, using: str) -> tuple[Rows, list[int]]:
     conn = connections[using]
+    state = turns.chain(conn, run[0]["chain"])
     if own_transaction(conn):
-        return _own_run(chain, build, sql, params, using=using)
-    return _in_transaction(chain, build, sql, params, using=using)
+        return turns.batched(state, run, lambda records: _own_run(conn, state, records))
+    if turns.held(conn, state):  # this transaction holds the chain lock: no turn to wait for
+        return _in_transaction(conn, state, run)
+    with turns.turn(state):
+        result = _in_transaction(conn, state, run)
+    turns.hold(conn, state)
+    return result
 
 
-def _in_transaction(
-    chain: str, build: Build, sql: str, params: Params, *, using: str
-) -> tuple[list[dict[str, Any]], list[int]]:
-    """Inside the caller's transaction: compare-and-append against the head this connection
+def _statement(run: Rows) -> tuple[str, Callable[[Rows], list[Any]]]:
+    if len(run) == 1:
+        return append_sql.call_sql(), lambda rows: _values(rows[0])
+    return append_many_sql.call_sql(), _many_params
+
+
+def _in_transaction(conn: Any, state: turns.Chain, run: Rows) -> tuple[Rows, list[int]]:
+    """Inside the caller's transaction: compare-and-append against the tail this process
     expects (one round trip when it is right; a second, under the lock the first one took,
     when it is not). The lock is held until the caller commits."""
-    heads: dict[str, tuple[int, str]] = connections[using].__dict__.setdefault("_audit_heads", {})
-    seq, prev_hash = heads.get(chain, (0, GENESIS_HASH))
-    with connections[using].cursor() as cursor:
+    sql, params = _statement(run)
+    seq, prev_hash = state.tail or (0, GENESIS_HASH)
+    with conn.cursor() as cursor:
         for _attempt in range(3):
-            rows = build(seq, prev_hash)
+            rows = rowlib.linked(run, seq, prev_hash)
             cursor.execute(sql, params(rows))
             stored_ids, head_seq, head_hash = cursor.fetchone()
-            heads[chain] = (int(head_seq), str(head_hash))
             if stored_ids is not None:
+                state.tail = (rows[-1]["seq"], rows[-1]["hash"])
                 return rows, _ids(stored_ids)
             seq, prev_hash = int(head_seq), str(head_hash)
     raise RuntimeError("audit append: the chain head kept moving while locked")
@@ -96,44 +88,36 @@ def _ids(stored: Any) -> list[int]:
     return [int(i) for i in (stored if isinstance(stored, list) else [stored])]
 
 
-def _own_run(
-    chain: str,
-    build: Build,
-    sql: str,
-    params: Params,
-    *,
-    using: str,
-) -> tuple[list[dict[str, Any]], list[int]]:
+def _own_run(conn: Any, state: turns.Chain, run: Rows) -> tuple[Rows, list[int]]:
     """PostgreSQL, outside any transaction (a read's disclosure, a list page's, a refused
-    attempt): the append of `build(seq, prev_hash)`'s rows is its own transaction, so it costs
-    one statement when the cached head is right (autocommit: no BEGIN/COMMIT round trips).
+    attempt; several callers' events together, audit/turns.py): the append is its own
+    transaction, so it costs one statement when the expected tail is right (autocommit: no
+    BEGIN/COMMIT round trips).
 
-    When another writer moved the head, the chain is locked and the rows appended and committed
-    in two round trips: `BEGIN; SELECT head FOR UPDATE`, then the rows built for that head,
-    sent with their `COMMIT` in the same round trip. The lock is held from the first to the
-    commit, with no round trip in between but the one that builds the rows, so writers queued on
-    one chain wait for less. The rows' ids are read afterwards, which also proves they landed.
-    A connection that found its head stale locks first on its next append to that chain (one
-    pass through the lock queue, not two), until it finds nobody else appended in between.
+    When another process moved the head, the chain is locked and the rows appended and
+    committed in two round trips: `BEGIN; SELECT head FOR UPDATE`, then the rows built for
+    that head, sent with their `COMMIT` in the same round trip. The rows' ids are read
+    afterwards, which also proves they landed. After a wrong guess the chain is locked first
+    (one pass through the lock queue, not two), until the head is found where this process
+    left it.
     """
-    conn = connections[using]
-    heads: dict[str, tuple[int, str]] = conn.__dict__.setdefault("_audit_heads", {})
-    contended: set[str] = conn.__dict__.setdefault("_audit_contended", set())
-    cached = heads.get(chain, (0, GENESIS_HASH))
+    sql, params = _statement(run)
+    chain = state.name
     with conn.cursor() as cursor:
-        if chain not in contended:  # optimistic: one statement, no lock held across a trip
-            rows = build(*cached)
+        if not state.contended:  # optimistic: one statement, no lock held across a trip
+            rows = rowlib.linked(run, *(state.tail or (0, GENESIS_HASH)))
             cursor.execute(sql, params(rows))
-            stored_ids, head_seq, head_hash = cursor.fetchone()
+            stored_ids, _seq, _hash = cursor.fetchone()
             if stored_ids is not None:
-                heads[chain] = (int(head_seq), str(head_hash))
+                state.tail = (rows[-1]["seq"], rows[-1]["hash"])
                 return rows, _ids(stored_ids)
-            contended.add(chain)  # another writer moved the head: lock first from now on
-        heads.pop(chain, None)
+            state.contended = True  # another process moved the head: lock first from now on
+        expected = state.tail
         try:
             cursor.execute(_LOCK_HEAD, [chain])
-            head_seq, head_hash = cursor.fetchone()
-            rows = build(int(head_seq), str(head_hash))
+            # no head row yet (a new chain, or emptied tables): `audit_append` creates it
+            head_seq, head_hash = cursor.fetchone() or (0, GENESIS_HASH)
+            rows = rowlib.linked(run, int(head_seq), str(head_hash))
             cursor.execute(f"{sql}; COMMIT", params(rows))
         except BaseException:
             _roll_back(conn, cursor)
@@ -143,9 +127,9 @@ def _own_run(
     if [(s, h) for _, s, h in stored] != [(r["seq"], r["hash"]) for r in rows]:
         # the head moved under the lock: cannot happen; never serve without the events
         raise RuntimeError("audit append: the events were not stored under the chain lock")
-    if (int(head_seq), str(head_hash)) == cached:
-        contended.discard(chain)  # nobody else appended since our last event: optimistic again
-    heads[chain] = (rows[-1]["seq"], rows[-1]["hash"])
+    if (int(head_seq), str(head_hash)) == expected:
+        state.contended = False  # nobody else appended since our last event: optimistic again
+    state.tail = (rows[-1]["seq"], rows[-1]["hash"])
     return rows, [int(i) for i, _, _ in stored]
 
 

@@ -2,13 +2,14 @@
 
 The application builds the whole row itself (seq, prev_hash, canonical bytes, hash and the
 per-event MAC of audit/mac.py, whose key the database never sees) for the chain head it
-expects: its own last append on that chain, cached per connection. The function locks the
-chain head (`SELECT ... FOR UPDATE`, held until the caller's transaction commits) and compares:
+expects: after the last event its process stored on that chain (audit/turns.py). The
+function locks the chain head (`SELECT ... FOR UPDATE`, held until the caller's transaction
+commits) and compares:
 
 * head is at (seq - 1, prev_hash): it checks `hash = SHA-256(prev || canonical)`, inserts the
   row and moves the head; returns the new id.
-* head is elsewhere (another writer appended, or a cached head was rolled back): it inserts
-  nothing and returns the current head with `out_id = NULL`. The lock stays held, so the
+* head is elsewhere (another process appended, or the expected event was rolled back): it
+  inserts nothing and returns the current head with `out_id = NULL`. The lock stays held, so the
   caller's second attempt, built for that head, cannot lose again.
 
 It first runs `SET CONSTRAINTS ALL IMMEDIATE`: Django's foreign keys are DEFERRABLE INITIALLY

@@ -14,7 +14,7 @@ import pytest
 from django.db import DatabaseError, connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
-from audit import append_many_sql, append_sql
+from audit import append_many_sql, append_sql, turns
 from audit.canonical import GENESIS_HASH
 from audit.models import AuditEvent
 from audit.rows import linked as _linked
@@ -101,11 +101,13 @@ def test_a_page_of_events_on_one_chain_is_one_round_trip(alice, dave):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_stale_cached_head_is_rebuilt_under_the_lock(alice, dave):
-    """Another connection appended since this one cached the head: the function inserts
+    """Another process appended since this one stored its last event: the function inserts
     nothing and names the head; the batch is rebuilt for it and lands, the chain unbroken."""
     writer, other = actor(alice), actor(dave)
     page = [e for e in _events(writer, other) if e["actor"] is writer]
     audit_record_many(events=page)
+    state = turns.chain(connection, writer.chain)
+    expected = state.tail
 
     def elsewhere() -> None:
         try:
@@ -116,6 +118,8 @@ def test_a_stale_cached_head_is_rebuilt_under_the_lock(alice, dave):
     thread = threading.Thread(target=elsewhere)
     thread.start()
     thread.join()
+    assert state.tail != expected  # this process saw the other thread's event...
+    state.tail = expected  # ...another process's would leave its expectation where it was
     with CaptureQueriesContext(connection) as ctx:
         audit_record_many(events=page)
     calls = [q for q in ctx.captured_queries if append_many_sql.NAME in q["sql"]]

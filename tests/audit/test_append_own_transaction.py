@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import pytest
 from django.db import DatabaseError, connection
+from django.test.utils import CaptureQueriesContext
 from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
-from audit import rows
+from audit import rows, turns
 from audit.models import AuditEvent
 from audit.services import audit_record
 from audit.verify import verify_chains
@@ -45,7 +46,7 @@ def _idle() -> bool:
 
 def test_an_append_with_the_right_head_is_one_autocommit_statement(alice, monkeypatch):
     writer = actor(alice)
-    audit_record(actor=writer, action="test.first")  # primes this connection's cached head
+    audit_record(actor=writer, action="test.first")  # primes this process's expected tail
     switches = _stays_in_autocommit(monkeypatch)
     with pytest.MonkeyPatch.context() as m:
         calls: list[str] = []
@@ -74,11 +75,18 @@ def test_an_append_with_the_right_head_is_one_autocommit_statement(alice, monkey
 
 def test_a_stale_head_locks_the_chain_and_commits_with_the_row(alice, monkeypatch):
     writer = actor(alice)
-    audit_record(actor=writer, action="test.first")  # this connection caches head 1
+    audit_record(actor=writer, action="test.first")  # this process expects the next at 2
+    state = turns.chain(connection, writer.chain)
+    expected = state.tail
     other = audit_record(actor=writer, action="test.elsewhere", using="audit")  # head moves to 2
     assert other.seq == 2
+    state.tail = expected  # as another process's append would leave this process's guess
     switches = _stays_in_autocommit(monkeypatch)
-    event = audit_record(actor=writer, action="test.after")
+    with CaptureQueriesContext(connection) as ctx:
+        event = audit_record(actor=writer, action="test.after")
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert "audit_append(" in sql[0] and sql[1].startswith("BEGIN; SELECT seq, hash")  # refused,
+    # then the chain locked and the row rebuilt for the real head
     assert switches == []
     assert _idle()  # the explicit BEGIN ... COMMIT of the locked path is closed
     stored = AuditEvent.objects.get(pk=event.pk)
@@ -94,12 +102,15 @@ def test_a_stale_head_locks_the_chain_and_commits_with_the_row(alice, monkeypatc
 def test_a_failed_locked_append_leaves_no_row_and_no_open_transaction(alice, monkeypatch):
     writer = actor(alice)
     audit_record(actor=writer, action="test.first")
-    audit_record(actor=writer, action="test.elsewhere", using="audit")  # makes the cache stale
+    state = turns.chain(connection, writer.chain)
+    expected = state.tail
+    audit_record(actor=writer, action="test.elsewhere", using="audit")
+    state.tail = expected  # as another process's append would: this process's guess is stale
     real = rows.materialize
     built: list[int] = []
 
-    def corrupt_the_locked_build(record, seq, prev_hash):  # type: ignore[no-untyped-def]
-        row = real(record, seq, prev_hash)
+    def corrupt_the_locked_build(record, seq, prev_hash, bound=None):  # type: ignore[no-untyped-def]
+        row = real(record, seq, prev_hash, bound)
         built.append(seq)
         if len(built) == 2:  # the row built under the lock: its hash no longer matches
             row["hash"] = "f" * 64
