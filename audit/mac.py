@@ -167,7 +167,7 @@ def column_sql(fields: Iterable[tuple[str, str]], table: str = "") -> str:
 
 
 def event_mac(hash_hex: str, digest: bytes, key: bytes | None = None) -> str:
-    """HMAC-SHA256 under `key` (default: the current key; a batch passes it once)."""
+    """HMAC-SHA256 under `key` (default: the current key)."""
     return hmac.digest(key or keys()[0], bytes.fromhex(hash_hex) + digest, "sha256").hex()
 
 

@@ -11,19 +11,14 @@ from audit.models import AuditEvent
 
 
 def materialize(
-    record: dict[str, Any],
-    seq: int,
-    prev_hash: str,
-    bound: list[tuple[str, str]] | None = None,
-    key: bytes | None = None,
+    record: dict[str, Any], seq: int, prev_hash: str, bound: list[tuple[str, str]] | None = None
 ) -> dict[str, Any]:
     """The full row for position (seq, prev_hash): canonical bytes, hash and MAC (`bound`:
-    `mac.bound_fields()`, `key`: the current MAC key, when the caller already has them)."""
+    `mac.bound_fields()`, when the caller already has it)."""
     row = {**record, "seq": seq, "prev_hash": prev_hash}
     canonical = canonical_bytes(row)
     row["hash"] = chain_hash(prev_hash, canonical)
-    digest = mac.column_digest(row, bound or mac.bound_fields())
-    row["mac"] = mac.event_mac(row["hash"], digest, key)
+    row["mac"] = mac.event_mac(row["hash"], mac.column_digest(row, bound or mac.bound_fields()))
     row["canonical"] = canonical
     return row
 
@@ -39,10 +34,10 @@ def event(row: dict[str, Any], *, using: str, pk: int | None = None) -> AuditEve
 
 def linked(run: list[dict[str, Any]], seq: int, prev_hash: str) -> list[dict[str, Any]]:
     """The rows of `run` at positions seq + 1, seq + 2, ..., each linked to the one before."""
-    rows, bound, key = [], mac.bound_fields(), mac.keys()[0]
+    rows, bound = [], mac.bound_fields()
     for record in run:
         seq += 1
-        row = materialize(record, seq, prev_hash, bound, key)
+        row = materialize(record, seq, prev_hash, bound)
         rows.append(row)
         prev_hash = row["hash"]
     return rows
