@@ -195,11 +195,7 @@ class Joined:
         sql, _converters, keys = self._build(using)
         connection = connections[using]
         prepared = [f.get_db_prep_value(v, connection) for f, v in zip(keys, params, strict=True)]
-        statement, ran = _statement(connection, sql, prepared)
-        with connection.cursor() as cursor:
-            cursor.execute(statement, prepared)
-            row = cursor.fetchone()
-        ran()
+        row = _run(connection, sql, prepared, many=False)
         return None if row is None else self._instance(row, (), using)
 
     def fetch_all(
@@ -209,12 +205,7 @@ class Joined:
         conditions; `params` already as the database takes them), prepared on PostgreSQL like
         the lookups. Columns after the models' own are set on each root under the names in
         `extra`, as `QuerySet.annotate` sets them."""
-        connection = connections[using]
-        statement, ran = _statement(connection, sql, params)
-        with connection.cursor() as cursor:
-            cursor.execute(statement, params)
-            rows = cursor.fetchall()
-        ran()
+        rows = _run(connections[using], sql, params, many=True)
         return [self._instance(row, extra, using) for row in rows]
 
     def _instance(self, row: Sequence[Any], extra: Sequence[str], using: str) -> models.Model:
@@ -276,13 +267,17 @@ def _statement(connection: Any, sql: str, params: list[Any]) -> tuple[str, Calla
 def fetch_one(sql: str, params: list[Any], using: str = "default") -> tuple[Any, ...] | None:
     """One row of a fixed hand-written statement (e.g. the actor lookup of every
     authenticated request), prepared on the server like the pre-built lookups above."""
-    connection = connections[using]
+    return _run(connections[using], sql, params, many=False)  # type: ignore[no-any-return]
+
+
+def _run(connection: Any, sql: str, params: list[Any], *, many: bool) -> Any:
+    """Run `sql` as its prepared statement (`_statement`): every row, or the first (or None)."""
     statement, ran = _statement(connection, sql, params)
     with connection.cursor() as cursor:
         cursor.execute(statement, params)
-        row = cursor.fetchone()
+        result = cursor.fetchall() if many else cursor.fetchone()
     ran()
-    return row  # type: ignore[no-any-return]
+    return result
 
 
 def _nothing() -> None:
