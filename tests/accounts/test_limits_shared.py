@@ -120,6 +120,34 @@ def test_the_database_cache_counts_and_expires(db, settings):
     assert counter_incr(key, ttl=60) == 1  # an expired counter starts again
 
 
+def test_the_redis_counter_counts_expires_and_is_one_round_trip(redis_prefix, settings):
+    from django.core.cache import cache
+
+    settings.CACHES = _redis_cache(redis_prefix)
+    key = f"n-{uuid.uuid4().hex}"
+    client, stored = _redis(), f"{redis_prefix}:1:{key}"  # Django's key: prefix, version, key
+    commands: list[str] = []
+    real = type(cache._cache.get_client(write=True)).execute_command
+
+    def spy(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        commands.append(str(args[0]))
+        return real(self, *args, **kwargs)
+
+    assert counter_incr(key, ttl=60) == 1  # (loads the script into Redis if it has not got it)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(type(cache._cache.get_client(write=True)), "execute_command", spy)
+        assert [counter_incr(key, ttl=60) for _ in range(2)] == [2, 3]
+    assert commands == ["EVALSHA", "EVALSHA"], "one round trip per increment"
+    assert 0 < client.ttl(stored) <= 60, "the increment that created the counter set its TTL"
+    client.expire(stored, 5)
+    assert counter_incr(key, ttl=60) == 4 and client.ttl(stored) <= 5, "later ones keep it"
+    cache.decr(key)
+    assert cache.get(key) == 3, "the cache reads and gives back what the script counts"
+    client.delete(stored)
+    assert counter_incr(key, ttl=60) == 1  # an expired counter starts again
+    client.close()
+
+
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_parallel_guesses_never_get_past_the_limit(shared_store, alice, settings, capsys):
