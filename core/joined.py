@@ -151,14 +151,19 @@ class Joined:
         """The statement for one connection's database (built on first use, then reused)."""
         return self._build(using)[0]
 
-    def select(self, *extra: str, using: str = "default") -> str:
+    def select(self, *extra: str, root: str = "", using: str = "default") -> str:
         """`SELECT <every column>[, <extra>...] FROM <the joined tables>` (aliases `t0`, `t1`,
         ... in path order), for a caller that writes its own conditions, order and limit and
-        reads the rows with `fetch_all`."""
-        columns, source, _converters = self._head(using)
-        return f"SELECT {', '.join((columns, *extra))} FROM {source}"  # noqa: S608 (identifiers from _meta, quoted; expressions the caller's)
+        reads the rows with `fetch_all`. `root`: a statement standing in for the root table as
+        `t0` (`SELECT t0.* FROM <its table> t0 ...`), e.g. one page of it, already ordered and
+        limited, so that the other tables are joined to that page's rows only."""
+        columns, joins, _converters = self._head(using)
+        table = connections[using].ops.quote_name(self.root._meta.db_table)
+        source = f"({root})" if root else table
+        return f"SELECT {', '.join((columns, *extra))} FROM {source} t0 {joins}"  # noqa: S608 (identifiers from _meta, quoted; expressions the caller's)
 
     def _head(self, using: str) -> tuple[str, str, _Converters]:
+        """(the columns, the joins after `t0`, the converters) of the statement on `using`."""
         if using in self._heads:
             return self._heads[using]
         connection = connections[using]
@@ -174,7 +179,7 @@ class Joined:
                     converters.found.append((len(columns), found, col))
                 columns.append(f"{t.alias}.{q(f.column)}")
         converters.width = len(columns)
-        source = [f"{q(self.root._meta.db_table)} t0"]
+        joins = []
         for t in tables[1:]:
             parent = tables[t.parent]
             link: Any = t.link
@@ -184,8 +189,8 @@ class Joined:
                 mine, theirs = str(link.target_field.column), str(link.column)
             join = "LEFT OUTER JOIN" if t.optional else "INNER JOIN"
             on = f"{t.alias}.{q(mine)} = {parent.alias}.{q(theirs)}"
-            source.append(f"{join} {q(t.model._meta.db_table)} {t.alias} ON {on}")
-        self._heads[using] = (", ".join(columns), " ".join(source), converters)
+            joins.append(f"{join} {q(t.model._meta.db_table)} {t.alias} ON {on}")
+        self._heads[using] = (", ".join(columns), " ".join(joins), converters)
         return self._heads[using]
 
     def _build(self, using: str) -> tuple[str, list[Any]]:
@@ -193,7 +198,8 @@ class Joined:
             return self._built[using]
         connection = connections[using]
         q = connection.ops.quote_name
-        columns, source, _converters = self._head(using)
+        columns, joins, _converters = self._head(using)
+        source = f"{q(self.root._meta.db_table)} t0 {joins}"
         tests, keys = [], []
         for name in self.where:
             path, _, field_name = name.rpartition("__")

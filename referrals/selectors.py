@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connections
-from django.db.models import Count, Field, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import BinaryField, Count, Field, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
+from clients.categories import Category
+from clients.fields import column_of
 from core.actor import Actor
 from core.errors import NotFound, ValidationFailed
 from core.joined import Joined
@@ -77,6 +79,7 @@ def referral_list_for(
     (the default) or `priority` (the inbox's default): annotated `priority_rank`, for the
     cursor to order by."""
     qs = referral_qs_for(actor, box=box).select_related("consent", "client", "client__data_key")
+    qs = qs.defer(*(f"{path}__{n}" if path else n for path, ns in LIST_UNSHOWN.items() for n in ns))
     if actor.agency_id is not None:
         qs = qs.annotate(unread_messages=_unread(actor.agency_id))
     if referral_sort(box=box, sort=sort) == BY_PRIORITY:
@@ -163,17 +166,21 @@ _UNREAD_SQL = (
     " WHERE r.agency_id = %s AND r.referral_id = m.referral_id LIMIT 1), %s)), 0)"
     " AS unread_messages"
 )
-_RANK_SQL = (
+_RANK_CASE = (
     "CASE "
     + " ".join(f"WHEN t0.priority = %s THEN {rank:d}" for rank in RANK.values())
-    + f" ELSE {len(RANK):d} END AS priority_rank"
+    + f" ELSE {len(RANK):d} END"
 )
 
 
 def _list_statement(
     box: str | None, ordering: tuple[str, ...], agency_id: uuid.UUID, using: str = "default"
 ) -> tuple[str, list[Any], tuple[str, ...]]:
-    """(SQL, parameters but the LIMIT and OFFSET, the annotated names) of one list page."""
+    """(SQL, parameters but the LIMIT and OFFSET, the annotated names) of one list page.
+
+    The page is chosen from the referrals alone (the order is theirs), then joined to the other
+    tables: joining every row of the box before the sort threw all but a page of them away
+    (the server's CPU grew with the box, e.g. 288 rows joined for 51 shown)."""
     connection = connections[using]
     agency = Referral._meta.get_field("sender_agency").get_db_prep_value(agency_id, connection)
     epoch = ReferralMessage._meta.get_field("created_at").get_db_prep_value(EPOCH, connection)
@@ -181,24 +188,37 @@ def _list_statement(
     scope = {INBOX: [agency, draft], OUTBOX: [agency], None: [agency, agency, draft]}[box]
     columns, params = [_UNREAD_SQL], [agency, agency, epoch]
     extra: tuple[str, ...] = ("unread_messages",)
+    ranks: list[str] = []  # the rank's parameters, in the page's ORDER BY
     if ordering == PRIORITY_ORDER:
-        columns, params, extra = [*columns, _RANK_SQL], [*params, *RANK], (*extra, "priority_rank")
+        ranks = list(RANK)
+        columns, params = [*columns, f"{_RANK_CASE} AS priority_rank"], [*params, *ranks]
+        extra = (*extra, "priority_rank")
     key = (box, ordering, using)
     if key not in _LIST_SQL:
-        order = ", ".join(_order_term(name) for name in ordering)
-        select = _LIST.select(*columns, using=using)
-        _LIST_SQL[key] = f"{select} WHERE {_SCOPE_SQL[box]} ORDER BY {order} LIMIT %s OFFSET %s"
-    return _LIST_SQL[key], [*params, *scope], extra
+        table = connection.ops.quote_name(Referral._meta.db_table)
+        page = (
+            f"SELECT t0.* FROM {table} t0 WHERE {_SCOPE_SQL[box]}"  # noqa: S608 (fixed text; values are parameters)
+            f" ORDER BY {_order(ordering, rank=_RANK_CASE)} LIMIT %s OFFSET %s"
+        )
+        select = _LIST.select(*columns, root=page, using=using)
+        _LIST_SQL[key] = f"{select} ORDER BY {_order(ordering, rank='priority_rank')}"
+    return _LIST_SQL[key], [*params, *scope, *ranks], extra
 
 
-def _order_term(name: str) -> str:
-    """`-created_at` -> `t0.created_at DESC`; the annotated rank by its name."""
-    field = name.lstrip("-")
-    if field != "priority_rank":
-        found = Referral._meta.get_field(field)
-        assert isinstance(found, Field), f"order by a column of the referral, not {field}"
-        field = f"t0.{found.column}"
-    return f"{field} {'DESC' if name.startswith('-') else 'ASC'}"
+def _order(ordering: tuple[str, ...], *, rank: str) -> str:
+    """`-created_at` -> `t0.created_at DESC`, ...; the priority rank as `rank` says (its
+    expression, or the name of the annotated column)."""
+    terms = []
+    for name in ordering:
+        field = name.lstrip("-")
+        if field == "priority_rank":
+            field = rank
+        else:
+            found = Referral._meta.get_field(field)
+            assert isinstance(found, Field), f"order by a column of the referral, not {field}"
+            field = f"t0.{found.column}"
+        terms.append(f"{field} {'DESC' if name.startswith('-') else 'ASC'}")
+    return ", ".join(terms)
 
 
 # What a read of one referral needs, fetched in one statement built once from the models
@@ -211,8 +231,30 @@ DETAIL_RELATED = (
     "client",
     "client__data_key",
 )
+# The sealed (encrypted) columns a list item reads: the client's identity (its display name)
+# and the data key that opens it. The list leaves every other sealed column out (the referral's
+# reason, the consent's free text, the client's other categories): the server spent about a
+# fifth of the page's CPU hex-encoding them for nothing. A sealed column added later is left out
+# too; a list that came to show one would cost a query per item (the query-count tests say so).
+LIST_SEALED_SHOWN = (("client", column_of(Category.IDENTITY)), ("client__data_key", "wrapped"))
+
+
+def _list_unshown() -> dict[str, tuple[str, ...]]:
+    """{path: the sealed columns of that path's model a list item does not read}."""
+    unshown = {}
+    for path in ("", *DETAIL_RELATED):
+        model: Any = Referral
+        for name in filter(None, path.split("__")):
+            model = model._meta.get_field(name).related_model
+        fields = model._meta.concrete_fields
+        sealed = [f.name for f in fields if isinstance(f, BinaryField)]
+        unshown[path] = tuple(n for n in sealed if (path, n) not in LIST_SEALED_SHOWN)
+    return {path: names for path, names in unshown.items() if names}
+
+
+LIST_UNSHOWN = _list_unshown()
 _DETAIL = Joined(Referral, *DETAIL_RELATED, where=("pk",))
-_LIST = Joined(Referral, *DETAIL_RELATED)  # what a list item shows: the same tables
+_LIST = Joined(Referral, *DETAIL_RELATED, defer=LIST_UNSHOWN)  # the same tables, fewer columns
 _LIST_SQL: dict[tuple[str | None, tuple[str, ...], str], str] = {}
 
 

@@ -9,6 +9,7 @@ same `next` and `previous` tokens), and need one statement for a page.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -16,11 +17,13 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 
 from accounts.selectors import actor_for_user
 from api.pagination import CreatedCursorPagination, PriorityCursorPagination
+from api.v1.referral_io import referral_list_item
 from core.joined import statement_text
 from core.pages import Pages
 from referrals.models import Referral, ReferralReadMark
@@ -33,6 +36,7 @@ from referrals.selectors import (
     referral_list_for,
     referral_pages_for,
 )
+from referrals.summary import referral_list_read
 from tests.referrals.test_one_statement_lookups import _same
 
 BOXES = (INBOX, OUTBOX, None)
@@ -194,3 +198,50 @@ def test_the_inbox_endpoint_answers_from_the_statement(api, lists, dave):
     assert len(pages) == 1 and "WHERE t0.recipient_agency_id = " in pages[0], ran
     if connection.vendor == "postgresql":
         assert [q["sql"] for q in ctx.captured_queries if "rh_joined_" in q["sql"]], ran
+
+
+@pytest.mark.parametrize("sort", SORTS)
+@pytest.mark.parametrize("box", BOXES)
+def test_a_page_renders_byte_for_byte_as_one_read_with_every_column(
+    lists, alice, dave, carol, box, sort
+):
+    """The statement leaves out the sealed columns a list item does not show and joins the
+    other tables to the page's rows only: what an item says is what it said with everything."""
+    for actor in _people(alice, dave, carol):
+        fast = referral_pages_for(actor, box=box, sort=sort).order_by(*_ordering(box, sort))
+        every_column = referral_list_for(actor, box=box, sort=sort).defer(None)
+
+        def rendered(rows: list[Referral], actor: Any = actor) -> bytes:
+            items = referral_list_read(actor=actor, referrals=rows)
+            return bytes(JSONRenderer().render([referral_list_item(i) for i in items]))
+
+        page = fast[0:51]
+        with CaptureQueriesContext(connection) as ctx:
+            shown = rendered(page)
+        reads = [q["sql"] for q in ctx.captured_queries if "audit" not in q["sql"]]
+        assert not reads, "a list item read a column the statement left out"
+        assert shown == rendered(list(every_column)), (actor.username, box, sort)
+
+
+def test_the_other_tables_are_joined_to_one_page_of_referrals(api, lists, dave):
+    """The page is chosen (ordered, limited) from the referrals alone, then joined: joining
+    the whole box first made the server's work grow with the box, not the page."""
+    client = api(dave)
+    with CaptureQueriesContext(connection) as ctx:
+        body = client.get("/api/v1/referrals?box=inbox").content
+    (page,) = [
+        s
+        for s in map(statement_text, (q["sql"] for q in ctx.captured_queries))
+        if "unread_messages" in s
+    ]
+    assert ' FROM (SELECT t0.* FROM "referrals_referral" t0 WHERE ' in page, page
+    inner = page.split(' FROM (SELECT t0.* FROM "referrals_referral" t0 ', 1)[1].split(") t0 ")[0]
+    assert inner.endswith("LIMIT %s OFFSET %s") and "JOIN" not in inner, page
+    actor = actor_for_user(dave, auth_method="jwt")
+    items = referral_list_read(
+        actor=actor,
+        referrals=list(referral_list_for(actor, box=INBOX, sort=BY_PRIORITY).defer(None)),
+    )
+    assert json.loads(body)["results"] == json.loads(
+        JSONRenderer().render([referral_list_item(i) for i in items])
+    )
