@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import inspect
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -110,7 +110,7 @@ class Joined:
         root: type[models.Model],
         *paths: str,
         where: Sequence[str] = ("pk",),
-        defer: dict[str, Sequence[str]] | None = None,
+        defer: Mapping[str, Sequence[str]] | None = None,
         lock: Sequence[str] = (),
         no_key: bool = False,
     ) -> None:
