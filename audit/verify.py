@@ -8,15 +8,19 @@ For each row, in seq order, from the genesis (or from a signed archive anchor):
   so a row added, altered or relinked by someone holding only database credentials fails here,
   at that row, and so does an edit of ANY stored column (`action`, `actor_id`, `outcome`,
   `object_id`, ... every column the API serves, filters on or exports, except the cursor `id`).
-  The column digest is computed by the database on PostgreSQL (one SHA-256 per row, no JSON
-  parsing), so this is the fast path, not an option. On failure the row is examined to say
-  which: hash, a column that differs from the canonical record, or a forged MAC.
+  The column digest is computed by the database on PostgreSQL as it reads each row (one
+  SHA-256 per row, no JSON parsing; never a digest stored at write time, which a superuser
+  could leave stale: docs/performance.md, "Verification"), so this is the fast path, not an
+  option. On failure the row is examined to say which: hash, a column that differs from the
+  canonical record, or a forged MAC.
 * every signed checkpoint at that seq (all of them: the table AND every published file, under
   the key its `key_id` names, current or retired) names the same hash.
 
 Afterwards: a checkpoint beyond the last row (or a head ahead of it) means a truncated tail.
 The report says how many events are not yet covered by a signed checkpoint and since when.
-Streams rows in chunks: memory stays flat however long the chains are.
+Streams rows in pages (audit/verify_rows.py), the next pages fetched on the caller's own
+connection while this process checks the current one: memory stays flat however long the
+chains are.
 """
 
 from __future__ import annotations

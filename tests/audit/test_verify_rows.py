@@ -1,6 +1,7 @@
 """Verification's rows fetched ahead (audit/verify_rows.py): the same rows, in order, from the
-caller's own connection and transaction; a broken chain stops its fetching; a database error
-reaches the caller; no fetching thread outlives a verification."""
+caller's own connection and transaction (or, outside one, from connections of its own); a
+broken chain stops its fetching; an error while fetching reaches the caller; no fetching thread
+or connection outlives a verification."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import threading
 import uuid
 
 import pytest
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, connection, connections, transaction
 
 import audit.verify_rows
 from audit import mac
@@ -92,8 +93,53 @@ def test_rows_of_the_callers_open_transaction_are_verified(chains, alice):
 @pytest.mark.postgres
 def test_a_database_error_while_fetching_reaches_the_caller(chains, monkeypatch):
     eastside, _ = chains
-    monkeypatch.setattr(audit.verify_rows, "_sql", lambda through, page: "SELECT nonsense(%s, %s)")
+    monkeypatch.setattr(audit.verify_rows, "_sql", lambda page: "SELECT nonsense(%s, %s, %s)")
     with pytest.raises(DatabaseError), transaction.atomic():
         verify_chains([eastside])
     assert _fetchers() == []
     assert connection.vendor == "postgresql"
+
+
+@pytest.mark.postgres
+def test_any_error_in_a_fetching_thread_reaches_the_caller(chains, monkeypatch):
+    def boom(page: int) -> str:
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(audit.verify_rows, "_sql", boom)
+    with pytest.raises(RuntimeError, match="boom"):
+        verify_chains(list(chains))
+    assert _fetchers() == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_pages_come_from_connections_of_its_own(alice, carol, monkeypatch):
+    monkeypatch.setattr(audit.verify_rows, "PAGE", 2)
+    monkeypatch.setattr(audit.verify_rows, "PARALLEL_ROWS", 0)
+    for n in range(7):
+        audit_record(actor=actor(alice), action=f"test.step{n}")
+    for n in range(3):
+        audit_record(actor=actor(carol), action=f"test.other{n}")
+    eastside, harbor = str(alice.agency_id), str(carol.agency_id)
+    opened: list = []
+    create = connections.create_connection
+
+    def counted(alias: str):  # type: ignore[no-untyped-def]
+        opened.append(create(alias))
+        return opened[-1]
+
+    monkeypatch.setattr(connections, "create_connection", counted)
+    report = verify_chains([eastside, harbor])
+    assert report.valid and report.events_checked == 10
+    assert len(opened) == audit.verify_rows.WORKERS
+    assert all(own.connection is None for own in opened)  # closed again
+
+    row = AuditEvent.objects.get(chain=eastside, seq=5)
+    with transaction.atomic():
+        as_superuser("UPDATE audit_auditevent SET outcome = 'deny' WHERE id = %s", [row.id])
+    by_chain = {c.chain: c for c in verify_chains([eastside, harbor]).chains}
+    assert (by_chain[eastside].valid, by_chain[eastside].first_broken_seq) == (False, 5)
+    assert by_chain[eastside].reason == "column outcome differs from the canonical record"
+    assert by_chain[harbor].valid and by_chain[harbor].events_checked == 3
+    assert len(opened) == 2 * audit.verify_rows.WORKERS
+    assert _fetchers() == []
