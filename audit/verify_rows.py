@@ -109,7 +109,7 @@ class Stream:
                     with connection.wrap_database_errors:
                         raise self._error from None
                 if not any(thread.is_alive() for thread in self._threads) and task.pages.empty():
-                    raise RuntimeError("audit verification: the fetching threads stopped early")
+                    raise RuntimeError("audit verification: fetching stopped early") from None
 
     def _plan(self) -> int:
         """Range pages up to each chain's highest seq now, then its tail; the rows planned."""
