@@ -384,10 +384,14 @@ def _clean_up() -> None:
             cursor.execute("DELETE FROM audit_auditevent WHERE chain LIKE %s", [BENCH_PREFIX + "%"])
     finally:
         triggers.install(connection)
+    if connection.vendor != "postgresql":
+        return
     # Vacuum the dead rows now (autocommit), so the next module's figures do not share the
-    # cores with autovacuum cleaning up after this one.
+    # cores with autovacuum cleaning up after this one, and write the pages this module dirtied
+    # (200,000 events loaded, then deleted) before the next one measures, not during it.
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE audit_auditevent")
+        cursor.execute("CHECKPOINT")
 
 
 def run() -> list[dict[str, Any]]:
