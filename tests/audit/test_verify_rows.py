@@ -143,3 +143,23 @@ def test_outside_a_transaction_pages_come_from_connections_of_its_own(alice, car
     assert by_chain[harbor].valid and by_chain[harbor].events_checked == 3
     assert len(opened) == 2 * audit.verify_rows.WORKERS
     assert _fetchers() == []
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_deleted_row_inside_a_range_page_is_a_gap_at_its_seq(alice, monkeypatch):
+    monkeypatch.setattr(audit.verify_rows, "PAGE", 2)
+    monkeypatch.setattr(audit.verify_rows, "PARALLEL_ROWS", 0)
+    for n in range(7):
+        audit_record(actor=actor(alice), action=f"test.step{n}")
+    eastside = str(alice.agency_id)
+    with transaction.atomic():
+        as_superuser("DELETE FROM audit_auditevent WHERE chain = %s AND seq = 4", [eastside])
+    (report,) = verify_chains([eastside]).chains
+    assert (report.valid, report.first_broken_seq, report.reason) == (
+        False,
+        4,
+        "missing events (seq gap)",
+    )
+    assert report.events_checked == 3
+    assert _fetchers() == []
