@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
-from functools import lru_cache
+from functools import cache, lru_cache
 from types import MappingProxyType
 from typing import Any
 
@@ -105,9 +105,12 @@ def decode_access(raw: str) -> dict[str, Any]:
 
 def _backend() -> TokenBackend:
     """The backend simplejwt's tokens decode with (`Token.token_backend`)."""
-    return AccessToken._token_backend or import_string(  # type: ignore[no-any-return]
-        "rest_framework_simplejwt.state.token_backend"
-    )
+    return AccessToken._token_backend or _configured_backend()
+
+
+@cache
+def _configured_backend() -> TokenBackend:
+    return import_string("rest_framework_simplejwt.state.token_backend")  # type: ignore[no-any-return]
 
 
 def _verifier() -> tuple[Any, ...]:

@@ -80,12 +80,12 @@ def run() -> list[dict[str, Any]]:
     # everything else when the disk is busy.
     memory = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     with override_settings(ROOT_URLCONF="bench.bench_urls", CACHES=memory):
-        # Nine short rounds rather than three long ones: the twins differ by a few hundred
+        # Fifteen short rounds rather than three long ones: the twins differ by a few hundred
         # microseconds a request, and on this shared VM a burst of other work lasting a second
         # or two could land on one twin's long round and move the median.
         rates = interleaved(
             {"open": open_read, "bare": bare_read, "stock": stock_read, "jwt": jwt_read},
-            rounds=9,
+            rounds=15,
             seconds=0.5,
         )
     ratio = rates["jwt"] / rates["open"]
