@@ -8,27 +8,31 @@ For each row, in seq order, from the genesis (or from a signed archive anchor):
   so a row added, altered or relinked by someone holding only database credentials fails here,
   at that row, and so does an edit of ANY stored column (`action`, `actor_id`, `outcome`,
   `object_id`, ... every column the API serves, filters on or exports, except the cursor `id`).
-  The column digest is computed by the database on PostgreSQL (one SHA-256 per row, no JSON
-  parsing), so this is the fast path, not an option. On failure the row is examined to say
-  which: hash, a column that differs from the canonical record, or a forged MAC.
+  The column digest is computed by the database on PostgreSQL as it reads each row (one
+  SHA-256 per row, no JSON parsing; never a digest stored at write time, which a superuser
+  could leave stale: docs/performance.md, "Verification"), so this is the fast path, not an
+  option. On failure the row is examined to say which: hash, a column that differs from the
+  canonical record, or a forged MAC.
 * every signed checkpoint at that seq (all of them: the table AND every published file, under
   the key its `key_id` names, current or retired) names the same hash.
 
 Afterwards: a checkpoint beyond the last row (or a head ahead of it) means a truncated tail.
 The report says how many events are not yet covered by a signed checkpoint and since when.
-Streams rows in chunks: memory stays flat however long the chains are.
+Streams rows in pages (audit/verify_rows.py), the next pages fetched on the caller's own
+connection while this process checks the current one: memory stays flat however long the
+chains are.
 """
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import connection
 from django.utils import timezone
 
 from audit import mac
@@ -36,8 +40,8 @@ from audit.canonical import GENESIS_HASH, archive_message, chain_hash, checkpoin
 from audit.models import Archive, AuditEvent, ChainHead, Checkpoint
 from audit.published import archive_payload, checkpoint_payload, published, published_archives
 from audit.signing import signature_valid
+from audit.verify_rows import Stream
 
-CHUNK = 10000
 _CHECKPOINT_KEYS = ("chain", "seq", "hash", "time", "key_id", "source", "signature_valid")
 Progress = Callable[[str, int], None]
 
@@ -156,28 +160,35 @@ class _ChainWalk:
                 self.at_seq.setdefault(int(cp["seq"]), []).append(cp)
         self.report.checkpoints_checked = sum(map(len, self.at_seq.values()))
 
-    def consume(self, rows: Iterable[tuple[int, Any, str, str]]) -> None:
-        """Walk this chain's rows in seq order; stop at the first broken one (hot loop)."""
+    def consume(self, rows: Iterable[tuple[int, bytes, bytes]]) -> None:
+        """Walk the next rows of this chain in seq order (audit/verify_rows.py: seq, canonical
+        bytes, hex of the stored MAC then of the column digest); stop at the first broken one.
+        Called page after page; the hot loop of verification."""
         report, at_seq, deep, sha = self.report, self.at_seq, self.deep, hashlib.sha256
         if not report.valid:
             return
         inner, outer = mac.hmac_pads(mac.keys()[0])
-        fromhex = bytes.fromhex
+        unhex = binascii.unhexlify
         expected, prev_raw = self.expected_seq, bytes.fromhex(self.prev)
         start = expected
-        for seq, canonical, stored_mac, columns in rows:
+        for seq, canonical, sealed in rows:
             if seq != expected:
                 gap = "missing events (seq gap)" if seq > expected else "rows out of order"
                 report.broken(expected, gap)
                 break
             h = sha(prev_raw)
-            h.update(canonical if type(canonical) is bytes else canonical.encode())
+            h.update(canonical)
             raw = h.digest()
+            try:
+                pair = unhex(sealed)  # stored MAC (32 bytes when well formed), column digest
+            except ValueError:
+                pair = b""
+            digest = pair[-32:]
             i = inner.copy()
-            i.update(raw + fromhex(columns))
+            i.update(raw + digest)
             o = outer.copy()
             o.update(i.digest())
-            if o.hexdigest() != stored_mac and not mac.mac_ok(raw, fromhex(columns), stored_mac):
+            if o.digest() != pair[:-32] and not mac.mac_ok(raw, digest, pair[:-32].hex()):
                 report.broken(seq, diagnose(report.chain, seq, prev_raw.hex()))
                 break
             if deep and not self._deep_ok(seq, prev_raw.hex(), canonical):
@@ -266,70 +277,6 @@ def diagnose(chain: str, seq: int, prev_hash: str) -> str:
     return "MAC invalid: written without the application's audit key (forged)"
 
 
-def _rows(
-    chain: str, after: int = 0, through: int | None = None, *, progress: Progress | None = None
-) -> Iterator[tuple[Any, ...]]:
-    """Stream one chain's (seq, canonical, mac, column digest hex) in seq order, CHUNK rows
-    per query: keyset pages over the unique (chain, seq) index, no long transaction.
-
-    On PostgreSQL the canonical bytes (ASCII JSON) travel as text (bytea's hex form doubles the
-    transfer) and the database computes the column digest. Elsewhere the columns are fetched
-    and digested here.
-    """
-    if connection.vendor != "postgresql":
-        yield from _rows_python(chain, after, through, progress)
-        return
-    limit = "" if through is None else f"AND seq <= {int(through)} "
-    sql = (
-        "SELECT seq, convert_from(canonical, 'UTF8'), mac, "  # noqa: S608 (constants only)
-        f"{mac.column_sql(mac.bound_fields())} FROM audit_auditevent "
-        f"WHERE chain = %s AND seq > %s {limit}ORDER BY seq LIMIT {CHUNK}"
-    )
-    done = 0
-    for rows in _pages(sql, chain, after):
-        yield from rows
-        done += len(rows)
-        if progress is not None:
-            progress(chain, done)
-
-
-def _pages(sql: str, chain: str, after: int) -> Iterator[list[tuple[Any, ...]]]:
-    last = after
-    with connection.cursor() as cursor:
-        while True:
-            cursor.execute(sql, [chain, last])
-            rows = cursor.fetchall()
-            if not rows:
-                return
-            yield rows
-            last = rows[-1][0]
-
-
-def _rows_python(
-    chain: str, after: int, through: int | None, progress: Progress | None
-) -> Iterator[tuple[Any, ...]]:
-    fields = mac.bound_fields()
-    names = [c for c, _ in fields]
-    last, done = after, 0
-    while True:
-        qs = AuditEvent.objects.filter(chain=chain, seq__gt=last)
-        if through is not None:
-            qs = qs.filter(seq__lte=through)
-        page = list(qs.order_by("seq").values(*names, "canonical", "mac")[:CHUNK])
-        if not page:
-            return
-        for row in page:
-            yield (
-                row["seq"],
-                bytes(row["canonical"]),
-                row["mac"],
-                mac.column_digest(row, fields).hex(),
-            )
-        last, done = page[-1]["seq"], done + len(page)
-        if progress is not None:
-            progress(chain, done)
-
-
 def _all_chains() -> set[str]:
     """Every chain with events, a head, a checkpoint or an archive."""
     found: set[str] = set()
@@ -338,17 +285,30 @@ def _all_chains() -> set[str]:
     return found
 
 
+def _walk_all(walks: list[_ChainWalk], through: int | None, progress: Progress | None) -> None:
+    """Stream every walk's rows (fetched ahead, audit/verify_rows.py) through its walk."""
+    live = [w for w in walks if w.report.valid]
+    done = [0] * len(live)
+    with Stream([(w.report.chain, w.start_seq, through) for w in live]) as stream:
+        for index, rows in stream:
+            walk = live[index]
+            walk.consume(rows)
+            if not walk.report.valid:
+                stream.skip(index)
+            done[index] += len(rows)
+            if progress is not None:
+                progress(walk.report.chain, done[index])
+
+
 def verify_chains(
     chains: list[str] | None = None, *, deep: bool = False, progress: Progress | None = None
 ) -> Report:
     """Verify the given chains (all when None); report the first broken (chain, seq)."""
     heads = {h.chain: (h.seq, h.hash) for h in ChainHead.objects.all()}
-    reports = []
-    for chain in sorted(set(chains) if chains is not None else _all_chains()):
-        walk = _ChainWalk(chain, deep)
-        walk.consume(_rows(chain, walk.start_seq, progress=progress))
-        reports.append(walk.finish(heads.get(chain)))
-    return _report(reports)
+    names = sorted(set(chains) if chains is not None else _all_chains())
+    walks = [_ChainWalk(chain, deep) for chain in names]
+    _walk_all(walks, None, progress)
+    return _report([walk.finish(heads.get(walk.report.chain)) for walk in walks])
 
 
 def verify_segment(
@@ -357,7 +317,7 @@ def verify_segment(
     """Verify `chain` from a trusted (seq, hash) up to seq `through`: (report, hash at the
     last verified seq). Signing and archiving use it."""
     walk = _ChainWalk(chain, False, start=start)
-    walk.consume(_rows(chain, start[0], through, progress=progress))
+    _walk_all([walk], through, progress)
     report = walk.report
     if report.valid and report.last_seq < through:
         report.broken(report.last_seq + 1, "missing events (seq gap or truncated)")

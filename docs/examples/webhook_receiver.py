@@ -21,7 +21,7 @@ from verify_webhook import InvalidWebhook, verify
 
 def make_server(port: int, secret: str, seen: set[str] | None = None) -> ThreadingHTTPServer:
     """A server that answers 204 to authentic messages (once per webhook-id), 401 otherwise."""
-    seen = seen if seen is not None else set()
+    ids: set[str] = seen if seen is not None else set()
     lock = threading.Lock()
 
     class Handler(BaseHTTPRequestHandler):
@@ -35,8 +35,8 @@ def make_server(port: int, secret: str, seen: set[str] | None = None) -> Threadi
                 print(f"rejected: {exc}", flush=True)
                 return
             with lock:
-                duplicate = event["id"] in seen
-                seen.add(event["id"])
+                duplicate = event["id"] in ids
+                ids.add(event["id"])
             # Acknowledge fast; do the real work (e.g. fetch the referral) after answering.
             self.send_response(204)
             self.end_headers()

@@ -433,9 +433,9 @@ def test_archiving_refuses_a_chain_that_does_not_verify(chain, alice, tmp_path):
 
 
 def test_verify_and_archive_commands_report_progress(chain, monkeypatch, capsys):
-    import audit.verify
+    import audit.verify_rows
 
-    monkeypatch.setattr(audit.verify, "CHUNK", 2)
+    monkeypatch.setattr(audit.verify_rows, "PAGE", 2)
     call_command("audit_verify", chain=[chain])
     captured = capsys.readouterr()
     assert f"{chain}: 4 events checked" in captured.err
