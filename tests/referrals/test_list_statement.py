@@ -10,6 +10,7 @@ same `next` and `previous` tokens), and need one statement for a page.
 from __future__ import annotations
 
 import json
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -236,7 +237,8 @@ def test_the_other_tables_are_joined_to_one_page_of_referrals(api, lists, dave):
     ]
     assert ' FROM (SELECT t0.* FROM "referrals_referral" t0 WHERE ' in page, page
     inner = page.split(' FROM (SELECT t0.* FROM "referrals_referral" t0 ', 1)[1].split(") t0 ")[0]
-    assert inner.endswith("LIMIT %s OFFSET %s") and "JOIN" not in inner, page
+    # PostgreSQL's captured statement keeps its placeholders; SQLite's shows the values
+    assert re.search(r"LIMIT (%s|\d+) OFFSET (%s|\d+)$", inner) and "JOIN" not in inner, page
     actor = actor_for_user(dave, auth_method="jwt")
     items = referral_list_read(
         actor=actor,
