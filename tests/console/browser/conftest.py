@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connections
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs a loop
 
@@ -77,6 +78,10 @@ def chromium() -> Iterator[Any]:
         browser = driver.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
         yield browser
         browser.close()
+        # While Playwright's sync API runs, the main thread has a running event loop, so
+        # Django's connections there are context-local: the ones the tests used are closed
+        # here, or the test database cannot be dropped at the end ("1 other session").
+        connections.close_all()
 
 
 class Tab:
