@@ -94,11 +94,12 @@ def decode_access(raw: str) -> dict[str, Any]:
     was signed out and their agency and role are resolved from the database on every request
     (`accounts.selectors.actor_resolve`), so revocation still bites at once.
     """
+    backend = _backend()
     try:
-        claims = _verified(raw, *_verifier())
+        claims = _verified(raw, *_verifier(backend))
     except TokenError as exc:
         raise _refused(exc, "access token") from exc
-    if datetime_from_epoch(claims["exp"]) <= aware_utcnow() - _backend().get_leeway():
+    if datetime_from_epoch(claims["exp"]) <= aware_utcnow() - backend.get_leeway():
         raise AuthenticationFailed("The access token has expired.", code="token_expired")
     return dict(claims)
 
@@ -113,10 +114,9 @@ def _configured_backend() -> TokenBackend:
     return import_string("rest_framework_simplejwt.state.token_backend")  # type: ignore[no-any-return]
 
 
-def _verifier() -> tuple[Any, ...]:
+def _verifier(b: TokenBackend) -> tuple[Any, ...]:
     """What a token's validity depends on besides itself: another backend, key, algorithm,
     audience or issuer (a key rotation, a test's settings) is a fresh memory."""
-    b = _backend()
     return (id(b), b.signing_key, b.verifying_key, b.algorithm, b.audience, b.issuer)
 
 

@@ -18,9 +18,9 @@ For each row, in seq order, from the genesis (or from a signed archive anchor):
 
 Afterwards: a checkpoint beyond the last row (or a head ahead of it) means a truncated tail.
 The report says how many events are not yet covered by a signed checkpoint and since when.
-Streams rows in pages (audit/verify_rows.py), the next pages fetched on the caller's own
-connection while this process checks the current one: memory stays flat however long the
-chains are.
+Streams rows in pages (audit/verify_rows.py), the next pages fetched while this process checks
+the current one (on the caller's connection inside a transaction; outside one, a large
+verification on two connections of its own): memory stays flat however long the chains are.
 """
 
 from __future__ import annotations
