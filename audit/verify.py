@@ -136,7 +136,13 @@ def anchor_of(chain: str) -> tuple[int, str, str | None]:
 class _ChainWalk:
     """State of one chain while its rows stream past."""
 
-    def __init__(self, chain: str, deep: bool, start: tuple[int, str] | None = None) -> None:
+    def __init__(
+        self,
+        chain: str,
+        deep: bool,
+        start: tuple[int, str] | None = None,
+        head: tuple[int, str] | None = None,
+    ) -> None:
         self.report = ChainReport(chain=chain)
         self.deep = deep
         if start is None:
@@ -159,6 +165,11 @@ class _ChainWalk:
             if int(cp["seq"]) > self.start_seq:
                 self.at_seq.setdefault(int(cp["seq"]), []).append(cp)
         self.report.checkpoints_checked = sum(map(len, self.at_seq.values()))
+        # The head as read before the walk: the walk may go past it (events appended since are
+        # walked too), so its hash is compared at its own seq as the rows stream past.
+        self.head, self.start_hash = head, start[1]
+        if head is not None and head[0] > self.start_seq:
+            self.at_seq.setdefault(head[0], []).append({"hash": head[1], "head": True})
 
     def consume(self, rows: Iterable[tuple[int, bytes, bytes]]) -> None:
         """Walk the next rows of this chain in seq order (audit/verify_rows.py: seq, canonical
@@ -198,7 +209,7 @@ class _ChainWalk:
                 computed = raw.hex()
                 bad = next((c for c in at_seq[seq] if c["hash"] != computed), None)
                 if bad is not None:
-                    report.broken(seq, f"hash differs from the signed checkpoint ({bad['source']})")
+                    report.broken(seq, _differs(bad))
                     break
             expected += 1
         report.events_checked += expected - start
@@ -211,15 +222,20 @@ class _ChainWalk:
             self.report.broken(seq, problem)
         return not problem
 
-    def finish(self, head: tuple[int, str] | None) -> ChainReport:
-        report = self.report
+    def finish(self) -> ChainReport:
+        report, head = self.report, self.head
         head_seq, head_hash = head or (0, GENESIS_HASH)
         if report.valid and head_seq > report.last_seq:
             report.broken(report.last_seq + 1, "truncated: the chain head is ahead of the events")
-        elif report.valid and head is not None and head_hash != self.prev:
-            report.broken(report.last_seq, "the chain head's hash differs from the events")
+        elif (
+            report.valid
+            and head is not None
+            and head_seq <= self.start_seq  # else compared as the rows went past (consume)
+            and (head_seq, head_hash) != (self.start_seq, self.start_hash)
+        ):
+            report.broken(head_seq, HEAD_DIFFERS)
         for seq in sorted(self.at_seq):
-            if report.valid and seq > report.last_seq:
+            if report.valid and seq > report.last_seq and "head" not in self.at_seq[seq][0]:
                 source = self.at_seq[seq][0]["source"]
                 report.broken(report.last_seq + 1, f"truncated after checkpoint ({source})")
         valid = [c for c in self.checkpoints if c["signature_valid"]]
@@ -232,6 +248,15 @@ class _ChainWalk:
         else:
             report.unsigned_events = report.last_seq - report.archived_through_seq
         return report
+
+
+HEAD_DIFFERS = "the chain head's hash differs from the events"
+
+
+def _differs(expected: dict[str, Any]) -> str:
+    if expected.get("head"):
+        return HEAD_DIFFERS
+    return f"hash differs from the signed checkpoint ({expected['source']})"
 
 
 def _row_values(chain: str, seq: int) -> dict[str, Any] | None:
@@ -306,9 +331,9 @@ def verify_chains(
     """Verify the given chains (all when None); report the first broken (chain, seq)."""
     heads = {h.chain: (h.seq, h.hash) for h in ChainHead.objects.all()}
     names = sorted(set(chains) if chains is not None else _all_chains())
-    walks = [_ChainWalk(chain, deep) for chain in names]
+    walks = [_ChainWalk(chain, deep, head=heads.get(chain)) for chain in names]
     _walk_all(walks, None, progress)
-    return _report([walk.finish(heads.get(walk.report.chain)) for walk in walks])
+    return _report([walk.finish() for walk in walks])
 
 
 def verify_segment(

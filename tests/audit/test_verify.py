@@ -7,7 +7,9 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
+import audit.verify_rows
 from audit.checkpoints import checkpoint_all
 from audit.models import AuditEvent, Checkpoint
 from audit.services import audit_record
@@ -174,3 +176,70 @@ def test_after_a_signing_key_rotation_every_chain_is_checkpointed_under_the_new_
     assert {cp.chain for cp in again} == set(Checkpoint.objects.values_list("chain", flat=True))
     assert {cp.key_id for cp in again} == {signing.key_id()}
     assert verify_chains().valid
+
+
+def test_events_appended_while_it_runs_are_not_reported_as_a_head_mismatch(chain, alice):
+    """The heads are read first, the rows after: an event appended in between (the service
+    is live while a compliance officer verifies) is walked too, and must not read as tampering.
+    The append is made right after the heads' SELECT, on the same connection."""
+    appended: list[int] = []
+
+    def append_after_the_heads(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        result = execute(sql, params, many, context)
+        if not appended and "audit_chainhead" in sql:
+            appended.append(1)
+            audit_record(actor=actor(alice), action="test.meanwhile")
+        return result
+
+    with connection.execute_wrapper(append_after_the_heads):
+        report = verify_chains([chain])
+    assert appended == [1]
+    (walked,) = report.chains
+    assert report.valid, report.first_broken
+    assert walked.events_checked == 6 and walked.last_seq == 6
+
+
+def test_a_head_whose_hash_differs_is_still_reported_when_events_were_appended_after_it(
+    chain, alice
+):
+    as_superuser("UPDATE audit_chainhead SET hash = %s WHERE chain = %s", ["0" * 64, chain])
+    done: list[int] = []
+
+    def append_after_the_heads(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        result = execute(sql, params, many, context)
+        if not done and "audit_chainhead" in sql:
+            done.append(1)
+            audit_record(actor=actor(alice), action="test.meanwhile")
+        return result
+
+    with connection.execute_wrapper(append_after_the_heads):
+        report = verify_chains([chain])
+    assert report.first_broken == {
+        "chain": chain,
+        "seq": 5,
+        "reason": "the chain head's hash differs from the events",
+    }
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_an_event_committed_by_another_session_while_it_runs_is_walked_too(alice, monkeypatch):
+    """Outside a transaction, on the verification's own connections (audit/verify_rows.py):
+    the event is committed in between the heads' read and the rows' fetch."""
+    monkeypatch.setattr(audit.verify_rows, "PARALLEL_ROWS", 0)
+    for n in range(3):
+        audit_record(actor=actor(alice), action=f"test.step{n}")
+    appended: list[int] = []
+
+    def append_after_the_heads(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        result = execute(sql, params, many, context)
+        if not appended and "audit_chainhead" in sql:
+            appended.append(1)
+            audit_record(actor=actor(alice), action="test.meanwhile")  # autocommit: committed
+        return result
+
+    with connection.execute_wrapper(append_after_the_heads):
+        report = verify_chains([str(alice.agency_id)])
+    assert appended == [1]
+    assert report.valid, report.first_broken
+    assert report.events_checked == 4
