@@ -24,6 +24,7 @@ from referrals.states import RECIPIENT, SENDER
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 INBOX = "inbox"
 OUTBOX = "outbox"
+BOXES = (INBOX, OUTBOX, None)  # None: both
 NEWEST = "newest"
 BY_PRIORITY = "priority"  # stat first, then the nearest deadline (the inbox's default)
 PRIORITY_ORDER = ("priority_rank", "response_deadline", "-created_at", "-id")
@@ -139,7 +140,7 @@ def referral_pages_for(
         )
 
     agency_id = actor.agency_id
-    if status or priority or updated_after or box not in _SCOPE_SQL or not _may(actor, False):
+    if status or priority or updated_after or box not in BOXES or not _may(actor, False):
         return orm()
     assert agency_id is not None  # _may
     ordering = PRIORITY_ORDER if referral_sort(box=box, sort=sort) == BY_PRIORITY else NEWEST_ORDER
@@ -152,13 +153,32 @@ def referral_pages_for(
 
 
 # The list's statement, the same rows and order as `referral_list_for`'s queryset (tests compare
-# them for every box and order): the tenancy rule of `agency_referrals_q`, the unread count of
-# `_unread`, the rank of `priority_rank()`; values are parameters.
-_SCOPE_SQL = {
-    INBOX: "t0.recipient_agency_id = %s AND NOT (t0.status = %s)",
-    OUTBOX: "t0.sender_agency_id = %s",
-    None: "(t0.sender_agency_id = %s OR (t0.recipient_agency_id = %s AND NOT (t0.status = %s)))",
-}
+# them for every box and order): the tenancy rule compiled from `agency_referrals_q` itself
+# (`_scope_sql`), the unread count of `_unread`, the rank of `priority_rank()`; values are
+# parameters.
+_ANY_AGENCY = uuid.UUID(int=0)  # stands for the caller's agency while the rule is compiled
+_SCOPE: dict[tuple[str | None, str], tuple[str, list[Any], list[bool]]] = {}
+
+
+def _scope_sql(box: str | None, using: str) -> tuple[str, list[Any], list[bool]]:
+    """`agency_referrals_q(agency, box)` as SQL on the list's `t0`, compiled once per box by
+    the ORM (no second copy of the rule to keep in step): (SQL, its parameters, which of them
+    are the caller's agency)."""
+    key = (box, using)
+    if key not in _SCOPE:
+        connection = connections[using]
+        query = Referral.objects.filter(agency_referrals_q(_ANY_AGENCY, box)).query
+        sql, params = query.get_compiler(using=using).compile(query.where)
+        table = connection.ops.quote_name(Referral._meta.db_table)
+        sql = sql.replace(f"{table}.", "t0.")
+        assert Referral._meta.db_table not in sql, "the tenancy rule reads the referral alone"
+        agency = Referral._meta.get_field("sender_agency").get_db_prep_value(
+            _ANY_AGENCY, connection
+        )
+        _SCOPE[key] = (sql, list(params), [p == agency for p in params])
+    return _SCOPE[key]
+
+
 _UNREAD_SQL = (
     "COALESCE((SELECT COUNT(m.id) FROM referrals_referralmessage m"
     " WHERE m.referral_id = t0.id AND NOT (m.agency_id = %s) AND m.created_at > COALESCE("
@@ -184,8 +204,8 @@ def _list_statement(
     connection = connections[using]
     agency = Referral._meta.get_field("sender_agency").get_db_prep_value(agency_id, connection)
     epoch = ReferralMessage._meta.get_field("created_at").get_db_prep_value(EPOCH, connection)
-    draft = ReferralStatus.DRAFT
-    scope = {INBOX: [agency, draft], OUTBOX: [agency], None: [agency, agency, draft]}[box]
+    where, fixed, is_agency = _scope_sql(box, using)
+    scope = [agency if mine else value for value, mine in zip(fixed, is_agency, strict=True)]
     columns, params = [_UNREAD_SQL], [agency, agency, epoch]
     extra: tuple[str, ...] = ("unread_messages",)
     ranks: list[str] = []  # the rank's parameters, in the page's ORDER BY
@@ -197,7 +217,7 @@ def _list_statement(
     if key not in _LIST_SQL:
         table = connection.ops.quote_name(Referral._meta.db_table)
         page = (
-            f"SELECT t0.* FROM {table} t0 WHERE {_SCOPE_SQL[box]}"  # noqa: S608 (fixed text; values are parameters)
+            f"SELECT t0.* FROM {table} t0 WHERE {where}"  # noqa: S608 (compiled; values are parameters)
             f" ORDER BY {_order(ordering, rank=_RANK_CASE)} LIMIT %s OFFSET %s"
         )
         select = _LIST.select(*columns, root=page, using=using)

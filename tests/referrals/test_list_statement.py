@@ -123,6 +123,29 @@ def test_the_tenancy_rule_holds_on_the_statement(lists, alice, dave, carol):
     assert unread(recipient) == {lists[0]: 0, lists[1]: 1, lists[2]: 0, lists[3]: 0, lists[4]: 0}
 
 
+def test_the_statement_follows_a_change_of_the_tenancy_rule(lists, alice, dave, monkeypatch):
+    """The statement's WHERE is compiled from `agency_referrals_q` itself, not a copy of it:
+    a rule changed there (here: a recipient sees only stat referrals) is the statement's."""
+    from django.db.models import Q
+
+    import referrals.selectors as selectors
+
+    rule = selectors.agency_referrals_q
+
+    def narrower(agency_id, box):  # type: ignore[no-untyped-def]
+        return rule(agency_id, box) & Q(priority="stat")
+
+    monkeypatch.setattr(selectors, "agency_referrals_q", narrower)
+    monkeypatch.setattr(selectors, "_SCOPE", {})
+    monkeypatch.setattr(selectors, "_LIST_SQL", {})
+    recipient = _people(alice, dave, dave)[1]
+    for sort in SORTS:
+        page = referral_pages_for(recipient, box=INBOX, sort=sort)
+        fast = page.order_by(*_ordering(INBOX, sort))[0:51]
+        assert [r.pk for r in fast] == [r.pk for r in _orm(recipient, INBOX, sort)]
+        assert {r.priority for r in fast} == {"stat"} and len(fast) == 2
+
+
 def unread(actor: Any) -> dict[str, int]:
     pages = referral_pages_for(actor, box=INBOX)
     return {
@@ -196,7 +219,7 @@ def test_the_inbox_endpoint_answers_from_the_statement(api, lists, dave):
     assert len(response.json()["results"]) == 5
     ran = [statement_text(q["sql"]) for q in ctx.captured_queries]
     pages = [s for s in ran if "unread_messages" in s]
-    assert len(pages) == 1 and "WHERE t0.recipient_agency_id = " in pages[0], ran
+    assert len(pages) == 1 and 'WHERE (t0."recipient_agency_id" = ' in pages[0], ran
     if connection.vendor == "postgresql":
         assert [q["sql"] for q in ctx.captured_queries if "rh_joined_" in q["sql"]], ran
 
