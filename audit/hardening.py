@@ -13,7 +13,7 @@ class HardeningError(Exception):
 
 
 def hardening_sql(
-    role: str, *, quote: Any, sequences: list[str], app_tables: list[str]
+    role: str, *, quote: Any, sequences: list[str], app_tables: list[str], schema: str = "public"
 ) -> list[str]:
     """The statements `audit_harden_db` runs (also printed by `--print-sql` for a DBA)."""
     r = quote(role)
@@ -26,6 +26,10 @@ def hardening_sql(
         # trusts it: a reset head is caught by the unique (chain, seq) and the checkpoints).
         f"GRANT SELECT, INSERT, UPDATE ON {HEAD_TABLE} TO {r}",
     ]
+    # Nor may it create objects where the application's statements look names up: a function
+    # or operator there with a better-matching signature than a built-in's would be chosen
+    # instead of it (audit/shadowing.py). The schema's owner (the migration role) keeps it.
+    sql.append(f"REVOKE CREATE ON SCHEMA {quote(schema)} FROM PUBLIC, {r}")
     sql += [f"GRANT USAGE, SELECT ON SEQUENCE {s} TO {r}" for s in sequences]
     if app_tables:
         sql.append(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {', '.join(app_tables)} TO {r}")
@@ -49,6 +53,11 @@ def _app_tables(cursor: Any) -> list[str]:
         [(*APPEND_ONLY, HEAD_TABLE)],
     )
     return [row[0] for row in cursor.fetchall()]
+
+
+def _schema(cursor: Any) -> str:
+    cursor.execute("SELECT current_schema()")
+    return str(cursor.fetchone()[0])
 
 
 def _check_role(cursor: Any, role: str) -> None:
@@ -83,6 +92,7 @@ def harden(connection: Any, role: str, *, grant_app_tables: bool, dry_run: bool)
             quote=connection.ops.quote_name,
             sequences=_sequences(cursor),
             app_tables=_app_tables(cursor) if grant_app_tables else [],
+            schema=_schema(cursor),
         )
         if not dry_run:
             for statement in statements:

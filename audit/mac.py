@@ -136,7 +136,7 @@ _SQL = {
     "UUIDField": "coalesce({c}::text, '')",
     "BigIntegerField": "coalesce({c}::text, '')",
     "IntegerField": "coalesce({c}::text, '')",
-    "DateTimeField": "((extract(epoch FROM {c}) * 1000000)::bigint)::text",
+    "DateTimeField": "((extract(epoch FROM {c}) OPERATOR(pg_catalog.*) 1000000)::bigint)::text",
     "JSONField": "coalesce({c}::text, '')",
 }
 
@@ -160,10 +160,15 @@ def column_digest(values: Mapping[str, Any], fields: Iterable[tuple[str, str]]) 
 
 
 def column_sql(fields: Iterable[tuple[str, str]], table: str = "") -> str:
-    """SQL (PostgreSQL) for `SHA-256(columns)` of a row, as hex text."""
+    """SQL (PostgreSQL) for `SHA-256(columns)` of a row, as hex text. Every function and
+    operator is named by its schema: an overload with the exact argument types elsewhere on the
+    search path would be chosen over the built-in otherwise (audit/shadowing.py)."""
     prefix = f"{table}." if table else ""
     parts = ", ".join(_SQL[kind].format(c=prefix + col) for col, kind in fields)
-    return f"encode(sha256(convert_to(concat_ws(E'\\x1f', {parts}), 'UTF8')), 'hex')"
+    return (
+        "pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to("
+        f"pg_catalog.concat_ws(E'\\x1f', {parts}), 'UTF8')), 'hex')"
+    )
 
 
 def event_mac(hash_hex: str, digest: bytes, key: bytes | None = None) -> str:

@@ -39,6 +39,7 @@ from audit import mac
 from audit.canonical import GENESIS_HASH, archive_message, chain_hash, checkpoint_message
 from audit.models import Archive, AuditEvent, ChainHead, Checkpoint
 from audit.published import archive_payload, checkpoint_payload, published, published_archives
+from audit.shadowing import refusal, shadowing_objects
 from audit.signing import signature_valid
 from audit.verify_rows import Stream
 
@@ -311,7 +312,12 @@ def _all_chains() -> set[str]:
 
 
 def _walk_all(walks: list[_ChainWalk], through: int | None, progress: Progress | None) -> None:
-    """Stream every walk's rows (fetched ahead, audit/verify_rows.py) through its walk."""
+    """Stream every walk's rows (fetched ahead, audit/verify_rows.py) through its walk; none
+    while the database holds an object that could make its statements lie (audit/shadowing.py):
+    each chain is then reported unverified at its first event."""
+    found = shadowing_objects()
+    for walk in walks if found else []:
+        walk.report.broken(walk.start_seq + 1, refusal(found))
     live = [w for w in walks if w.report.valid]
     done = [0] * len(live)
     with Stream([(w.report.chain, w.start_seq, through) for w in live]) as stream:

@@ -36,11 +36,18 @@ WORKERS = 2  # connections of its own for a large verification outside a transac
 PARALLEL_ROWS = 20_000  # below this, the caller's connection (no connection set-up)
 Segment = tuple[str, int, int | None]  # (chain, after seq, through seq or None)
 Row = tuple[int, bytes, bytes]
+# Functions and operators named by their schema (audit/shadowing.py).
 _SELECT = (
-    "SELECT seq, convert_from(canonical, 'UTF8'), mac || {digest} FROM audit_auditevent "
-    "WHERE chain = %s AND seq > %s AND seq <= %s ORDER BY seq LIMIT {page}"
+    "SELECT seq, pg_catalog.convert_from(canonical, 'UTF8'), mac OPERATOR(pg_catalog.||) "
+    "{digest} FROM audit_auditevent WHERE chain OPERATOR(pg_catalog.=) %s "
+    "AND seq OPERATOR(pg_catalog.>) %s AND seq OPERATOR(pg_catalog.<=) %s ORDER BY seq "
+    "LIMIT {page}"
 )
 _DONE = object()
+
+
+def _plan_sql() -> str:
+    return "SELECT pg_catalog.max(seq) FROM audit_auditevent WHERE chain OPERATOR(pg_catalog.=) %s"
 
 
 def _sql(page: int) -> str:
@@ -116,7 +123,7 @@ class Stream:
         planned = 0
         with connection.cursor() as cursor:
             for index, (chain, after, through) in enumerate(self.segments):
-                cursor.execute("SELECT max(seq) FROM audit_auditevent WHERE chain = %s", [chain])
+                cursor.execute(_plan_sql(), [chain])
                 top = cursor.fetchone()[0] or 0
                 upper = max(after, top if through is None else min(top, through))
                 for low in range(after, upper, PAGE):

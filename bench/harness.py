@@ -59,3 +59,34 @@ def interleaved(
 
 def row(section: str, name: str, value: float, unit: str, **extra: Any) -> dict[str, Any]:
     return {"section": section, "name": name, "value": value, "unit": unit, **extra}
+
+
+def database_cpu() -> float:
+    """CPU seconds PostgreSQL has used so far on this machine: its live processes, plus what
+    the postmaster collected from the backends that exited (a connection closed during the
+    measurement still counts). Linux only; 0.0 when the server is elsewhere."""
+    from pathlib import Path
+
+    from django.db import connection
+
+    def stat(pid: int) -> list[str]:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    try:
+        postmaster = int(stat(backend)[1])
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = sum(int(v) for v in stat(postmaster)[11:15])  # its own and its reaped children's
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = stat(int(entry.name))
+                except OSError:
+                    continue
+                if int(fields[1]) == postmaster:
+                    total += int(fields[11]) + int(fields[12])
+        return total / ticks
+    except OSError:
+        return 0.0

@@ -1,0 +1,77 @@
+"""Objects that could make the verifier's own statements lie (PostgreSQL).
+
+PostgreSQL resolves a function or operator by name along the search path and prefers the best
+match of argument types wherever it lives: a `public.concat_ws(text, varchar, ...)` with the
+exact types of the column digest's arguments is chosen over the built-in
+`concat_ws(text, VARIADIC "any")`. Anyone who may create objects in a schema of the path (the
+schema's owner, the migration role) could so make the digest of an edited row come out as the
+original's. Verification's own SQL names every function and operator by its schema
+(`pg_catalog.`, `OPERATOR(pg_catalog.=)`: audit/mac.py, audit/verify_rows.py) so such an
+overload is never used; this check goes further and refuses to vouch for a database where one
+exists at all, because the rest of the application's queries (the ORM's) are not qualified.
+
+A shadow is a function, aggregate or operator outside the system schemas, not part of an
+installed extension, with the name of a built-in one. The query below qualifies everything it
+calls for the same reason.
+"""
+
+from __future__ import annotations
+
+from django.db import connection
+
+_SHADOWS = """
+SELECT 'function ' OPERATOR(pg_catalog.||) n.nspname OPERATOR(pg_catalog.||) '.'
+       OPERATOR(pg_catalog.||) p.proname OPERATOR(pg_catalog.||) '('
+       OPERATOR(pg_catalog.||) pg_catalog.oidvectortypes(p.proargtypes)
+       OPERATOR(pg_catalog.||) ')'
+FROM pg_catalog.pg_proc p
+JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace
+WHERE n.nspname OPERATOR(pg_catalog.<>) ALL (ARRAY['pg_catalog', 'information_schema'])
+  AND NOT n.nspname OPERATOR(pg_catalog.~~) 'pg\\_%'
+  AND p.proname OPERATOR(pg_catalog.=) ANY (
+      SELECT b.proname FROM pg_catalog.pg_proc b
+      WHERE b.pronamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace)
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_catalog.pg_depend d
+      WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
+        AND d.objid OPERATOR(pg_catalog.=) p.oid AND d.deptype OPERATOR(pg_catalog.=) 'e')
+UNION ALL
+SELECT 'operator ' OPERATOR(pg_catalog.||) n.nspname OPERATOR(pg_catalog.||) '.'
+       OPERATOR(pg_catalog.||) o.oprname OPERATOR(pg_catalog.||) '('
+       OPERATOR(pg_catalog.||) pg_catalog.format_type(o.oprleft, NULL)
+       OPERATOR(pg_catalog.||) ', '
+       OPERATOR(pg_catalog.||) pg_catalog.format_type(o.oprright, NULL)
+       OPERATOR(pg_catalog.||) ')'
+FROM pg_catalog.pg_operator o
+JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) o.oprnamespace
+WHERE n.nspname OPERATOR(pg_catalog.<>) ALL (ARRAY['pg_catalog', 'information_schema'])
+  AND NOT n.nspname OPERATOR(pg_catalog.~~) 'pg\\_%'
+  AND o.oprname OPERATOR(pg_catalog.=) ANY (
+      SELECT b.oprname FROM pg_catalog.pg_operator b
+      WHERE b.oprnamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace)
+  AND NOT EXISTS (
+      SELECT 1 FROM pg_catalog.pg_depend d
+      WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass
+        AND d.objid OPERATOR(pg_catalog.=) o.oid AND d.deptype OPERATOR(pg_catalog.=) 'e')
+ORDER BY 1
+"""
+
+
+def shadowing_objects() -> list[str]:
+    """Each function or operator that shadows a built-in, e.g. `function public.concat_ws(...)`;
+    [] on SQLite (which resolves no names along a path)."""
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(_SHADOWS)  # no parameters: `%` is literal
+        return [row[0] for row in cursor.fetchall()]
+
+
+def refusal(found: list[str]) -> str:
+    """The reason a chain is reported unverified while `found` exist."""
+    shown = "; ".join(found[:3]) + ("; ..." if len(found) > 3 else "")
+    return (
+        f"a built-in is shadowed by {shown}: the chain cannot be trusted to verify while "
+        "that exists in the database (ask the database owner to drop it and find out "
+        'who created it; docs/operations.md, "Audit hardening")'
+    )
