@@ -79,10 +79,13 @@ def _add(*, actor: Actor, referral: Referral, body: str) -> ReferralMessage:
     message = ReferralMessage(
         id=uuid.uuid4(),
         referral=referral,
-        agency_id=agency_id,
+        # the poster's agency as the referral lookup already fetched it: the answer names it
+        # without another query
+        agency=referral.sender_agency if party == SENDER else referral.recipient_agency,
         author_user_id=actor.user_id,
         author_integration_id=actor.integration_id,
     )
+    assert message.agency_id == agency_id, "the poster's agency is its party's agency"
     message.body = seal_text(client=referral.client, row=message, column="body", value=body)
     message.save(force_insert=True)
     other = other_party(referral, party)

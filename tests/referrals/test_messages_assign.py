@@ -34,6 +34,24 @@ def test_messages_flow_both_ways_sealed_and_audited(api, alice, dave, referral):
     assert not AuditEvent.objects.filter(action="referral.messages.read").exists()
 
 
+def test_a_posted_message_names_its_agency_without_another_query(api, alice, dave, referral):
+    """The answer names the poster's agency from the referral lookup (both parties' agencies
+    are in it): no SELECT of the agency after the commit, on either side."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    url = f"/api/v1/referrals/{referral['id']}/messages"
+    for who in (alice, dave):
+        with CaptureQueriesContext(connection) as ctx:
+            answer = api(who).post(url, {"body": "Checking in (synthetic)"}, format="json")
+        assert answer.status_code == 201, answer.content
+        agency = answer.json()["agency"]
+        assert agency["id"] == str(who.agency_id) == answer.json()["agency_id"]
+        assert agency["name"] == who.agency.name
+        asked = [q["sql"] for q in ctx.captured_queries if "agencies_agency" in q["sql"]]
+        assert not [q for q in asked if q.lstrip().startswith('SELECT "agencies_agency"')], asked
+
+
 def test_the_recipient_may_still_post_after_revocation(api, dave, ana_consent, referral):
     revoke(ana_consent)
     url = f"/api/v1/referrals/{referral['id']}/messages"
