@@ -11,13 +11,19 @@ overload is never used; this check goes further and refuses to vouch for a datab
 exists at all, because the rest of the application's queries (the ORM's) are not qualified.
 
 A shadow is a function, aggregate or operator outside the system schemas, not part of an
-installed extension, with the name of a built-in one. The query below qualifies everything it
-calls for the same reason.
+installed extension, with the name of a built-in one; or a table or view with the name of an
+audit table in another schema than the one verification reads (with its own search path, the
+API's role would be shown that one while verification checks the real rows). The query below
+qualifies everything it calls for the same reason.
 """
 
 from __future__ import annotations
 
 from django.db import connection
+
+from audit.hardening import APPEND_ONLY, HEAD_TABLE
+
+AUDIT_TABLES = (*APPEND_ONLY, HEAD_TABLE)
 
 _SHADOWS = """
 SELECT 'function ' OPERATOR(pg_catalog.||) n.nspname OPERATOR(pg_catalog.||) '.'
@@ -27,7 +33,7 @@ SELECT 'function ' OPERATOR(pg_catalog.||) n.nspname OPERATOR(pg_catalog.||) '.'
 FROM pg_catalog.pg_proc p
 JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace
 WHERE n.nspname OPERATOR(pg_catalog.<>) ALL (ARRAY['pg_catalog', 'information_schema'])
-  AND NOT n.nspname OPERATOR(pg_catalog.~~) 'pg\\_%'
+  AND NOT n.nspname OPERATOR(pg_catalog.~~) 'pg\\_%%'
   AND p.proname OPERATOR(pg_catalog.=) ANY (
       SELECT b.proname FROM pg_catalog.pg_proc b
       WHERE b.pronamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace)
@@ -45,7 +51,7 @@ SELECT 'operator ' OPERATOR(pg_catalog.||) n.nspname OPERATOR(pg_catalog.||) '.'
 FROM pg_catalog.pg_operator o
 JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) o.oprnamespace
 WHERE n.nspname OPERATOR(pg_catalog.<>) ALL (ARRAY['pg_catalog', 'information_schema'])
-  AND NOT n.nspname OPERATOR(pg_catalog.~~) 'pg\\_%'
+  AND NOT n.nspname OPERATOR(pg_catalog.~~) 'pg\\_%%'
   AND o.oprname OPERATOR(pg_catalog.=) ANY (
       SELECT b.oprname FROM pg_catalog.pg_operator b
       WHERE b.oprnamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace)
@@ -53,6 +59,15 @@ WHERE n.nspname OPERATOR(pg_catalog.<>) ALL (ARRAY['pg_catalog', 'information_sc
       SELECT 1 FROM pg_catalog.pg_depend d
       WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass
         AND d.objid OPERATOR(pg_catalog.=) o.oid AND d.deptype OPERATOR(pg_catalog.=) 'e')
+UNION ALL
+SELECT 'relation ' OPERATOR(pg_catalog.||) n.nspname OPERATOR(pg_catalog.||) '.'
+       OPERATOR(pg_catalog.||) c.relname
+FROM pg_catalog.pg_class c
+JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+WHERE c.relname OPERATOR(pg_catalog.=) ANY (%s)
+  AND n.nspname OPERATOR(pg_catalog.<>) pg_catalog.current_schema()
+  AND n.nspname OPERATOR(pg_catalog.<>) ALL (ARRAY['pg_catalog', 'information_schema'])
+  AND NOT n.nspname OPERATOR(pg_catalog.~~) 'pg\\_%%'
 ORDER BY 1
 """
 
@@ -63,7 +78,7 @@ def shadowing_objects() -> list[str]:
     if connection.vendor != "postgresql":
         return []
     with connection.cursor() as cursor:
-        cursor.execute(_SHADOWS)  # no parameters: `%` is literal
+        cursor.execute(_SHADOWS, [list(AUDIT_TABLES)])
         return [row[0] for row in cursor.fetchall()]
 
 

@@ -99,6 +99,21 @@ def test_an_operator_shadowing_a_builtin_is_reported_too(chain):
     assert "operator public.=" in walked.reason
 
 
+def test_an_audit_table_of_the_same_name_in_another_schema_is_reported(chain):
+    """With `ALTER ROLE <api role> SET search_path = elsewhere, public`, the API would read a
+    forged `elsewhere.audit_auditevent` while verification (as another role) checks the real
+    table and passes."""
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE SCHEMA elsewhere")
+        cursor.execute(
+            "CREATE VIEW elsewhere.audit_auditevent AS SELECT * FROM public.audit_auditevent"
+        )
+    assert shadowing_objects() == ["relation elsewhere.audit_auditevent"]
+    report = verify_chains([chain])
+    assert not report.valid
+    assert "relation elsewhere.audit_auditevent" in report.first_broken["reason"]
+
+
 def test_functions_of_other_names_and_extensions_are_not_shadows(chain):
     with connection.cursor() as cursor:
         cursor.execute(
