@@ -353,13 +353,13 @@ def _verify_speed() -> list[dict[str, Any]]:
             SECTION,
             "  CPU per event in that run: this process (fetch threads + walk)",
             cpu[0],
-            "us",
+            "µs",
         ),
         row(
             SECTION,
             "  CPU per event in that run: PostgreSQL (column digests, rows out)",
             cpu[1],
-            "us",
+            "µs",
             note=f"{os.cpu_count()} cores at 100% allow at most "
             f"{os.cpu_count() * 1e6 / max(sum(cpu), 1e-9):,.0f} events/s at this cost",
         ),
