@@ -6,12 +6,20 @@ exact types of the column digest's arguments is chosen over the built-in
 `concat_ws(text, VARIADIC "any")`. Anyone who may create objects in a schema of the path (the
 schema's owner, the migration role) could so make the digest of an edited row come out as the
 original's. Verification's own SQL names every function and operator by its schema
-(`pg_catalog.`, `OPERATOR(pg_catalog.=)`: audit/mac.py, audit/verify_rows.py) so such an
-overload is never used; this check goes further and refuses to vouch for a database where one
+(`pg_catalog.`, `OPERATOR(pg_catalog.=)`: audit/mac.py, audit/verify_rows.py) so an overload
+elsewhere is never used; this check goes further and refuses to vouch for a database where one
 exists at all, because the rest of the application's queries (the ORM's) are not qualified.
 
-A shadow is a function, aggregate or operator outside the system schemas, not part of an
-installed extension, with the name of a built-in one; or a table or view with the name of an
+Out of reach, as the compromised application server is (docs/security.md): a superuser who
+rewrites a built-in's own catalog row (`pg_proc.prosrc`) or the server's binaries. That is
+changing the database engine; nothing the engine computes can then be trusted, including a
+digest computed in Python from values it returns.
+
+A shadow is a function, aggregate or operator that PostgreSQL did not ship (an object id of
+16384, `FirstNormalObjectId`, or above: created after initdb, by anyone, in any schema,
+`pg_catalog` included, where a superuser may add an exact-match overload that even a qualified
+call would choose) and that is not part of an installed extension, with the name of a built-in
+one; or a table or view with the name of an
 audit table in another schema than the one verification reads (with its own search path, the
 API's role would be shown that one while verification checks the real rows). The query below
 qualifies everything it calls for the same reason.
@@ -32,11 +40,9 @@ SELECT 'function ' OPERATOR(pg_catalog.||) n.nspname OPERATOR(pg_catalog.||) '.'
        OPERATOR(pg_catalog.||) ')'
 FROM pg_catalog.pg_proc p
 JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) p.pronamespace
-WHERE n.nspname OPERATOR(pg_catalog.<>) ALL (ARRAY['pg_catalog', 'information_schema'])
-  AND NOT n.nspname OPERATOR(pg_catalog.~~) 'pg\\_%%'
+WHERE p.oid OPERATOR(pg_catalog.>=) 16384
   AND p.proname OPERATOR(pg_catalog.=) ANY (
-      SELECT b.proname FROM pg_catalog.pg_proc b
-      WHERE b.pronamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace)
+      SELECT b.proname FROM pg_catalog.pg_proc b WHERE b.oid OPERATOR(pg_catalog.<) 16384)
   AND NOT EXISTS (
       SELECT 1 FROM pg_catalog.pg_depend d
       WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass
@@ -50,11 +56,9 @@ SELECT 'operator ' OPERATOR(pg_catalog.||) n.nspname OPERATOR(pg_catalog.||) '.'
        OPERATOR(pg_catalog.||) ')'
 FROM pg_catalog.pg_operator o
 JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) o.oprnamespace
-WHERE n.nspname OPERATOR(pg_catalog.<>) ALL (ARRAY['pg_catalog', 'information_schema'])
-  AND NOT n.nspname OPERATOR(pg_catalog.~~) 'pg\\_%%'
+WHERE o.oid OPERATOR(pg_catalog.>=) 16384
   AND o.oprname OPERATOR(pg_catalog.=) ANY (
-      SELECT b.oprname FROM pg_catalog.pg_operator b
-      WHERE b.oprnamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace)
+      SELECT b.oprname FROM pg_catalog.pg_operator b WHERE b.oid OPERATOR(pg_catalog.<) 16384)
   AND NOT EXISTS (
       SELECT 1 FROM pg_catalog.pg_depend d
       WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass

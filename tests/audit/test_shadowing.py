@@ -114,6 +114,24 @@ def test_an_audit_table_of_the_same_name_in_another_schema_is_reported(chain):
     assert "relation elsewhere.audit_auditevent" in report.first_broken["reason"]
 
 
+def test_an_exact_overload_planted_inside_pg_catalog_is_reported(chain):
+    """A superuser may create functions in `pg_catalog` itself, where even the qualified
+    `pg_catalog.concat_ws(...)` would pick the exact match; its object id gives it away."""
+    row = AuditEvent.objects.get(chain=chain, seq=3)
+    as_superuser("UPDATE audit_auditevent SET reason = 'rewritten' WHERE id = %s", [row.id])
+    types = _digest_argument_types()
+    args = ", ".join(f"a{i} {t}" for i, t in enumerate(types))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE FUNCTION pg_catalog.concat_ws(sep text, {args}) RETURNS text "
+            "LANGUAGE sql AS $$ SELECT 'forged' $$"
+        )
+    (found,) = shadowing_objects()
+    assert found.startswith("function pg_catalog.concat_ws(text, text, character varying")
+    (walked,) = verify_chains([chain]).chains
+    assert not walked.valid and "pg_catalog.concat_ws" in walked.reason
+
+
 def test_functions_of_other_names_and_extensions_are_not_shadows(chain):
     with connection.cursor() as cursor:
         cursor.execute(
