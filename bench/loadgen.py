@@ -179,7 +179,7 @@ class Partner:
             raw = response.read()
             status, reply_headers = response.status, dict(response.getheaders())
             conn.close()
-        except OSError as exc:
+        except (OSError, http.client.HTTPException) as exc:  # refused, reset or cut off
             self._sample(Sample(op, 0, (time.perf_counter() - started) * 1000))
             return 0, {"code": type(exc).__name__}, {}
         self._sample(Sample(op, status, (time.perf_counter() - started) * 1000))

@@ -109,7 +109,8 @@ def post(
     key: str | None = None,
     method: str = "POST",
 ) -> tuple[int, dict[str, str], bytes]:
-    """One request on a fresh connection; raises OSError when the server is not there."""
+    """One request on a fresh connection; raises OSError when the server is not there and
+    `http.client.HTTPException` (e.g. IncompleteRead) when the answer is cut off."""
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {token}"}
     if key is not None:
         headers["Idempotency-Key"] = key

@@ -8,6 +8,7 @@ master and workers, mid-request) and started again.
 
 from __future__ import annotations
 
+import http.client
 import json
 import signal
 import threading
@@ -54,7 +55,9 @@ class Sender:
                 status, _h, raw = post(
                     self.port, "/api/v1/referrals", body, token=self.sending.token, key=key
                 )
-            except OSError:  # refused while down, reset when killed mid-request
+            except (OSError, http.client.HTTPException):
+                # refused while down, reset when killed mid-request, or the answer cut off
+                # mid-body (IncompleteRead): not acknowledged, so sent again with the same key
                 status, raw = 0, b""
             if status == 201:
                 self.acked[key] = json.loads(raw)["id"]
