@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -178,20 +179,28 @@ def test_after_a_signing_key_rotation_every_chain_is_checkpointed_under_the_new_
     assert verify_chains().valid
 
 
-def test_events_appended_while_it_runs_are_not_reported_as_a_head_mismatch(chain, alice):
-    """The heads are read first, the rows after: an event appended in between (the service
-    is live while a compliance officer verifies) is walked too, and must not read as tampering.
-    The append is made right after the heads' SELECT, on the same connection."""
+@contextmanager
+def appending_right_after_the_heads_are_read(user):  # type: ignore[no-untyped-def]
+    """Within the block, one event of `user`'s agency is appended right after the first SELECT
+    of the chain heads, on the same connection (the service is live while verification runs).
+    Yields a list that holds one item once the event was appended."""
     appended: list[int] = []
 
-    def append_after_the_heads(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+    def wrapper(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
         result = execute(sql, params, many, context)
         if not appended and "audit_chainhead" in sql:
             appended.append(1)
-            audit_record(actor=actor(alice), action="test.meanwhile")
+            audit_record(actor=actor(user), action="test.meanwhile")  # committed if autocommit
         return result
 
-    with connection.execute_wrapper(append_after_the_heads):
+    with connection.execute_wrapper(wrapper):
+        yield appended
+
+
+def test_events_appended_while_it_runs_are_not_reported_as_a_head_mismatch(chain, alice):
+    """The heads are read first, the rows after: an event appended in between is walked too,
+    and must not read as tampering."""
+    with appending_right_after_the_heads_are_read(alice) as appended:
         report = verify_chains([chain])
     assert appended == [1]
     (walked,) = report.chains
@@ -203,17 +212,9 @@ def test_a_head_whose_hash_differs_is_still_reported_when_events_were_appended_a
     chain, alice
 ):
     as_superuser("UPDATE audit_chainhead SET hash = %s WHERE chain = %s", ["0" * 64, chain])
-    done: list[int] = []
-
-    def append_after_the_heads(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
-        result = execute(sql, params, many, context)
-        if not done and "audit_chainhead" in sql:
-            done.append(1)
-            audit_record(actor=actor(alice), action="test.meanwhile")
-        return result
-
-    with connection.execute_wrapper(append_after_the_heads):
+    with appending_right_after_the_heads_are_read(alice) as appended:
         report = verify_chains([chain])
+    assert appended == [1]
     assert report.first_broken == {
         "chain": chain,
         "seq": 5,
@@ -229,16 +230,7 @@ def test_an_event_committed_by_another_session_while_it_runs_is_walked_too(alice
     monkeypatch.setattr(audit.verify_rows, "PARALLEL_ROWS", 0)
     for n in range(3):
         audit_record(actor=actor(alice), action=f"test.step{n}")
-    appended: list[int] = []
-
-    def append_after_the_heads(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
-        result = execute(sql, params, many, context)
-        if not appended and "audit_chainhead" in sql:
-            appended.append(1)
-            audit_record(actor=actor(alice), action="test.meanwhile")  # autocommit: committed
-        return result
-
-    with connection.execute_wrapper(append_after_the_heads):
+    with appending_right_after_the_heads_are_read(alice) as appended:
         report = verify_chains([str(alice.agency_id)])
     assert appended == [1]
     assert report.valid, report.first_broken
