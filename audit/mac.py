@@ -189,7 +189,30 @@ def hmac_pads(key: bytes) -> tuple[Any, Any]:
 
 def mac_ok(hash_raw: bytes, digest: bytes, stored: str) -> bool:
     """Constant-time check under the current key, then the retired ones."""
+    if not isinstance(stored, str) or not stored.isascii():
+        return False  # compare_digest refuses non-ASCII text; no MAC of ours is
     for key in keys():
         if hmac.compare_digest(hmac.digest(key, hash_raw + digest, "sha256").hex(), stored):
             return True
     return False
+
+
+def event_intact(event: Any) -> bool:
+    """Whether a loaded event's MAC holds over its stored hash and every bound column as loaded
+    (an `AuditEvent`, `canonical` may be deferred): what the application wrote, as shown. False
+    for a row edited or forged since; verification (audit/verify.py) names the first break of
+    the chain and why. Computed in Python from the values the caller is about to show."""
+    from audit.models import AuditEvent
+
+    fields = bound_fields()
+    bound = {column for column, _ in fields}
+    values = {
+        f.column: getattr(event, f.attname)
+        for f in AuditEvent._meta.concrete_fields
+        if f.column in bound
+    }
+    try:
+        hash_raw = bytes.fromhex(event.hash)
+    except (TypeError, ValueError):
+        return False
+    return mac_ok(hash_raw, column_digest(values, fields), event.mac)

@@ -12,6 +12,7 @@ from django.db.models import Q, QuerySet
 from django.db.models.query import ModelIterable
 
 from audit.actions import ACTIONS, known_actions
+from audit.mac import event_intact
 from audit.models import AuditEvent
 from audit.owner import client_owner
 from audit.pseudonym import subject_refs, viewer_ref
@@ -41,12 +42,15 @@ def visible_to(agency_id: uuid.UUID) -> Q:
 
 
 class _ShownTo(ModelIterable):  # type: ignore[type-arg]
-    """Rows as one agency is shown them: `subject_ref` becomes that agency's own pseudonym."""
+    """Rows as one agency is shown them: `intact` says whether the row is what the application
+    wrote (its MAC over the stored values, audit/mac.py: an edit is flagged where it is read,
+    not only by a verification run), then `subject_ref` becomes that agency's own pseudonym."""
 
     viewer: uuid.UUID | None = None
 
     def __iter__(self) -> Iterator[Any]:
         for event in super().__iter__():
+            event.intact = event_intact(event)  # over the stored pseudonym, before it is replaced
             event.subject_ref = viewer_ref(
                 event.subject_ref,
                 subject_agency_id=event.subject_agency_id,

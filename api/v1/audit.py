@@ -66,6 +66,12 @@ class AuditEventOutput(serializers.Serializer):
     user_agent = serializers.CharField()
     prev_hash = serializers.CharField()
     hash = serializers.CharField()
+    intact = serializers.BooleanField(
+        help_text="true: the event's MAC holds over every value shown (what the system wrote). "
+        "false: the row was edited or forged since; run the verification "
+        "(`GET /api/v1/audit/verify`), which names the first break, and tell your security "
+        "contact."
+    )
 
 
 class AuditEventListQuery(StrictQuery):

@@ -70,6 +70,7 @@ def _event_row(event: Any, names: dict[Any, str]) -> dict[str, Any]:
         "reason": event.reason,
         "categories": ", ".join(event.categories or []),
         "seq": f"{event.seq}",
+        "intact": event.intact,
     }
 
 
@@ -89,11 +90,13 @@ def audit_events(request: HttpRequest, actor: Actor) -> HttpResponse:
     )
     page = Paginator(events, PAGE).get_page(request.GET.get("page"))
     names = agency_names()
+    rows = [_event_row(e, names) for e in page.object_list]
     query = {k: v for k, v in request.GET.items() if k != "page" and v}
     context = {
         "form": form,
         "page": page,
-        "rows": [_event_row(e, names) for e in page.object_list],
+        "rows": rows,
+        "altered": sum(not r["intact"] for r in rows),
         "query": query,
     }
     return render(request, "console/audit/events.html", context)
