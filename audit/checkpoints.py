@@ -126,7 +126,7 @@ def checkpoint_sign(*, actor: Actor, chain: str, through: int | None = None) -> 
         .order_by("-id")
         .first()
     )
-    from audit.verify import checkpoints_of, verify_segment
+    from audit.verify import HEAD_DIFFERS, checkpoints_of, verify_segment
 
     start, problem = _start(chain, seq)
     if problem:
@@ -139,7 +139,7 @@ def checkpoint_sign(*, actor: Actor, chain: str, through: int | None = None) -> 
         where = beyond[0]["source"]
         raise _refuse(actor, chain, head_seq + 1, f"truncated after checkpoint ({where})")
     if head is not None and seq == head.seq and head.hash != digest:
-        raise _refuse(actor, chain, seq, "the chain head's hash differs from the events")
+        raise _refuse(actor, chain, seq, HEAD_DIFFERS)
     if existing is not None and existing.head_hash == digest:
         return existing
     now = timezone.now()
